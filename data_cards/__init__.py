@@ -1,0 +1,1 @@
+"""Data cards rendered from a run's manifest (step 6 of the roadmap)."""

@@ -1,0 +1,1 @@
+"""Pipelines and the `codepref` command line."""

@@ -1,0 +1,128 @@
+"""`codepref demo`: the embedded sample, built into a git repository and mined.
+
+`commits/NN_<language>_<criterion>/` each hold `before.<ext>`, `after.<ext>` and
+`commit.json` (`path`, `message`, `criterion`): one focused commit per language
+and criterion, written for codepref. The demo adds a few commits every real
+history has (an initial import, a merge, a rename, a multi-file change, a README
+edit, ...), so the funnel in the manifest shows each filter at work.
+"""
+
+__all__ = ["add_arguments", "build_demo_repository", "load_samples", "run"]
+
+import argparse
+import importlib.resources
+import json
+import os
+import shutil
+import sys
+from typing import NamedTuple
+
+from pipelines.git_history import GitHistory
+
+
+DEFAULT_OUT = os.path.join("out", "demo")
+REPO_NAME = "codepref/demo-samples"
+
+_LICENSE = """MIT License
+
+Copyright (c) 2026 codepref contributors
+
+Permission is hereby granted, free of charge, to any person obtaining a copy
+of this software and associated documentation files (the "Software"), to deal
+in the Software without restriction, including without limitation the rights
+to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+copies of the Software, and to permit persons to whom the Software is
+furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT.
+"""
+
+
+class Sample(NamedTuple):
+    """One embedded commit."""
+
+    name: str
+    path: str
+    message: str
+    criterion: str
+    before: str
+    after: str
+
+
+def load_samples() -> list[Sample]:
+    """Reads the embedded samples, in folder order."""
+    root = importlib.resources.files("pipelines").joinpath("demo", "commits")
+    samples = []
+    for folder in sorted(root.iterdir(), key=lambda f: f.name):
+        if not folder.is_dir():
+            continue
+        meta = json.loads(folder.joinpath("commit.json").read_text("utf-8"))
+        ext = os.path.splitext(meta["path"])[1]
+        samples.append(
+            Sample(
+                name=folder.name,
+                path=meta["path"],
+                message=meta["message"],
+                criterion=meta["criterion"],
+                before=folder.joinpath(f"before{ext}").read_text("utf-8"),
+                after=folder.joinpath(f"after{ext}").read_text("utf-8"),
+            )
+        )
+    return samples
+
+
+def build_demo_repository(path: str) -> str:
+    """Writes the sample repository to `path` (replacing it) and returns `path`."""
+    samples = load_samples()
+    history = GitHistory()
+    history.commit("Initial commit", {"LICENSE": _LICENSE, "README.md": "# Demo services\n"})
+    for sample in samples:
+        history.commit(f"Add {os.path.basename(sample.path)} module", {sample.path: sample.before})
+    for sample in samples:
+        history.commit(sample.message, {sample.path: sample.after})
+    first, second = samples[0], samples[1]
+    history.commit("Document how to run the services locally", {"README.md": "# Demo services\n\nRun `make`.\n"})
+    history.commit(
+        "Rename module to match the package layout", renames={first.path: first.path.replace("/", "/core_", 1)}
+    )
+    history.commit(
+        "Refactor shared helpers across two modules",
+        {second.path: second.after + "\n", "docs/NOTES.md": "Shared helpers moved.\n"},
+    )
+    side = history.commit("Add changelog entry for the release", {"CHANGELOG.md": "## 1.0\n"}, branch="notes", parent=1)
+    history.commit("Merge branch 'notes' into main", merge=side)
+    history.commit("update readme", {"README.md": "# Demo services\n\nRun `make` or `make test`.\n"})
+    third = samples[3]
+    history.commit("Update the copyright year in the file header", {third.path: "// (c) 2026\n" + third.after})
+    history.commit(
+        "Adjust greeting text shown in the banner", {samples[2].path: samples[2].after.replace("\n", "\n\n", 1)}
+    )
+    if os.path.exists(path):
+        shutil.rmtree(path)
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    return history.write(path, origin=f"https://github.com/{REPO_NAME}.git")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds `codepref demo` arguments."""
+    parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"output folder (default {DEFAULT_OUT})")
+
+
+def run(args: argparse.Namespace, beam_args: list[str]) -> int:
+    """Builds the sample repository next to the output and mines it."""
+    from pipelines import cli, mine
+
+    out = os.path.abspath(args.out)
+    repo = build_demo_repository(os.path.join(os.path.dirname(out), "demo-input", "demo-samples"))
+    print(f"codepref demo: sample repository with {len(load_samples())} sample commits at {repo}", file=sys.stderr)
+    mine_args, _ = cli.build_parser().parse_known_args(["mine", "--repo", repo, "--out", out])
+    manifest = mine.run(mine_args, beam_args)
+    mine.print_funnel(manifest)
+    print(f"codepref demo: output in {out}", file=sys.stderr)
+    print(out)
+    return 0

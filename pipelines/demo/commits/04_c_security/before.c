@@ -1,0 +1,47 @@
+/*
+ * http_header.c - build the request line and headers sent to upstreams.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#define HOST_MAX 256
+
+struct request_info {
+    const char *method;
+    const char *host;
+    const char *path;
+    const char *user_agent;
+};
+
+static int copy_host(char *dst, const char *host)
+{
+    const char *colon = strchr(host, ':');
+
+    strcpy(dst, host);
+    if (colon != NULL)
+        dst[colon - host] = '\0';   /* drop the port, upstream adds its own */
+    return 0;
+}
+
+/*
+ * Writes the full header block into `buf` and returns its length,
+ * or -1 on error.
+ */
+int build_request_header(const struct request_info *req,
+                         char *buf, size_t buf_len)
+{
+    char host[HOST_MAX];
+
+    (void)buf_len;
+    if (copy_host(host, req->host) != 0)
+        return -1;
+
+    sprintf(buf,
+            "%s %s HTTP/1.1\r\n"
+            "Host: %s\r\n"
+            "User-Agent: %s\r\n"
+            "Connection: close\r\n"
+            "\r\n",
+            req->method, req->path, host, req->user_agent);
+    return (int)strlen(buf);
+}

@@ -1,0 +1,1 @@
+"""Label orders, boundary models, internal records and Arrow schemas."""

@@ -1,0 +1,93 @@
+"""Label orders shared by every output: criteria (aspects) and languages.
+
+The orders are those of Themis-CodePreference, so `datasets` ClassLabel ids agree
+with the published dataset and a codepref release is a drop-in replacement.
+"""
+
+__all__ = [
+    "ASPECTS",
+    "CODE_CRITERIA",
+    "EXTENSION_LANGUAGE",
+    "LANGUAGES",
+    "TARGET_LANGUAGES",
+    "language_for_path",
+]
+
+import posixpath
+
+
+ASPECTS: tuple[str, ...] = (
+    "Readability and Maintainability",
+    "Runtime Efficiency",
+    "Security Hardness",
+    "Functional Correctness",
+    "Memory Efficiency",
+    "Helpfulness",
+    "Harmlessness",
+)
+"""ClassLabel names of the `aspect` column, in Themis order."""
+
+CODE_CRITERIA: tuple[str, ...] = ASPECTS[:5]
+"""The five criteria a code pair is judged on."""
+
+LANGUAGES: tuple[str, ...] = (
+    "JavaScript",
+    "Python",
+    "Ruby",
+    "C++",
+    "C",
+    "Go",
+    "Java",
+    "C#",
+    "NL",
+)
+"""ClassLabel names of the `language` column, in Themis order."""
+
+TARGET_LANGUAGES: tuple[str, ...] = LANGUAGES[:8]
+"""The eight programming languages codepref mines."""
+
+EXTENSION_LANGUAGE: dict[str, str] = {
+    # C: `.h` is C, as in Themis; C++ headers use the C++ extensions below.
+    ".c": "C",
+    ".h": "C",
+    # C++
+    ".cpp": "C++",
+    ".cc": "C++",
+    ".cxx": "C++",
+    ".c++": "C++",
+    ".hpp": "C++",
+    ".hh": "C++",
+    ".hxx": "C++",
+    ".h++": "C++",
+    ".ipp": "C++",
+    ".tpp": "C++",
+    # C#
+    ".cs": "C#",
+    # Go
+    ".go": "Go",
+    # Java
+    ".java": "Java",
+    # JavaScript
+    ".js": "JavaScript",
+    ".jsx": "JavaScript",
+    ".mjs": "JavaScript",
+    ".cjs": "JavaScript",
+    # Python
+    ".py": "Python",
+    ".pyw": "Python",
+    # Ruby
+    ".rb": "Ruby",
+    ".rake": "Ruby",
+    ".gemspec": "Ruby",
+}
+"""File extension (lowercase, with the dot) to target language."""
+
+
+def language_for_path(path: str) -> str | None:
+    """Returns the target language of a file path, or None when it is not one.
+
+    The match is on the lowercased extension, so `Foo.CPP` is C++; `Rakefile`
+    and other extension-less names are not matched.
+    """
+    _, ext = posixpath.splitext(path.lower())
+    return EXTENSION_LANGUAGE.get(ext)

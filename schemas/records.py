@@ -1,0 +1,132 @@
+"""Boundary models (pydantic) and internal records for commits, pairs and rejects.
+
+Pydantic validates what comes from outside (commit-file rows, configs); inside the
+pipeline records are immutable NamedTuples, cheap to pickle between Beam workers.
+Each record has an Arrow schema in `schemas.arrow`, and a test keeps the two equal.
+"""
+
+__all__ = [
+    "CommitRecord",
+    "CommitRow",
+    "PreferencePair",
+    "RejectRecord",
+]
+
+import json
+from typing import Any, Literal, NamedTuple
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.labels import ASPECTS, LANGUAGES
+
+
+Aspect = Literal[ASPECTS]  # type: ignore[valid-type]
+Language = Literal[LANGUAGES]  # type: ignore[valid-type]
+
+
+class CommitRow(BaseModel):
+    """One row of a commit file, in the Themis git-commits column layout.
+
+    Unknown columns (a BigQuery export's `returncode`, `stderr`, ...) are ignored.
+    `subject` defaults to the first line of `message`; `language` and `criteria`,
+    if present, are recomputed by the pipeline.
+    """
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+    commit: str = Field(min_length=1)
+    subject: str | None = None
+    message: str
+    repos: str
+    file_path: str = Field(min_length=1)
+    license: str | None = None
+    unix_time: int
+    old_contents: str
+    new_contents: str
+
+
+class CommitRecord(NamedTuple):
+    """A single-file commit: the Themis git-commits columns plus language and criteria."""
+
+    commit: str
+    subject: str
+    message: str
+    repos: str
+    file_path: str
+    license: str
+    unix_time: int
+    old_contents: str
+    new_contents: str
+    language: str
+    criteria: tuple[str, ...] = ()
+
+    def to_row(self) -> dict[str, Any]:
+        """Returns the record as an Arrow-ready dict with ClassLabel ids."""
+        row = self._asdict()
+        row["language"] = LANGUAGES.index(self.language)
+        row["criteria"] = [ASPECTS.index(c) for c in self.criteria]
+        return row
+
+
+class PreferencePair(BaseModel):
+    """A preference pair: the Themis-CodePreference columns plus provenance.
+
+    `language` and `aspect` hold the ClassLabel names here; the Arrow schema
+    stores their ids, in the orders of `schemas.labels`.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    system: str | None = None
+    input: str
+    chosen: str
+    rejected: str
+    language: Language
+    aspect: Aspect
+    source: str
+    idx: str
+    origin_commit: str | None = None
+    repository: str | None = None
+    license: str | None = None
+    file_path: str | None = None
+    config_id: str | None = None
+    judge_matches: int | None = None
+    judge_contradictions: int | None = None
+    judge_ties: int | None = None
+    judge_errors: int | None = None
+    rating_mean: float | None = None
+    label_details: str | None = None
+
+    def to_row(self) -> dict[str, Any]:
+        """Returns the pair as an Arrow-ready dict with ClassLabel ids."""
+        row = self.model_dump()
+        row["language"] = LANGUAGES.index(self.language)
+        row["aspect"] = ASPECTS.index(self.aspect)
+        return row
+
+
+class RejectRecord(NamedTuple):
+    """A record some stage did not pass on, with why.
+
+    Attributes:
+        stage: the stage's name, as in the manifest.
+        reason: a stable snake_case reason from that stage's module.
+        record_id: the content-hash id (or commit sha) of the rejected record.
+        detail: a human-readable detail (line number, sizes, error text).
+        payload: the rejected record, or its metadata, as JSON.
+    """
+
+    stage: str
+    reason: str
+    record_id: str
+    detail: str
+    payload: str
+
+    @classmethod
+    def make(cls, stage: str, reason: str, record_id: str, detail: str = "", payload: Any = None) -> "RejectRecord":
+        """Builds a reject, serialising `payload` to JSON."""
+        return cls(stage, reason, record_id, detail, json.dumps(payload, ensure_ascii=False, default=str))
+
+    def to_row(self) -> dict[str, Any]:
+        """Returns the reject as an Arrow-ready dict."""
+        return self._asdict()

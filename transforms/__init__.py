@@ -1,0 +1,1 @@
+"""Beam stages: one composite PTransform per module, over pure functions."""

@@ -1,0 +1,172 @@
+"""The run's funnel and `manifest.json`, computed from the data on any runner.
+
+Every stage reports a `StageReport`: what it read (`scanned`, ints summed into
+`in`, counted by the reader itself), what it passed on (`out`) and what it
+rejected (`RejectRecord`s, counted by reason). `WriteManifest` writes
+
+    {"config_id", "config", "stages": [{"name", "in", "out", "rejected": {reason: n}}],
+     "outputs": {split: {"rows", "files"}}, "rejects": {folder: {"rows", "files"}}}
+
+Nothing in it depends on time or worker count, so equal runs give equal manifests.
+"""
+
+__all__ = ["StageReport", "WriteManifest", "assemble_manifest", "check_conservation"]
+
+import dataclasses
+import json
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+
+
+class StageReport(NamedTuple):
+    """The three PCollections the manifest counts for one stage."""
+
+    name: str
+    scanned: beam.PCollection  # ints
+    out: beam.PCollection
+    rejected: beam.PCollection  # RejectRecord
+
+
+def _relative(root: str, path: str) -> str:
+    root = root.rstrip("/") + "/"
+    return path[len(root) :] if path.startswith(root) else path
+
+
+def assemble_manifest(
+    *,
+    config_id: str,
+    config: dict[str, Any],
+    stage_order: list[str],
+    counts: Iterable[tuple[str, str, int]],
+    outputs: dict[str, Iterable[tuple[str, int]]],
+    rejects: dict[str, Iterable[tuple[str, int]]],
+    root: str,
+) -> dict[str, Any]:
+    """Builds the manifest dict from counted tuples and written files."""
+    stages = {name: {"name": name, "in": 0, "out": 0, "rejected": {}} for name in stage_order}
+    for stage, key, n in counts:
+        entry = stages[stage]
+        if key.startswith("rejected:"):
+            entry["rejected"][key[9:]] = entry["rejected"].get(key[9:], 0) + n
+        else:
+            entry[key] += n
+    for entry in stages.values():
+        entry["rejected"] = dict(sorted(entry["rejected"].items()))
+
+    def files(written: Iterable[tuple[str, int]]) -> dict[str, Any]:
+        pairs = sorted(written)
+        return {"rows": sum(n for _, n in pairs), "files": [_relative(root, p) for p, _ in pairs]}
+
+    return {
+        "config_id": config_id,
+        "config": config,
+        "stages": [stages[name] for name in stage_order],
+        "outputs": {split: files(w) for split, w in outputs.items()},
+        "rejects": {folder: files(w) for folder, w in rejects.items()},
+    }
+
+
+def check_conservation(manifest: dict[str, Any]) -> list[str]:
+    """Returns one message per stage where in != out + Σ rejected (empty: all hold)."""
+    problems = []
+    for stage in manifest["stages"]:
+        total = stage["out"] + sum(stage["rejected"].values())
+        if stage["in"] != total:
+            problems.append(f"{stage['name']}: in {stage['in']} != out + rejected {total}")
+    return problems
+
+
+def _stage_counts(report: StageReport) -> beam.PCollection:
+    name = report.name
+    scanned = (
+        report.scanned
+        | f"{name}SumIn" >> beam.CombineGlobally(sum)
+        | f"{name}In" >> beam.Map(lambda n: (name, "in", n))
+    )
+    out = (
+        report.out
+        | f"{name}CountOut" >> beam.combiners.Count.Globally()
+        | f"{name}Out" >> beam.Map(lambda n: (name, "out", n))
+    )
+    rejected = (
+        report.rejected
+        | f"{name}Reason" >> beam.Map(lambda r: (r.reason, 1))
+        | f"{name}CountReasons" >> beam.CombinePerKey(sum)
+        | f"{name}Rejected" >> beam.Map(lambda kv: (name, f"rejected:{kv[0]}", kv[1]))
+    )
+    return (scanned, out, rejected) | f"{name}Counts" >> beam.Flatten()
+
+
+class _WriteJsonFn(beam.DoFn):
+    def __init__(self, path: str, fields: dict[str, Any]) -> None:
+        self._path, self._fields = path, fields
+
+    def process(self, _: Any, counts: list, outputs: dict, rejects: dict):
+        manifest = assemble_manifest(counts=counts, outputs=outputs, rejects=rejects, **self._fields)
+        with FileSystems.create(self._path) as f:
+            f.write(json.dumps(manifest, indent=2, ensure_ascii=False).encode() + b"\n")
+        yield manifest
+
+
+@dataclasses.dataclass
+class WriteManifest(beam.PTransform):
+    """Counts every stage and writes `{root}/manifest.json`.
+
+    Attributes:
+        root: the run's output folder.
+        config_id: the config's short id.
+        config: the config as JSON-ready data.
+        reports: one `StageReport` per stage, in pipeline order.
+        outputs: per split, the `(path, rows)` PCollection of its written shards.
+        rejects: per reject folder, the `(path, rows)` PCollection of its shards.
+    """
+
+    root: str
+    config_id: str
+    config: dict[str, Any]
+    reports: list[StageReport]
+    outputs: dict[str, beam.PCollection]
+    rejects: dict[str, beam.PCollection]
+
+    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection[dict[str, Any]]:
+        counts = [_stage_counts(r) for r in self.reports] | "AllCounts" >> beam.Flatten()
+
+        def collect(group: dict[str, beam.PCollection], label: str) -> beam.PCollection:
+            tagged = [
+                pc | f"{label}{i}Tag" >> beam.Map(lambda w, name=name: (name, w))
+                for i, (name, pc) in enumerate(sorted(group.items()))
+            ]
+            return (
+                tagged
+                | f"{label}Flatten" >> beam.Flatten()
+                | f"{label}Group" >> beam.combiners.ToList()
+                | f"{label}ByName" >> beam.Map(lambda items, names=tuple(group): _by_name(items, names))
+            )
+
+        fields = {
+            "config_id": self.config_id,
+            "config": self.config,
+            "stage_order": [r.name for r in self.reports],
+            "root": self.root,
+        }
+        return (
+            pbegin
+            | "Once" >> beam.Create([None])
+            | "Write"
+            >> beam.ParDo(
+                _WriteJsonFn(FileSystems.join(self.root, "manifest.json"), fields),
+                counts=beam.pvalue.AsList(counts),
+                outputs=beam.pvalue.AsSingleton(collect(self.outputs, "Outputs")),
+                rejects=beam.pvalue.AsSingleton(collect(self.rejects, "Rejects")),
+            )
+        )
+
+
+def _by_name(items: list[tuple[str, tuple[str, int]]], names: tuple[str, ...]) -> dict[str, list]:
+    grouped: dict[str, list] = {name: [] for name in names}
+    for name, written in items:
+        grouped[name].append(written)
+    return grouped

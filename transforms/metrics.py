@@ -1,0 +1,59 @@
+"""Beam counters and local progress lines, named the same way in every stage.
+
+Counters live in the namespace `codepref.<stage>` and are named `in`, `out`,
+`rejected:<reason>` and `error:<exc_type>`. The manifest does not read them (it
+counts the data itself, so it is the same on every runner); they are for watching
+a running job in the Dataflow console or the logs.
+"""
+
+__all__ = ["METRICS_NAMESPACE", "Progress", "beam_counter"]
+
+import sys
+import time
+from collections.abc import Callable
+
+from apache_beam.metrics import Metrics
+
+
+METRICS_NAMESPACE = "codepref"
+
+
+def beam_counter(stage: str) -> Callable[[str, int], None]:
+    """Returns `count(name, n)` that increments Beam counters of `stage`."""
+    namespace = f"{METRICS_NAMESPACE}.{stage}"
+    counters: dict[str, object] = {}
+
+    def count(name: str, n: int = 1) -> None:
+        counter = counters.get(name)
+        if counter is None:
+            counter = counters[name] = Metrics.counter(namespace, name)
+        counter.inc(n)  # type: ignore[attr-defined]
+
+    return count
+
+
+class Progress:
+    """Prints `[stage] N unit, K kept (R/s)` to stderr at most every `every` seconds.
+
+    One per worker process; on DirectRunner these lines are the run's progress.
+    """
+
+    def __init__(self, stage: str, unit: str, every: float = 5.0) -> None:
+        """Starts the clock."""
+        self.stage, self.unit, self.every = stage, unit, every
+        self.seen = self.kept = 0
+        self._start = self._last = time.monotonic()
+
+    def tick(self, seen: int, kept: int) -> None:
+        """Adds to the totals and prints a line when one is due."""
+        self.seen += seen
+        self.kept += kept
+        now = time.monotonic()
+        if now - self._last >= self.every:
+            self._last = now
+            rate = self.seen / max(now - self._start, 1e-9)
+            print(
+                f"[{self.stage}] {self.seen:,} {self.unit} scanned, {self.kept:,} kept ({rate:,.0f}/s)",
+                file=sys.stderr,
+                flush=True,
+            )

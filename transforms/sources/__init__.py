@@ -1,0 +1,1 @@
+"""Sources: composites that read raw inputs and emit commit records or pairs."""
