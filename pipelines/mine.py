@@ -45,8 +45,10 @@ def reject_key(row: dict) -> str:
     return record_id(row["stage"], row["reason"], row["record_id"], row["detail"])
 
 
-def build(p: beam.Pipeline, cfg: MineConfig, *, repos: list[str], commit_patterns: list[str], out: str) -> None:
-    """Wires the mining DAG into `p`."""
+def mine_commits(
+    p: beam.Pipeline, cfg: MineConfig, *, repos: list[str], commit_patterns: list[str]
+) -> tuple[beam.PCollection, list[StageReport]]:
+    """Wires the sources and criterion tagging; returns tagged commits and stage reports."""
     reports: list[StageReport] = []
     sources = []
     if repos:
@@ -65,15 +67,11 @@ def build(p: beam.Pipeline, cfg: MineConfig, *, repos: list[str], commit_pattern
     tagged = commits | "TagCriteria" >> tag_criteria.TagCriteria(cfg.terms_dir)
     ones = commits | "CountTagInput" >> beam.Map(lambda _: 1)
     reports.append(StageReport(tag_criteria.STAGE, ones, tagged.tagged, tagged.rejected))
+    return tagged.tagged, reports
 
-    data = (
-        tagged.tagged
-        | "CommitRows" >> beam.Map(CommitRecord.to_row)
-        | "WriteCommits"
-        >> WriteParquetShards(
-            FileSystems.join(out, "data"), "train", commit_schema(), commit_key, cfg.target_shard_bytes
-        )
-    )
+
+def write_rejects(reports: list[StageReport], out: str, target_shard_bytes: int) -> dict[str, beam.PCollection]:
+    """Writes each stage's rejects under `out/rejects/NN_stage/`; returns the written shards."""
     rejects = {}
     for number, report in enumerate(reports, start=1):
         folder = f"{number:02d}_{report.name}"
@@ -82,11 +80,34 @@ def build(p: beam.Pipeline, cfg: MineConfig, *, repos: list[str], commit_pattern
             | f"RejectRows{folder}" >> beam.Map(RejectRecord.to_row)
             | f"WriteRejects{folder}"
             >> WriteParquetShards(
-                FileSystems.join(out, "rejects", folder), "rejects", REJECT_SCHEMA, reject_key, cfg.target_shard_bytes
+                FileSystems.join(out, "rejects", folder), "rejects", REJECT_SCHEMA, reject_key, target_shard_bytes
             )
         )
-    config = json.loads(json.dumps(dataclasses.asdict(cfg), default=sorted))
-    _ = p | "WriteManifest" >> WriteManifest(out, cfg.id, config, reports, {"train": data}, rejects)
+    return rejects
+
+
+def config_json(*configs: object) -> dict:
+    """Returns dataclass or pydantic configs as JSON-ready data (no secrets live in configs)."""
+    merged = {}
+    for cfg in configs:
+        data = cfg.model_dump(mode="json") if hasattr(cfg, "model_dump") else dataclasses.asdict(cfg)
+        merged[type(cfg).__name__] = json.loads(json.dumps(data, default=sorted))
+    return merged
+
+
+def build(p: beam.Pipeline, cfg: MineConfig, *, repos: list[str], commit_patterns: list[str], out: str) -> None:
+    """Wires the mining DAG into `p`."""
+    commits, reports = mine_commits(p, cfg, repos=repos, commit_patterns=commit_patterns)
+    data = (
+        commits
+        | "CommitRows" >> beam.Map(CommitRecord.to_row)
+        | "WriteCommits"
+        >> WriteParquetShards(
+            FileSystems.join(out, "data"), "train", commit_schema(), commit_key, cfg.target_shard_bytes
+        )
+    )
+    rejects = write_rejects(reports, out, cfg.target_shard_bytes)
+    _ = p | "WriteManifest" >> WriteManifest(out, cfg.id, config_json(cfg), reports, {"train": data}, rejects)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -100,6 +121,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--commits-file",
+        dest="commit_files",
         action="append",
         default=[],
         metavar="GLOB",
@@ -198,7 +220,7 @@ def check_inputs(repos: list[str], patterns: list[str]) -> None:
             raise UsageError(f"--commits-file {pattern}: matched no file")
 
 
-_MANAGED = ("data", "rejects", "manifest.json")
+_MANAGED = ("data", "rejects", "batch", "manifest.json")
 
 
 def prepare_output(out: str) -> None:
@@ -239,6 +261,25 @@ def print_funnel(manifest: dict, stream=sys.stderr) -> None:  # noqa: ANN001
         print(f"  {split}: {info['rows']:,} rows in {len(info['files'])} file(s)", file=stream)
 
 
+def resolve_output(out: str) -> str:
+    """Returns an absolute local path, or a remote path as given."""
+    return out if FileSystems.get_scheme(out) not in (None, "file") else os.path.abspath(out)
+
+
+def read_manifest(out: str) -> dict:
+    """Reads a run's manifest and checks conservation.
+
+    Raises:
+        RuntimeError: some stage's in != out + rejected (a bug, never expected).
+    """
+    with FileSystems.open(FileSystems.join(out, "manifest.json")) as f:
+        manifest = json.loads(f.read())
+    problems = check_conservation(manifest)
+    if problems:
+        raise RuntimeError("conservation broken (a bug): " + "; ".join(problems))
+    return manifest
+
+
 def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
     """Runs `codepref mine` and returns the manifest.
 
@@ -246,15 +287,10 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
         UsageError: bad arguments or inputs.
     """
     cfg = config_from_args(args)
-    check_inputs(args.repo, args.commits_file)
-    out = args.out if FileSystems.get_scheme(args.out) not in (None, "file") else os.path.abspath(args.out)
+    check_inputs(args.repo, args.commit_files)
+    out = resolve_output(args.out)
     prepare_output(out)
     repos = [os.path.abspath(r) for r in args.repo]
     with beam.Pipeline(options=PipelineOptions(beam_args)) as p:
-        build(p, cfg, repos=repos, commit_patterns=args.commits_file, out=out)
-    with FileSystems.open(FileSystems.join(out, "manifest.json")) as f:
-        manifest = json.loads(f.read())
-    problems = check_conservation(manifest)
-    if problems:
-        raise RuntimeError("conservation broken (a bug): " + "; ".join(problems))
-    return manifest
+        build(p, cfg, repos=repos, commit_patterns=args.commit_files, out=out)
+    return read_manifest(out)

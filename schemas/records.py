@@ -7,6 +7,7 @@ Each record has an Arrow schema in `schemas.arrow`, and a test keeps the two equ
 
 __all__ = [
     "CommitRecord",
+    "PairRecord",
     "CommitRow",
     "PreferencePair",
     "RejectRecord",
@@ -130,3 +131,40 @@ class RejectRecord(NamedTuple):
     def to_row(self) -> dict[str, Any]:
         """Returns the reject as an Arrow-ready dict."""
         return self._asdict()
+
+
+class PairRecord(NamedTuple):
+    """A pair inside the pipeline: the pair schema's columns plus working context.
+
+    `language` and `aspect` hold names; `to_row` turns them into ClassLabel ids
+    and drops `commit_message`, which only feeds the prompts.
+    """
+
+    idx: str
+    input: str
+    chosen: str
+    rejected: str
+    language: str
+    aspect: str
+    source: str
+    origin_commit: str | None = None
+    repository: str | None = None
+    license: str | None = None
+    file_path: str | None = None
+    commit_message: str = ""
+    system: str | None = None
+    config_id: str | None = None
+    judge_matches: int | None = None
+    judge_contradictions: int | None = None
+    judge_ties: int | None = None
+    judge_errors: int | None = None
+    rating_mean: float | None = None
+    label_details: str | None = None
+
+    def to_row(self) -> dict[str, Any]:
+        """Returns the pair as an Arrow-ready dict of the pair schema."""
+        row = self._asdict()
+        del row["commit_message"]
+        row["language"] = LANGUAGES.index(self.language)
+        row["aspect"] = ASPECTS.index(self.aspect)
+        return row

@@ -5,12 +5,14 @@ Every stage reports a `StageReport`: what it read (`scanned`, ints summed into
 rejected (`RejectRecord`s, counted by reason). `WriteManifest` writes
 
     {"config_id", "config", "stages": [{"name", "in", "out", "rejected": {reason: n}}],
-     "outputs": {split: {"rows", "files"}}, "rejects": {folder: {"rows", "files"}}}
+     "outputs": {split: {"rows", "files"}}, "rejects": {folder: {"rows", "files"}},
+     "llm": {stage: {"requests_sent", "cache_hits", "retries", "errors", "prompt_tokens",
+                     "completion_tokens", "cost_usd"}}}      # only for runs with LLM stages
 
 Nothing in it depends on time or worker count, so equal runs give equal manifests.
 """
 
-__all__ = ["StageReport", "WriteManifest", "assemble_manifest", "check_conservation"]
+__all__ = ["StageReport", "WriteManifest", "assemble_manifest", "check_conservation", "sum_llm_stats"]
 
 import dataclasses
 import json
@@ -44,6 +46,7 @@ def assemble_manifest(
     outputs: dict[str, Iterable[tuple[str, int]]],
     rejects: dict[str, Iterable[tuple[str, int]]],
     root: str,
+    llm: dict[str, Iterable[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """Builds the manifest dict from counted tuples and written files."""
     stages = {name: {"name": name, "in": 0, "out": 0, "rejected": {}} for name in stage_order}
@@ -60,13 +63,39 @@ def assemble_manifest(
         pairs = sorted(written)
         return {"rows": sum(n for _, n in pairs), "files": [_relative(root, p) for p, _ in pairs]}
 
-    return {
+    manifest = {
         "config_id": config_id,
         "config": config,
         "stages": [stages[name] for name in stage_order],
         "outputs": {split: files(w) for split, w in outputs.items()},
         "rejects": {folder: files(w) for folder, w in rejects.items()},
     }
+    if llm is not None:
+        manifest["llm"] = {stage: sum_llm_stats(parts) for stage, parts in llm.items()}
+    return manifest
+
+
+def sum_llm_stats(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Sums per-batch LLM stats dicts into one, for the manifest's `llm` section."""
+    total: dict[str, Any] = {
+        "requests_sent": 0,
+        "cache_hits": 0,
+        "retries": 0,
+        "errors": {},
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "cost_usd": 0.0,
+    }
+    for part in parts:
+        for key, value in part.items():
+            if key == "errors":
+                for kind, n in value.items():
+                    total["errors"][kind] = total["errors"].get(kind, 0) + n
+            else:
+                total[key] += value
+    total["errors"] = dict(sorted(total["errors"].items()))
+    total["cost_usd"] = round(total["cost_usd"], 6)
+    return total
 
 
 def check_conservation(manifest: dict[str, Any]) -> list[str]:
@@ -104,8 +133,8 @@ class _WriteJsonFn(beam.DoFn):
     def __init__(self, path: str, fields: dict[str, Any]) -> None:
         self._path, self._fields = path, fields
 
-    def process(self, _: Any, counts: list, outputs: dict, rejects: dict):
-        manifest = assemble_manifest(counts=counts, outputs=outputs, rejects=rejects, **self._fields)
+    def process(self, _: Any, counts: list, outputs: dict, rejects: dict, llm: dict | None = None):
+        manifest = assemble_manifest(counts=counts, outputs=outputs, rejects=rejects, llm=llm, **self._fields)
         with FileSystems.create(self._path) as f:
             f.write(json.dumps(manifest, indent=2, ensure_ascii=False).encode() + b"\n")
         yield manifest
@@ -122,6 +151,7 @@ class WriteManifest(beam.PTransform):
         reports: one `StageReport` per stage, in pipeline order.
         outputs: per split, the `(path, rows)` PCollection of its written shards.
         rejects: per reject folder, the `(path, rows)` PCollection of its shards.
+        llm: per LLM stage, its PCollection of per-batch stats dicts (optional).
     """
 
     root: str
@@ -130,6 +160,7 @@ class WriteManifest(beam.PTransform):
     reports: list[StageReport]
     outputs: dict[str, beam.PCollection]
     rejects: dict[str, beam.PCollection]
+    llm: dict[str, beam.PCollection] | None = None
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection[dict[str, Any]]:
         counts = [_stage_counts(r) for r in self.reports] | "AllCounts" >> beam.Flatten()
@@ -152,17 +183,15 @@ class WriteManifest(beam.PTransform):
             "stage_order": [r.name for r in self.reports],
             "root": self.root,
         }
-        return (
-            pbegin
-            | "Once" >> beam.Create([None])
-            | "Write"
-            >> beam.ParDo(
-                _WriteJsonFn(FileSystems.join(self.root, "manifest.json"), fields),
-                counts=beam.pvalue.AsList(counts),
-                outputs=beam.pvalue.AsSingleton(collect(self.outputs, "Outputs")),
-                rejects=beam.pvalue.AsSingleton(collect(self.rejects, "Rejects")),
-            )
-        )
+        sides = {
+            "counts": beam.pvalue.AsList(counts),
+            "outputs": beam.pvalue.AsSingleton(collect(self.outputs, "Outputs")),
+            "rejects": beam.pvalue.AsSingleton(collect(self.rejects, "Rejects")),
+        }
+        if self.llm is not None:
+            sides["llm"] = beam.pvalue.AsSingleton(collect(self.llm, "Llm"))
+        write = _WriteJsonFn(FileSystems.join(self.root, "manifest.json"), fields)
+        return pbegin | "Once" >> beam.Create([None]) | "Write" >> beam.ParDo(write, **sides)
 
 
 def _by_name(items: list[tuple[str, tuple[str, int]]], names: tuple[str, ...]) -> dict[str, list]:

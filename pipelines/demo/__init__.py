@@ -1,10 +1,14 @@
-"""`codepref demo`: the embedded sample, built into a git repository and mined.
+"""`codepref demo`: the embedded sample, built into a git repository and labelled.
 
 `commits/NN_<language>_<criterion>/` each hold `before.<ext>`, `after.<ext>` and
 `commit.json` (`path`, `message`, `criterion`): one focused commit per language
 and criterion, written for codepref. The demo adds a few commits every real
 history has (an initial import, a merge, a rename, a multi-file change, a README
 edit, ...), so the funnel in the manifest shows each filter at work.
+
+The demo starts the local llama.cpp server (`codepref llm serve`), runs `codepref
+label` with `llm.yaml` into `out/demo/`, and keeps the LLM cache in
+`out/demo-input/`, so a second run sends no request.
 """
 
 __all__ = ["add_arguments", "build_demo_repository", "load_samples", "run"]
@@ -16,6 +20,8 @@ import os
 import shutil
 import sys
 from typing import NamedTuple
+
+import yaml
 
 from pipelines.git_history import GitHistory
 
@@ -114,15 +120,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, beam_args: list[str]) -> int:
-    """Builds the sample repository next to the output and mines it."""
-    from pipelines import cli, mine
+    """Builds the sample repository, starts the local LLM server and labels the sample."""
+    from pipelines import cli, label, llm_server, mine
 
     out = os.path.abspath(args.out)
-    repo = build_demo_repository(os.path.join(os.path.dirname(out), "demo-input", "demo-samples"))
+    inputs = os.path.join(os.path.dirname(out), "demo-input")
+    repo = build_demo_repository(os.path.join(inputs, "demo-samples"))
     print(f"codepref demo: sample repository with {len(load_samples())} sample commits at {repo}", file=sys.stderr)
-    mine_args, _ = cli.build_parser().parse_known_args(["mine", "--repo", repo, "--out", out])
-    manifest = mine.run(mine_args, beam_args)
+    print("codepref demo: starting the local LLM server (SmolLM2-135M, llama.cpp)", file=sys.stderr)
+    server = llm_server.start_server(log=os.path.join(inputs, "llm-server.log"))
+    try:
+        config = str(importlib.resources.files("pipelines").joinpath("demo", "llm.yaml"))
+        label_args, _ = cli.build_parser().parse_known_args(
+            ["label", "--repo", repo, "--out", out, "--llm-config", config]
+        )
+        with open(config, encoding="utf-8") as f:
+            endpoints = yaml.safe_load(f)["endpoints"]
+        endpoints[0]["base_url"] = server.base_url
+        overrides = {"endpoints": endpoints, "cache": os.path.join(inputs, "llm-cache.sqlite")}
+        manifest = label.run(label_args, beam_args, overrides)
+    finally:
+        server.stop()
     mine.print_funnel(manifest)
+    llm = manifest.get("llm", {})
+    sent = sum(s["requests_sent"] for s in llm.values())
+    hits = sum(s["cache_hits"] for s in llm.values())
+    print(f"codepref demo: LLM requests sent {sent}, served from cache {hits}", file=sys.stderr)
     print(f"codepref demo: output in {out}", file=sys.stderr)
     print(out)
     return 0

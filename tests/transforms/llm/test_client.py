@@ -1,0 +1,125 @@
+import json
+
+import pytest
+
+from schemas.llm import EndpointConfig, LLMRequest, request_key
+from tests.transforms.llm.chat_server import ChatServer
+from transforms.llm.cache import open_cache
+from transforms.llm.client import LLMClient, LLMStats, chat_body, price_for
+
+
+SCHEMA = json.dumps({"type": "object", "properties": {"summary": {"type": "string"}, "rating": {"type": "integer"}}})
+
+
+def request(i, mode="json_object_schema"):
+    return LLMRequest("m", (("system", "rate"), ("user", f"code {i}")), 0.0, 1.0, 32, 7, "commit_review", "1", 0, mode,
+                      SCHEMA if mode != "tags" else "")  # fmt: skip
+
+
+def endpoint(url, **kw):
+    args = {
+        "name": "fake",
+        "base_url": url,
+        "model": "m",
+        "output_mode": "json_object_schema",
+        "timeout_s": 1.0,
+        "max_attempts": 6,
+        "backoff_base_s": 0.01,
+        "backoff_max_s": 0.05,
+        "max_concurrency": 8,
+    }
+    args.update(kw)
+    return EndpointConfig(**args)
+
+
+def test_chat_body_modes():
+    body = chat_body(request(1, "json_schema"))
+    assert body["response_format"]["type"] == "json_schema"
+    assert body["response_format"]["json_schema"]["strict"] is True
+    assert chat_body(request(1))["response_format"] == {"type": "json_object", "schema": json.loads(SCHEMA)}
+    tags = chat_body(request(1, "tags"))
+    assert "response_format" not in tags and tags["seed"] == 7 and tags["messages"][1]["content"] == "code 1"
+
+
+def test_request_key_covers_every_field():
+    base = request(1)
+    assert request_key(base) == request_key(request(1))
+    for field in LLMRequest._fields:
+        value = getattr(base, field)
+        changed = (
+            value + 1
+            if isinstance(value, int | float)
+            else (value + ("x",) if isinstance(value, tuple) else value + "x")
+        )
+        assert request_key(base._replace(**{field: changed})) != request_key(base), field
+
+
+def test_prices():
+    assert price_for(endpoint("x", model="gpt-4o-mini-2024")) == (0.15, 0.60)
+    assert price_for(endpoint("x", model="smollm2")) == (0.0, 0.0)
+    assert price_for(endpoint("x", model="smollm2", output_usd_per_mtok=2.0)) == (0.0, 2.0)
+
+
+def test_faults_are_retried_answered_once_and_cached(tmp_path):
+    requests = [request(i) for i in range(40)]
+    with ChatServer(fault_rate=0.3, hang_s=2.0) as server:
+        cache = open_cache(str(tmp_path / "c.sqlite"))
+        client = LLMClient(endpoint(server.base_url), cache)
+        results = client.complete(requests)
+        stats = client.take_stats()
+        assert sum(server.faults.values()) > 5  # the faults really happened
+        assert all(r.text is not None or r.error for r in results)
+        answered = [r for r in results if r.text is not None]
+        assert len(answered) >= 38
+        assert len(server.answered) == len(set(server.answered)) == len(answered)
+        assert stats.retries >= sum(server.faults.values()) - len(results)
+        assert stats.requests_sent >= sum(server.attempts.values())  # a reset pooled connection never arrives
+        assert stats.prompt_tokens == 100 * len(answered)
+        before = dict(server.attempts)
+        again = client.complete(requests)
+        second = client.take_stats()
+        client.close()
+    assert [r.text for r in again if r.cached] == [r.text for r in answered]
+    assert second.cache_hits == len(answered)
+    resent = {k for k, v in server.attempts.items() if before.get(k) != v}
+    assert resent.isdisjoint(server.answered[: len(answered)]) and second.requests_sent <= 6 * (40 - len(answered))
+
+
+def test_terminal_errors_are_cached_and_not_resent(tmp_path):
+    with ChatServer() as server:
+        server.reject = lambda body: "code 1" in body["messages"][1]["content"]
+        client = LLMClient(endpoint(server.base_url), open_cache(str(tmp_path / "c.sqlite")))
+        first = client.complete([request(1), request(2)])
+        assert (first[0].error, first[0].text) == ("bad_request", None)
+        assert first[1].text is not None
+        assert client.take_stats().errors == {"bad_request": 1}
+        second = client.complete([request(1), request(2)])
+        client.close()
+    assert [r.cached for r in second] == [True, True]
+    assert second[0].error == "bad_request"
+    assert len(server.rejected) == 1
+
+
+def test_export_mode_sends_nothing(tmp_path):
+    cache = open_cache(str(tmp_path / "c.sqlite"))
+    client = LLMClient(endpoint("http://127.0.0.1:9/v1"), cache, mode="export")
+    results = client.complete([request(1), request(2), request(1)])
+    assert [r.error for r in results] == ["awaiting_batch"] * 3
+    assert [k for k, _ in client.exported] == [request_key(request(1)), request_key(request(2))]
+    assert client.take_stats().requests_sent == 0
+    client.close()
+
+
+def test_missing_key_variable_is_a_clear_error(monkeypatch):
+    monkeypatch.delenv("CODEPREF_TEST_KEY", raising=False)
+    with pytest.raises(ValueError, match="CODEPREF_TEST_KEY"):
+        LLMClient(endpoint("http://x/v1", api_key_env="CODEPREF_TEST_KEY"), None)
+
+
+def test_stats_add():
+    total = LLMStats()
+    total.add({"requests_sent": 2, "cache_hits": 1, "retries": 1, "errors": {"timeout": 1}, "prompt_tokens": 5,
+               "completion_tokens": 3, "cost_usd": 0.5})  # fmt: skip
+    total.add(LLMStats(requests_sent=1, errors={"timeout": 2, "bad_request": 1}))
+    assert total.as_dict()["errors"] == {"bad_request": 1, "timeout": 3}
+    assert total.requests_sent == 3

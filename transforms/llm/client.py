@@ -1,0 +1,322 @@
+"""One async client for every OpenAI-compatible endpoint, with one cache in front.
+
+`LLMClient.complete(requests)` answers a batch of `LLMRequest`s: cache hits first,
+then the misses concurrently (at most `max_concurrency` in flight, under the
+endpoint's RPM and TPM limits). The SDK's own retries are off; the single retry
+layer here retries 429, 5xx, timeouts, connection errors and malformed responses
+with exponential backoff and full jitter, honouring `Retry-After`, for at most
+`max_attempts` tries. A 4xx other than 429 is terminal and cached, so it is never
+sent again; a transient failure that outlives its retries is not cached, so a
+re-run tries again. Answers are written to the cache as they arrive, in small
+batches, so a killed run loses at most the last few.
+
+In `export` mode misses are not sent: they are collected for the Batch API and
+answered `awaiting_batch`.
+
+Stats (`LLMStats`): requests_sent, cache_hits, retries, errors by kind,
+prompt_tokens, completion_tokens, cost_usd.
+"""
+
+__all__ = ["PRICES_USD_PER_MTOK", "LLMClient", "LLMStats", "chat_body", "classify_error", "price_for"]
+
+import asyncio
+import collections
+import dataclasses
+import json
+import os
+import random
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from schemas.llm import EndpointConfig, LLMRequest, LLMResult, request_key
+from transforms.llm.cache import ResponseCache
+
+
+PRICES_USD_PER_MTOK: dict[str, tuple[float, float]] = {
+    "gpt-4.1-nano": (0.10, 0.40),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1": (2.00, 8.00),
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "o4-mini": (1.10, 4.40),
+}
+"""USD per million (input, output) tokens, by model-name prefix (longest match wins).
+
+Unknown models (a local server, say) cost 0 unless the endpoint sets its prices.
+"""
+
+TERMINAL = "bad_request"
+AWAITING_BATCH = "awaiting_batch"
+
+
+def price_for(endpoint: EndpointConfig) -> tuple[float, float]:
+    """Returns (input, output) USD per million tokens for an endpoint."""
+    table = (0.0, 0.0)
+    for prefix in sorted(PRICES_USD_PER_MTOK, key=len):
+        if endpoint.model.startswith(prefix):
+            table = PRICES_USD_PER_MTOK[prefix]
+    return (
+        endpoint.input_usd_per_mtok if endpoint.input_usd_per_mtok is not None else table[0],
+        endpoint.output_usd_per_mtok if endpoint.output_usd_per_mtok is not None else table[1],
+    )
+
+
+@dataclasses.dataclass
+class LLMStats:
+    """Counts of one client (or the sum of several)."""
+
+    requests_sent: int = 0
+    cache_hits: int = 0
+    retries: int = 0
+    errors: dict[str, int] = dataclasses.field(default_factory=dict)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def add(self, other: "LLMStats | dict[str, Any]") -> None:
+        """Adds another stats object (or its dict) into this one."""
+        data = other if isinstance(other, dict) else dataclasses.asdict(other)
+        for name in ("requests_sent", "cache_hits", "retries", "prompt_tokens", "completion_tokens"):
+            setattr(self, name, getattr(self, name) + data[name])
+        self.cost_usd += data["cost_usd"]
+        for kind, n in data["errors"].items():
+            self.errors[kind] = self.errors.get(kind, 0) + n
+
+    def as_dict(self) -> dict[str, Any]:
+        """Returns the stats as JSON-ready data, errors sorted, cost rounded."""
+        data = dataclasses.asdict(self)
+        data["errors"] = dict(sorted(self.errors.items()))
+        data["cost_usd"] = round(self.cost_usd, 6)
+        return data
+
+
+def chat_body(request: LLMRequest) -> dict[str, Any]:
+    """Returns the chat-completions request body of a canonical request."""
+    body: dict[str, Any] = {
+        "model": request.model,
+        "messages": [{"role": role, "content": content} for role, content in request.messages],
+        "temperature": request.temperature,
+        "top_p": request.top_p,
+        "max_tokens": request.max_tokens,
+    }
+    if request.seed is not None:
+        body["seed"] = request.seed
+    if request.output_mode == "json_schema":
+        schema = json.loads(request.response_schema)
+        body["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": request.template, "schema": schema, "strict": True},
+        }
+    elif request.output_mode == "json_object_schema":
+        body["response_format"] = {"type": "json_object", "schema": json.loads(request.response_schema)}
+    return body
+
+
+def classify_error(exc: BaseException) -> tuple[str, bool, float | None]:
+    """Returns (kind, retryable, retry_after_seconds) for an exception from the SDK."""
+    import openai
+
+    retry_after = None
+    response = getattr(exc, "response", None)
+    if response is not None:
+        headers = getattr(response, "headers", {}) or {}
+        value = headers.get("retry-after-ms")
+        try:
+            retry_after = float(value) / 1000 if value else float(headers.get("retry-after", ""))
+        except ValueError:
+            retry_after = None
+    if isinstance(exc, openai.APITimeoutError | asyncio.TimeoutError):
+        return "timeout", True, None
+    if isinstance(exc, openai.APIConnectionError):
+        return "connection", True, None
+    if isinstance(exc, openai.RateLimitError):
+        return "rate_limited", True, retry_after
+    if isinstance(exc, openai.APIStatusError):
+        if exc.status_code >= 500:
+            return "server_error", True, retry_after
+        if exc.status_code in (408, 409):
+            return "server_error", True, retry_after
+        return TERMINAL, False, None
+    if isinstance(exc, openai.APIResponseValidationError | json.JSONDecodeError | ValueError | KeyError | TypeError):
+        return "malformed_response", True, None
+    raise exc
+
+
+class _RateLimiter:
+    """Sliding-window limits on requests and tokens per minute."""
+
+    def __init__(self, rpm: int | None, tpm: int | None) -> None:
+        self._rpm, self._tpm = rpm, tpm
+        self._events: collections.deque[tuple[float, int]] = collections.deque()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self, tokens: int) -> None:
+        if not self._rpm and not self._tpm:
+            return
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                while self._events and now - self._events[0][0] >= 60:
+                    self._events.popleft()
+                used = sum(t for _, t in self._events)
+                rpm_ok = not self._rpm or len(self._events) < self._rpm
+                tpm_ok = not self._tpm or not self._events or used + tokens <= self._tpm
+                if rpm_ok and tpm_ok:
+                    self._events.append((now, tokens))
+                    return
+                await asyncio.sleep(max(0.01, 60 - (now - self._events[0][0])))
+
+
+def _estimate_tokens(request: LLMRequest) -> int:
+    return sum(len(content) for _, content in request.messages) // 4 + request.max_tokens
+
+
+class LLMClient:
+    """Answers `LLMRequest`s from the cache or one endpoint; see the module docstring.
+
+    Build it in `DoFn.setup()`: it holds an event loop, an HTTP client and a cache.
+    """
+
+    def __init__(self, endpoint: EndpointConfig, cache: ResponseCache, mode: str = "live") -> None:
+        """Creates the SDK client; the key comes from `endpoint.api_key_env`.
+
+        Raises:
+            ValueError: the key's environment variable is unset, or the mode is unknown.
+        """
+        import openai
+
+        if mode not in ("live", "export", "cache_only"):
+            raise ValueError(f"unknown LLM mode {mode!r}: use live, export or cache_only")
+        key = "no-key"
+        if endpoint.api_key_env:
+            key = os.environ.get(endpoint.api_key_env, "")
+            if not key and mode == "live":
+                raise ValueError(f"endpoint {endpoint.name}: set the environment variable {endpoint.api_key_env}")
+        self.endpoint, self.cache, self.mode = endpoint, cache, mode
+        self.stats = LLMStats()
+        self.exported: list[tuple[str, dict[str, Any]]] = []
+        self._loop = asyncio.new_event_loop()
+        self._sdk = openai.AsyncOpenAI(
+            base_url=endpoint.base_url, api_key=key or "no-key", max_retries=0, timeout=endpoint.timeout_s
+        )
+        self._prices = price_for(endpoint)
+        self._limiter: _RateLimiter | None = None
+        self._pending: dict[str, dict[str, Any]] = {}
+
+    def close(self) -> None:
+        """Flushes the cache and closes the HTTP client and the loop."""
+        self._flush()
+        self._loop.run_until_complete(self._sdk.close())
+        self._loop.close()
+
+    def complete(self, requests: Sequence[LLMRequest]) -> list[LLMResult]:
+        """Answers requests in order; identical requests are sent once."""
+        return self._loop.run_until_complete(self._complete(requests))
+
+    def take_stats(self) -> LLMStats:
+        """Returns the stats gathered since the last call, and resets them."""
+        stats, self.stats = self.stats, LLMStats()
+        return stats
+
+    async def _complete(self, requests: Sequence[LLMRequest]) -> list[LLMResult]:
+        keys = [request_key(r) for r in requests]
+        unique = dict(zip(keys, requests, strict=True))
+        hits = self.cache.get_many(list(unique))
+        results: dict[str, LLMResult] = {}
+        for key, value in hits.items():
+            self.stats.cache_hits += 1
+            results[key] = _result(key, value, cached=True)
+        misses = [(k, r) for k, r in unique.items() if k not in results]
+        if misses and self.mode != "live":
+            for key, request in misses:
+                if self.mode == "export":
+                    self.exported.append((key, chat_body(request)))
+                results[key] = LLMResult(key, None, AWAITING_BATCH, f"not cached ({self.mode} mode)")
+        elif misses:
+            if self._limiter is None:
+                self._limiter = _RateLimiter(self.endpoint.rpm, self.endpoint.tpm)
+            semaphore = asyncio.Semaphore(self.endpoint.max_concurrency)
+            tasks = [asyncio.ensure_future(self._send(k, r, semaphore)) for k, r in misses]
+            for task in asyncio.as_completed(tasks):
+                result = await task
+                results[result.key] = result
+            self._flush()
+        return [results[k] for k in keys]
+
+    async def _send(self, key: str, request: LLMRequest, semaphore: asyncio.Semaphore) -> LLMResult:
+        body = chat_body(request)
+        cfg = self.endpoint
+        kind, detail = "", ""
+        for attempt in range(cfg.max_attempts):
+            if attempt:
+                self.stats.retries += 1
+            async with semaphore:
+                assert self._limiter is not None
+                await self._limiter.acquire(_estimate_tokens(request))
+                try:
+                    self.stats.requests_sent += 1
+                    response = await self._sdk.chat.completions.create(**body)
+                    text = response.choices[0].message.content
+                    if text is None:
+                        raise ValueError("the answer has no content")
+                    usage = response.usage
+                    value = {
+                        "text": text,
+                        "error": None,
+                        "detail": "",
+                        "prompt_tokens": usage.prompt_tokens if usage else 0,
+                        "completion_tokens": usage.completion_tokens if usage else 0,
+                    }
+                    self._account(value)
+                    self._remember(key, value)
+                    return _result(key, value, cached=False)
+                except Exception as exc:  # noqa: BLE001 - classify_error re-raises what it does not know
+                    kind, retryable, retry_after = classify_error(exc)
+                    detail = f"{type(exc).__name__}: {str(exc)[:300]}"
+                    if not retryable:
+                        self.stats.errors[kind] = self.stats.errors.get(kind, 0) + 1
+                        value = {
+                            "text": None,
+                            "error": kind,
+                            "detail": detail,
+                            "prompt_tokens": 0,
+                            "completion_tokens": 0,
+                        }
+                        self._remember(key, value)
+                        return _result(key, value, cached=False)
+            if attempt + 1 < cfg.max_attempts:
+                backoff = min(cfg.backoff_max_s, cfg.backoff_base_s * 2**attempt)
+                delay = retry_after if retry_after is not None else random.uniform(0, backoff)
+                await asyncio.sleep(min(delay, cfg.backoff_max_s))
+        self.stats.errors[kind] = self.stats.errors.get(kind, 0) + 1
+        return LLMResult(key, None, kind, f"after {cfg.max_attempts} attempts: {detail}")
+
+    def _account(self, value: dict[str, Any]) -> None:
+        self.stats.prompt_tokens += value["prompt_tokens"]
+        self.stats.completion_tokens += value["completion_tokens"]
+        self.stats.cost_usd += (
+            value["prompt_tokens"] * self._prices[0] + value["completion_tokens"] * self._prices[1]
+        ) / 1e6
+
+    def _remember(self, key: str, value: dict[str, Any]) -> None:
+        self._pending[key] = value
+        if len(self._pending) >= 8:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self.cache.put_many(self._pending)
+            self._pending = {}
+
+
+def _result(key: str, value: dict[str, Any], cached: bool) -> LLMResult:
+    return LLMResult(
+        key,
+        value.get("text"),
+        value.get("error"),
+        value.get("detail", ""),
+        value.get("prompt_tokens", 0),
+        value.get("completion_tokens", 0),
+        cached,
+    )
