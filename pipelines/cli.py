@@ -22,6 +22,7 @@ logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(mes
 for _handler in logging.getLogger().handlers:
     _handler.addFilter(_QuietBeamImport())
 
+import trainer.cli  # noqa: E402 - torch is imported only inside its handlers
 from pipelines import batch, demo, label, llm_server, mine  # noqa: E402 - after the log filter
 
 
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     llm_server.add_arguments(p)
     p.set_defaults(func=lambda args, _: llm_server.run(args))
     batch.add_subcommands(sub)
+    trainer.cli.add_subcommands(sub)
     return parser
 
 
