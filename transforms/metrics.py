@@ -42,16 +42,23 @@ class Progress:
         """Starts the clock."""
         self.stage, self.unit, self.every = stage, unit, every
         self.seen = self.kept = 0
-        self._start = self._last = time.monotonic()
+        self._start: float | None = None
+        self._rated = 0
+        self._last = time.monotonic()
 
     def tick(self, seen: int, kept: int) -> None:
         """Adds to the totals and prints a line when one is due."""
+        now = time.monotonic()
+        if self._start is None:  # the first call's work started before it: leave it out of the rate
+            self._start = now
+            self._last = now
+        else:
+            self._rated += seen
         self.seen += seen
         self.kept += kept
-        now = time.monotonic()
         if now - self._last >= self.every:
             self._last = now
-            rate = self.seen / max(now - self._start, 1e-9)
+            rate = self._rated / max(now - self._start, 1e-9)
             print(
                 f"[{self.stage}] {self.seen:,} {self.unit} scanned, {self.kept:,} kept ({rate:,.0f}/s)",
                 file=sys.stderr,

@@ -7,6 +7,7 @@ so runs can be compared byte for byte.
 import glob
 import json
 import os
+import pathlib
 import re
 import signal
 import sqlite3
@@ -140,3 +141,38 @@ def test_kill_and_resume(hostile_repo, tmp_path):
         uninterrupted = run_label(hostile_repo[0], clean, tmp_path / "clean-out")
     assert files(tmp_path / "out") == files(tmp_path / "clean-out")
     assert resumed["stages"] == uninterrupted["stages"]
+
+
+def test_batch_export_rounds(hostile_repo, tmp_path):
+    """Export → (answers into the cache, as `batch collect` does) → export again."""
+    from tests.transforms.llm.chat_server import body_hash, default_answer
+    from transforms.llm.cache import open_cache
+
+    config = write_config(tmp_path / "llm.yaml", "http://127.0.0.1:9/v1", tmp_path / "cache.sqlite")
+    args = [sys.executable, "-m", "pipelines.cli", "batch", "export", "--repo", hostile_repo[0], "--llm-config", config,
+            "--out", str(tmp_path / "out")]  # fmt: skip
+    rounds = []
+    for _ in range(4):
+        done = subprocess.run(args, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+        assert check_conservation(manifest) == []
+        paths = sorted(glob.glob(str(tmp_path / "out" / "batch" / "*.jsonl")))
+        lines = [json.loads(line) for path in paths for line in pathlib.Path(path).read_text().splitlines()]
+        rounds.append((len(lines), manifest))
+        answers = {}
+        for line in lines:
+            assert line["url"] == "/v1/chat/completions" and line["method"] == "POST"
+            text = default_answer(line["body"], body_hash(line["body"]))
+            answers[line["custom_id"]] = {"text": text, "error": None, "detail": "", "prompt_tokens": 1,
+                                          "completion_tokens": 1}  # fmt: skip
+        cache = open_cache(str(tmp_path / "cache.sqlite"))
+        cache.put_many(answers)
+        cache.close()
+    stages = [{s["name"]: s for s in m["stages"]} for _, m in rounds]
+    pairs = stages[0]["rate_commits"]["in"]
+    assert rounds[0][0] == pairs and stages[0]["rate_commits"]["rejected"] == {"awaiting_batch": pairs}
+    assert rounds[1][0] == pairs and stages[1]["synthesize_instruction"]["rejected"] == {"awaiting_batch": pairs}
+    assert rounds[2][0] == 4 * pairs and stages[2]["judge_pairs"]["rejected"] == {"awaiting_batch": pairs}
+    assert rounds[3][0] == 0 and stages[3]["judge_pairs"]["out"] == pairs
+    assert sum(s["requests_sent"] for s in rounds[3][1]["llm"].values()) == 0

@@ -1,6 +1,6 @@
 """`codepref label` end to end against the real local server (SmolLM2-135M on llama.cpp).
 
-Small on purpose (3 pairs, 12 requests): the model is tiny and slow on 2 cores.
+Small on purpose (3 short pairs, 12 requests): the model is slow on 2 cores.
 Its answers are often poor; what must hold is that they parse in structured mode
 or are counted as unparseable, that every pair is labelled or rejected with a
 reason, and that a re-run is served from the cache.
@@ -18,7 +18,7 @@ import yaml
 
 from pipelines.git_history import GitHistory
 from pipelines.llm_server import start_server
-from tests.conftest import MIT, one_sample_per_language
+from tests.conftest import MIT
 from transforms.manifest import check_conservation
 
 
@@ -29,15 +29,26 @@ def local_llm(tmp_path_factory):
     server.stop()
 
 
+SMALL = {  # short files: prompt processing runs at ~200 tokens/s on 2 cores
+    "util/find.py": ("def has(items, x):\n    for i in items:\n        if i == x:\n            return True\n"
+                     "    return False\n",
+                     "def has(items, x):\n    return x in set(items)\n", "Speed up membership test with a set"),
+    "util/avg.go": ("func Avg(xs []int) int {\n\treturn Sum(xs) / len(xs)\n}\n",
+                    "func Avg(xs []int) int {\n\tif len(xs) == 0 {\n\t\treturn 0\n\t}\n\treturn Sum(xs) / len(xs)\n}\n",
+                    "Fix division by zero on empty input"),
+    "web/render.js": ("function render(name) {\n  el.innerHTML = '<b>' + name + '</b>';\n}\n",
+                      "function render(name) {\n  el.textContent = name;\n}\n", "Prevent XSS when rendering names"),
+}  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def small_repo(tmp_path_factory):
     h = GitHistory()
     h.commit("Import the services", {"LICENSE": MIT})
-    samples = [s for s in one_sample_per_language() if s.name.split("_")[1] in ("go", "python", "javascript")]
-    for s in samples:
-        h.commit(f"Add {s.path}", {s.path: s.before})
-    for s in samples:
-        h.commit(s.message, {s.path: s.after})
+    for path, (before, _, _) in SMALL.items():
+        h.commit(f"Add {path} to the tree", {path: before})
+    for path, (_, after, message) in SMALL.items():
+        h.commit(message, {path: after})
     return h.write(str(tmp_path_factory.mktemp("repo") / "small"))
 
 
