@@ -23,7 +23,7 @@ for _handler in logging.getLogger().handlers:
     _handler.addFilter(_QuietBeamImport())
 
 import trainer.cli  # noqa: E402 - torch is imported only inside its handlers
-from pipelines import batch, demo, label, llm_server, mine  # noqa: E402 - after the log filter
+from pipelines import batch, demo, label, llm_server, mine, mutate  # noqa: E402 - after the log filter
 
 
 def _mine(args: argparse.Namespace, beam_args: list[str]) -> int:
@@ -37,6 +37,14 @@ def _mine(args: argparse.Namespace, beam_args: list[str]) -> int:
 def _label(args: argparse.Namespace, beam_args: list[str]) -> int:
     manifest = label.run(args, beam_args)
     print("codepref label: done", file=sys.stderr)
+    mine.print_funnel(manifest)
+    print(args.out)
+    return 0
+
+
+def _mutate(args: argparse.Namespace, beam_args: list[str]) -> int:
+    manifest = mutate.run(args, beam_args)
+    print("codepref mutate: done", file=sys.stderr)
     mine.print_funnel(manifest)
     print(args.out)
     return 0
@@ -67,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
              "DIR/manifest.json.")  # fmt: skip
     label.add_arguments(p)
     p.set_defaults(func=_label)
+    p = _sub(sub, "mutate", "Functional Correctness pairs from an instruction dataset by planting bugs",
+             "Read an instruction dataset (JSONL/Parquet: instruction, solution, optional language), plant a bug "
+             "in each solution with a deterministic AST mutation (or the LLM with --llm) and write (chosen = "
+             "solution, rejected = mutant) pairs to DIR/data/, rejects to DIR/rejects/ and "
+             "DIR/manifest.json.")  # fmt: skip
+    mutate.add_arguments(p)
+    p.set_defaults(func=_mutate)
     p = _sub(sub, "demo", "run the pipeline on the embedded sample into out/demo",
              "Build the embedded sample repository, start the local LLM server and run `label` on it.")  # fmt: skip
     demo.add_arguments(p)

@@ -26,9 +26,11 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines import mine
 from schemas.arrow import pair_schema
-from schemas.config import MineConfig
+from schemas.config import CodeConfig, MineConfig, config_id
 from schemas.llm import LabelConfig
 from schemas.records import PairRecord
+from transforms.code.bugged import MUTATE_STAGE, BugTask, MutatePairs
+from transforms.code.stages import FUNCTION_STAGE, SYNTAX_STAGE, FilterSyntax, FocusChangedFunctions
 from transforms.commit_pairs import SAMPLE_STAGE, SamplePairs, pairs_from_commit
 from transforms.llm.instruct import InstructTask
 from transforms.llm.judge import JudgeTask
@@ -36,6 +38,8 @@ from transforms.llm.rate import RateTask
 from transforms.llm.stage import RunLLMTask
 from transforms.manifest import StageReport, WriteManifest
 from transforms.sinks import WriteParquetShards
+from transforms.sources import instructions
+from transforms.sources.instructions import InstructionColumns, ReadInstructionSets
 
 
 def load_label_config(path: str, overrides: dict | None = None) -> LabelConfig:
@@ -64,16 +68,70 @@ def pair_key(row: dict) -> str:
     return row["idx"]
 
 
+BUGGED_SYNTAX_STAGE = "bugged_syntax_filter"
 _RUNTIME_ONLY = ("cache", "mode", "batch_size")
 _ENDPOINT_DATA = ("name", "model", "output_mode")
 
 
-def label_config_id(mine_cfg: MineConfig, label_cfg: LabelConfig) -> str:
+def label_config_id(mine_cfg: MineConfig, label_cfg: LabelConfig, code_cfg: CodeConfig | None = None) -> str:
     """A short id over what decides the rows: not addresses, limits, cache or batching."""
     data = label_cfg.model_dump(mode="json", exclude=set(_RUNTIME_ONLY))
     data["endpoints"] = [{k: e[k] for k in _ENDPOINT_DATA} for e in data["endpoints"]]
-    blob = json.dumps({"mine": mine_cfg.id, "label": data}, sort_keys=True)
+    code = config_id(code_cfg) if code_cfg else None
+    blob = json.dumps({"mine": mine_cfg.id, "label": data, "code": code}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def count_input(pcoll: beam.PCollection, label: str) -> beam.PCollection:
+    """Ones, one per element: a stage's `in` counted from its input."""
+    return pcoll | f"Count{label}Input" >> beam.Map(lambda _: 1)
+
+
+def commit_pair_stages(
+    commits: beam.PCollection, code_cfg: CodeConfig, label_cfg: LabelConfig, reports: list[StageReport]
+) -> beam.PCollection:
+    """Commits → pair candidates → (changed functions) → syntax filter → labelling sample."""
+    pairs = commits | "BuildCommitPairs" >> beam.FlatMap(pairs_from_commit)
+    if code_cfg.function_level:
+        focused = pairs | "FocusChangedFunctions" >> FocusChangedFunctions()
+        reports.append(StageReport(FUNCTION_STAGE, count_input(pairs, "Focus"), focused.kept, focused.rejected))
+        pairs = focused.main
+    checked = pairs | "FilterSyntax" >> FilterSyntax(code_cfg.syntax())
+    reports.append(StageReport(SYNTAX_STAGE, count_input(pairs, "Syntax"), checked.main, checked.rejected))
+    sampled = checked.main | "SamplePairs" >> SamplePairs(label_cfg.sample_fraction)
+    reports.append(StageReport(SAMPLE_STAGE, count_input(checked.main, "Sample"), sampled.kept, sampled.rejected))
+    return sampled.kept
+
+
+def bugged_instruct_stages(
+    p: beam.Pipeline,
+    patterns: list[str],
+    columns: InstructionColumns,
+    code_cfg: CodeConfig,
+    label_cfg: LabelConfig,
+    reports: list[StageReport],
+    llm_stats: dict,
+    exports: list,
+) -> beam.PCollection:
+    """Instruction sets → seeds → a planted bug (AST or LLM) → syntax filter."""
+    globs = p | "InstructionPatterns" >> beam.Create(sorted(patterns))
+    seeds = globs | "ReadInstructions" >> ReadInstructionSets(columns)
+    reports.append(StageReport(instructions.STAGE, seeds.scanned, seeds.commits, seeds.rejected))
+    if code_cfg.llm_bugs:
+        task = BugTask(label_cfg.endpoint(label_cfg.instruct), seed=code_cfg.seed)
+        bugged = seeds.commits | "IntroduceBugs" >> RunLLMTask(
+            task, label_cfg.endpoints, label_cfg.cache, label_cfg.mode, label_cfg.batch_size
+        )
+        llm_stats[task.stage] = bugged.stats
+        exports.append(bugged.batch_requests)
+        stage, main, rejected = task.stage, bugged.main, bugged.rejected
+    else:
+        mutated = seeds.commits | "MutatePairs" >> MutatePairs(code_cfg.operators, code_cfg.seed)
+        stage, main, rejected = MUTATE_STAGE, mutated.main, mutated.rejected
+    reports.append(StageReport(stage, count_input(seeds.commits, "Bug"), main, rejected))
+    checked = main | "FilterBuggedSyntax" >> FilterSyntax(code_cfg.syntax(), stage=BUGGED_SYNTAX_STAGE)
+    reports.append(StageReport(BUGGED_SYNTAX_STAGE, count_input(main, "BuggedSyntax"), checked.main, checked.rejected))
+    return checked.main
 
 
 def build(
@@ -84,45 +142,52 @@ def build(
     repos: list[str],
     commit_patterns: list[str],
     out: str,
+    code_cfg: CodeConfig | None = None,
+    instruction_patterns: list[str] | None = None,
+    columns: InstructionColumns | None = None,
 ) -> None:
-    """Wires the labelling DAG into `p`."""
-    config_id = label_config_id(mine_cfg, label_cfg)
-    commits, reports = mine.mine_commits(p, mine_cfg, repos=repos, commit_patterns=commit_patterns)
-    candidates = commits | "BuildCommitPairs" >> beam.FlatMap(pairs_from_commit)
-    sampled = candidates | "SamplePairs" >> SamplePairs(label_cfg.sample_fraction)
-    ones = candidates | "CountSampleInput" >> beam.Map(lambda _: 1)
-    reports.append(StageReport(SAMPLE_STAGE, ones, sampled.kept, sampled.rejected))
-    pairs = sampled.kept
-    tasks = (
-        ("RateCommits", RateTask(label_cfg.rater_endpoints(), label_cfg.rating, label_cfg.rating_max_tokens,
-                                 label_cfg.max_prompt_chars, label_cfg.seed)),
-        ("SynthesizeInstruction", InstructTask(label_cfg.endpoint(label_cfg.instruct), label_cfg.instruction_max_tokens,
-                                               label_cfg.max_prompt_chars, label_cfg.seed)),
-        ("JudgePairs", JudgeTask(label_cfg.endpoint(label_cfg.judge), label_cfg.judging, label_cfg.judge_max_tokens,
-                                 label_cfg.max_prompt_chars, label_cfg.seed)),
-    )  # fmt: skip
-    llm_stats, exports = {}, []
-    for label, task in tasks:
-        done = pairs | label >> RunLLMTask(
-            task, label_cfg.endpoints, label_cfg.cache, label_cfg.mode, label_cfg.batch_size
-        )
-        ones = pairs | f"Count{label}Input" >> beam.Map(lambda _: 1)
-        reports.append(StageReport(task.stage, ones, done.main, done.rejected))
-        llm_stats[task.stage] = done.stats
-        exports.append(done.batch_requests)
-        pairs = done.main
-    data = (
-        pairs
-        | "WithConfigId" >> beam.Map(lambda pair: pair._replace(config_id=config_id))
-        | "PairRows" >> beam.Map(PairRecord.to_row)
-        | "WritePairs"
-        >> WriteParquetShards(
-            FileSystems.join(out, "data"), "train", pair_schema(), pair_key, mine_cfg.target_shard_bytes
-        )
-    )
-    rejects = mine.write_rejects(reports, out, mine_cfg.target_shard_bytes)
-    config = mine.config_json(mine_cfg, label_cfg)
-    _ = p | "WriteManifest" >> WriteManifest(out, config_id, config, reports, {"train": data}, rejects, llm_stats)
+    """Wires the labelling DAG into `p`.
+
+    Commit pairs are rated, given an instruction and judged; bugged-instruct pairs
+    (from `instruction_patterns`) are correct by construction (the rejected side
+    holds a planted bug), so they skip the three LLM stages and join at the sink.
+    """
+    code_cfg = code_cfg or CodeConfig()
+    config_id = label_config_id(mine_cfg, label_cfg, code_cfg)
+    llm_stats: dict = {}
+    exports: list = []
+    reports: list[StageReport] = []
+    finished = []
+    if repos or commit_patterns:
+        commits, reports = mine.mine_commits(p, mine_cfg, repos=repos, commit_patterns=commit_patterns)
+        pairs = commit_pair_stages(commits, code_cfg, label_cfg, reports)
+        tasks = (
+            ("RateCommits", RateTask(label_cfg.rater_endpoints(), label_cfg.rating, label_cfg.rating_max_tokens,
+                                     label_cfg.max_prompt_chars, label_cfg.seed)),
+            ("SynthesizeInstruction", InstructTask(label_cfg.endpoint(label_cfg.instruct),
+                                                   label_cfg.instruction_max_tokens, label_cfg.max_prompt_chars,
+                                                   label_cfg.seed)),
+            ("JudgePairs", JudgeTask(label_cfg.endpoint(label_cfg.judge), label_cfg.judging,
+                                     label_cfg.judge_max_tokens, label_cfg.max_prompt_chars, label_cfg.seed)),
+        )  # fmt: skip
+        for label, task in tasks:
+            done = pairs | label >> RunLLMTask(
+                task, label_cfg.endpoints, label_cfg.cache, label_cfg.mode, label_cfg.batch_size
+            )
+            reports.append(StageReport(task.stage, count_input(pairs, label), done.main, done.rejected))
+            llm_stats[task.stage] = done.stats
+            exports.append(done.batch_requests)
+            pairs = done.main
+        finished.append(pairs)
+    if instruction_patterns:
+        finished.append(
+            bugged_instruct_stages(
+                p, instruction_patterns, columns or InstructionColumns(), code_cfg, label_cfg, reports, llm_stats,
+                exports,
+            )
+        )  # fmt: skip
+    write_pairs(p, finished, reports, out, config_id, mine.config_json(mine_cfg, label_cfg, code_cfg),
+                mine_cfg.target_shard_bytes, llm_stats)  # fmt: skip
     if label_cfg.mode == "export":
         _ = (
             exports
@@ -132,15 +197,89 @@ def build(
         )
 
 
+def write_pairs(
+    p: beam.Pipeline,
+    finished: list[beam.PCollection],
+    reports: list[StageReport],
+    out: str,
+    config_id: str,
+    config: dict,
+    target_shard_bytes: int,
+    llm_stats: dict | None,
+) -> None:
+    """Writes the pairs, every stage's rejects and the manifest."""
+    data = (
+        finished
+        | "AllPairs" >> beam.Flatten(pipeline=p)
+        | "WithConfigId" >> beam.Map(lambda pair: pair._replace(config_id=config_id))
+        | "PairRows" >> beam.Map(PairRecord.to_row)
+        | "WritePairs"
+        >> WriteParquetShards(FileSystems.join(out, "data"), "train", pair_schema(), pair_key, target_shard_bytes)
+    )
+    rejects = mine.write_rejects(reports, out, target_shard_bytes)
+    _ = p | "WriteManifest" >> WriteManifest(out, config_id, config, reports, {"train": data}, rejects, llm_stats)
+
+
 def _write_batch_requests(items: list, directory: str) -> list[str]:
     from transforms.llm.batch_api import export_requests
 
     return export_requests(sorted(items, key=lambda kv: kv[0]), directory, presorted=True)
 
 
+def add_code_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds the options of the tree-sitter stages."""
+    parser.add_argument("--whole-file", action="store_true", help="whole-file pairs, not one per changed function")
+    parser.add_argument("--allow-syntax-errors", action="store_true", help="keep chosen code with syntax errors")
+    parser.add_argument("--min-depth", type=int, default=3, help="least syntax-tree depth, root = 1 (default 3)")
+    parser.add_argument("--operators", metavar="OP,OP", help="AST mutation operators (default: all nine)")
+    parser.add_argument("--llm-bugs", action="store_true", help="plant bugs with the LLM instead of AST mutations")
+
+
+def add_instruction_arguments(parser: argparse.ArgumentParser, flag: str = "--instructions") -> None:
+    """Adds the instruction-dataset options."""
+    parser.add_argument(
+        flag,
+        dest="instructions",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="instruction datasets (JSONL/Parquet) for bugged-instruct pairs; repeatable",
+    )
+    parser.add_argument("--instruction-column", default="instruction", help="column of the instruction")
+    parser.add_argument("--solution-column", default="solution", help="column of the reference solution")
+    parser.add_argument("--language-column", default="language",
+                        help="column of the language ('' if none: code fence tag, or detected)")  # fmt: skip
+
+
+def code_config_from_args(args: argparse.Namespace) -> CodeConfig:
+    """Builds the `CodeConfig` from parsed arguments.
+
+    Raises:
+        mine.UsageError: an unknown operator or a bad value.
+    """
+    from transforms.code.mutations import OPERATORS
+
+    operators = tuple(o.strip() for o in args.operators.split(",")) if args.operators else tuple(OPERATORS)
+    unknown = [o for o in operators if o not in OPERATORS]
+    if unknown:
+        raise mine.UsageError(f"--operators: unknown {', '.join(unknown)}; known: {', '.join(OPERATORS)}")
+    try:
+        return CodeConfig(function_level=not args.whole_file, allow_syntax_errors=args.allow_syntax_errors,
+                          min_depth=args.min_depth, operators=operators, llm_bugs=args.llm_bugs)  # fmt: skip
+    except ValueError as exc:
+        raise mine.UsageError(str(exc)) from exc
+
+
+def columns_from_args(args: argparse.Namespace) -> InstructionColumns:
+    """The instruction dataset's column names."""
+    return InstructionColumns(args.instruction_column, args.solution_column, args.language_column or None)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Adds `codepref label` arguments: the mining ones plus the LLM config."""
+    """Adds `codepref label` arguments: mining, code, instruction sets and the LLM config."""
     mine.add_arguments(parser)
+    add_code_arguments(parser)
+    add_instruction_arguments(parser)
     parser.add_argument("--llm-config", required=True, metavar="YAML", help="endpoints, cache and labelling rules")
 
 
@@ -152,10 +291,12 @@ def run(args: argparse.Namespace, beam_args: list[str], overrides: dict | None =
     """
     mine_cfg = mine.config_from_args(args)
     label_cfg = load_label_config(args.llm_config, overrides)
-    mine.check_inputs(args.repo, args.commit_files)
+    code_cfg = code_config_from_args(args)
+    mine.check_inputs(args.repo, args.commit_files, args.instructions)
     out = mine.resolve_output(args.out)
     mine.prepare_output(out)
     repos = [os.path.abspath(r) for r in args.repo]
     with beam.Pipeline(options=PipelineOptions(beam_args)) as p:
-        build(p, mine_cfg, label_cfg, repos=repos, commit_patterns=args.commit_files, out=out)
+        build(p, mine_cfg, label_cfg, repos=repos, commit_patterns=args.commit_files, out=out, code_cfg=code_cfg,
+              instruction_patterns=args.instructions, columns=columns_from_args(args))  # fmt: skip
     return mine.read_manifest(out)

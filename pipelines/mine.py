@@ -200,14 +200,17 @@ def config_from_args(args: argparse.Namespace) -> MineConfig:
         raise UsageError(str(exc)) from exc
 
 
-def check_inputs(repos: list[str], patterns: list[str]) -> None:
+def check_inputs(repos: list[str], patterns: list[str], instructions: list[str] | None = None) -> None:
     """Checks that every repository and pattern exists.
 
     Raises:
         UsageError: one does not; the message names it and says what to do.
     """
-    if not repos and not patterns:
-        raise UsageError("nothing to mine: pass --repo PATH or --commits-file GLOB")
+    if not repos and not patterns and not instructions:
+        raise UsageError("nothing to read: pass --repo PATH or --commits-file GLOB")
+    for pattern in instructions or []:
+        if not commit_files.match_files(pattern):
+            raise UsageError(f"--instructions {pattern}: matched no file")
     for repo in repos:
         if not os.path.exists(repo):
             raise UsageError(f"--repo {repo}: no such folder")

@@ -1,6 +1,6 @@
 """Algorithm configuration: frozen, validated, hashable into a short `config_id`."""
 
-__all__ = ["MineConfig", "config_id"]
+__all__ = ["CodeConfig", "MineConfig", "config_id"]
 
 import dataclasses
 import hashlib
@@ -61,3 +61,55 @@ class MineConfig:
     def id(self) -> str:
         """The short config id recorded in the manifest."""
         return config_id(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class CodeConfig:
+    """How code is parsed, focused and mutated.
+
+    Attributes:
+        function_level: one pair per changed function (True) or whole files.
+        allow_syntax_errors: keep pairs whose chosen code has syntax errors.
+        min_depth: the least syntax-tree depth (root = 1) of chosen code.
+        max_old_error_nodes: the most error nodes allowed in rejected code.
+        operators: the AST mutation operators for bugged-instruct pairs.
+        llm_bugs: plant bugs with the LLM (`bug_introduction`) instead of AST mutations.
+        seed: mixed into each mutation's seed.
+    """
+
+    function_level: bool = True
+    allow_syntax_errors: bool = False
+    min_depth: int = 3
+    max_old_error_nodes: int = 5
+    operators: tuple[str, ...] = (
+        "relational_flip",
+        "arithmetic_swap",
+        "boundary_off_by_one",
+        "negate_condition",
+        "logical_swap",
+        "constant_change",
+        "return_value_change",
+        "delete_statement",
+        "swap_call_arguments",
+    )
+    llm_bugs: bool = False
+    seed: int = 77
+
+    def __post_init__(self) -> None:
+        """Validates ranges.
+
+        Raises:
+            ValueError: min_depth < 1, negative error budget, or no operator.
+        """
+        if self.min_depth < 1 or self.max_old_error_nodes < 0 or not self.operators:
+            raise ValueError("need min_depth >= 1, max_old_error_nodes >= 0 and at least one operator")
+
+    def syntax(self):  # noqa: ANN201 - transforms.code.syntax.SyntaxConfig, imported lazily
+        """The syntax filter's config."""
+        from transforms.code.syntax import SyntaxConfig
+
+        return SyntaxConfig(
+            allow_syntax_errors=self.allow_syntax_errors,
+            min_depth=self.min_depth,
+            max_old_error_nodes=self.max_old_error_nodes,
+        )

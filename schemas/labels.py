@@ -11,6 +11,7 @@ __all__ = [
     "LANGUAGES",
     "TARGET_LANGUAGES",
     "language_for_path",
+    "normalize_language",
 ]
 
 import posixpath
@@ -91,3 +92,19 @@ def language_for_path(path: str) -> str | None:
     """
     _, ext = posixpath.splitext(path.lower())
     return EXTENSION_LANGUAGE.get(ext)
+
+
+_LANGUAGE_ALIASES: dict[str, str] = {
+    **{name.lower(): name for name in TARGET_LANGUAGES},
+    "c++": "C++", "cpp": "C++", "cxx": "C++",
+    "c#": "C#", "csharp": "C#", "cs": "C#", "c-sharp": "C#",
+    "golang": "Go",
+    "js": "JavaScript", "node": "JavaScript", "nodejs": "JavaScript",
+    "py": "Python", "python3": "Python",
+    "rb": "Ruby",
+}  # fmt: skip
+
+
+def normalize_language(name: str | None) -> str | None:
+    """Returns the target language a name or alias means (`cpp`, `CSharp`, `py`...), else None."""
+    return _LANGUAGE_ALIASES.get((name or "").strip().lower())

@@ -166,6 +166,8 @@ class WriteManifest(beam.PTransform):
         counts = [_stage_counts(r) for r in self.reports] | "AllCounts" >> beam.Flatten()
 
         def collect(group: dict[str, beam.PCollection], label: str) -> beam.PCollection:
+            if not group:
+                return pbegin | f"{label}None" >> beam.Create([{}])
             tagged = [
                 pc | f"{label}{i}Tag" >> beam.Map(lambda w, name=name: (name, w))
                 for i, (name, pc) in enumerate(sorted(group.items()))

@@ -7,8 +7,10 @@ history has (an initial import, a merge, a rename, a multi-file change, a README
 edit, ...), so the funnel in the manifest shows each filter at work.
 
 The demo starts the local llama.cpp server (`codepref llm serve`), runs `codepref
-label` with `llm.yaml` into `out/demo/`, and keeps the LLM cache in
-`out/demo-input/`, so a second run sends no request.
+label` with `llm.yaml` into `out/demo/` on the sample repository (function-level
+commit pairs) and on `instructions.jsonl` (16 tasks with reference solutions, two
+per language, turned into bugged-instruct pairs by AST mutation), and keeps the
+LLM cache in `out/demo-input/`, so a second run sends no request.
 """
 
 __all__ = ["add_arguments", "build_demo_repository", "load_samples", "run"]
@@ -130,9 +132,10 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
     print("codepref demo: starting the local LLM server (SmolLM2-135M, llama.cpp)", file=sys.stderr)
     server = llm_server.start_server(log=os.path.join(inputs, "llm-server.log"))
     try:
-        config = str(importlib.resources.files("pipelines").joinpath("demo", "llm.yaml"))
+        demo_files = importlib.resources.files("pipelines").joinpath("demo")
+        config, instructions = str(demo_files.joinpath("llm.yaml")), str(demo_files.joinpath("instructions.jsonl"))
         label_args, _ = cli.build_parser().parse_known_args(
-            ["label", "--repo", repo, "--out", out, "--llm-config", config]
+            ["label", "--repo", repo, "--instructions", instructions, "--out", out, "--llm-config", config]
         )
         with open(config, encoding="utf-8") as f:
             endpoints = yaml.safe_load(f)["endpoints"]

@@ -24,7 +24,16 @@ from tests.transforms.llm.chat_server import ChatServer
 from transforms.manifest import check_conservation
 
 
-STAGES = ["mine_git", "tag_criteria", "sample_pairs", "rate_commits", "synthesize_instruction", "judge_pairs"]
+STAGES = [
+    "mine_git",
+    "tag_criteria",
+    "function_pairs",
+    "syntax_filter",
+    "sample_pairs",
+    "rate_commits",
+    "synthesize_instruction",
+    "judge_pairs",
+]
 
 
 def write_config(path, base_url, cache, concurrency=4, **extra):

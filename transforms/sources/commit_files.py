@@ -13,7 +13,7 @@ Reject reasons, besides the shared filter reasons: `malformed_json` (detail
 (`codepref.read_commit_files`): `in`, `out`, `rejected:<reason>`.
 """
 
-__all__ = ["STAGE", "ReadCommitFiles", "commit_from_row", "match_files"]
+__all__ = ["STAGE", "ReadCommitFiles", "commit_from_row", "iter_rows", "match_files"]
 
 import dataclasses
 import json
@@ -110,6 +110,11 @@ def _iter_parquet(path: str) -> Iterator[tuple[str, Any]]:
                 yield f"{path}:row {number}", row
 
 
+def iter_rows(path: str) -> Iterator[tuple[str, Any]]:
+    """Yields `(where, row)` of a JSONL or Parquet file; a bad JSON line yields its error."""
+    return _iter_parquet(path) if path.endswith(".parquet") else _iter_jsonl(path)
+
+
 class _ReadCommitFileFn(beam.DoFn):
     def __init__(self, cfg: MineConfig) -> None:
         self._cfg = cfg
@@ -119,10 +124,9 @@ class _ReadCommitFileFn(beam.DoFn):
         self._progress = Progress(STAGE, "rows")
 
     def process(self, path: str):
-        reader = _iter_parquet if path.endswith(".parquet") else _iter_jsonl
         seen = kept = 0
         try:
-            for where, raw in reader(path):
+            for where, raw in iter_rows(path):
                 seen += 1
                 if isinstance(raw, json.JSONDecodeError):
                     item: CommitRecord | RejectRecord = RejectRecord.make(

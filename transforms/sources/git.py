@@ -195,7 +195,11 @@ class ObjectReader:
         if self._proc.poll() is None:
             assert self._proc.stdin is not None
             self._proc.stdin.close()
-            self._proc.wait(timeout=30)
+            try:
+                self._proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
 
     def read(self, sha: str, max_bytes: int | None = None) -> tuple[str, int, bytes | None] | None:
         """Returns `(type, size, data)`; data is None when size exceeds `max_bytes`.

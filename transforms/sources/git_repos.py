@@ -182,19 +182,28 @@ class _MineCommitBatchFn(beam.DoFn):
         self._count("in", len(batch.shas))
         yield beam.pvalue.TaggedOutput(TAG_SCANNED, len(batch.shas))
         kept = done = 0
+        items: list[CommitRecord | RejectRecord] = []
         try:
-            for item in mine_commit_batch(batch, self._cfg):
-                done += 1
-                if isinstance(item, RejectRecord):
-                    self._count(f"rejected:{item.reason}", 1)
-                    yield beam.pvalue.TaggedOutput(TAG_REJECTED, item)
-                else:
-                    kept += 1
-                    yield item
+            # Mine the whole batch before yielding: downstream stages run fused inside
+            # `yield`, and one that forks (a subprocess-isolated parser) would inherit
+            # the open `git cat-file` pipe and keep git from ever seeing EOF.
+            items = list(mine_commit_batch(batch, self._cfg))
         except GitError as exc:
+            failure = exc
+        else:
+            failure = None
+        for item in items:
+            done += 1
+            if isinstance(item, RejectRecord):
+                self._count(f"rejected:{item.reason}", 1)
+                yield beam.pvalue.TaggedOutput(TAG_REJECTED, item)
+            else:
+                kept += 1
+                yield item
+        if failure is not None:
             for sha in batch.shas[done:]:
                 self._count(f"rejected:{GIT_ERROR}", 1)
-                yield beam.pvalue.TaggedOutput(TAG_REJECTED, _reject(batch, sha, GIT_ERROR, str(exc)))
+                yield beam.pvalue.TaggedOutput(TAG_REJECTED, _reject(batch, sha, GIT_ERROR, str(failure)))
         self._count("out", kept)
         self._progress.tick(len(batch.shas), kept)
 

@@ -1,0 +1,64 @@
+"""`codepref mutate`: Functional Correctness pairs from an instruction dataset only.
+
+DAG: instruction files → ReadInstructionSets → MutatePairs (AST, default) or
+BugTask (`--llm`, through the LLM layer) → FilterSyntax → pairs in the preference
+schema under `data/`, rejects per stage, manifest.
+"""
+
+__all__ = ["add_arguments", "run"]
+
+import argparse
+import dataclasses
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from pipelines import label, mine
+from schemas.llm import EndpointConfig, LabelConfig
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds `codepref mutate` arguments."""
+    label.add_instruction_arguments(parser, flag="--input")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder: data/, rejects/, manifest.json")
+    parser.add_argument("--language", help="the language of every row (overrides the language column)")
+    parser.add_argument("--operators", metavar="OP,OP", help="AST mutation operators (default: all nine)")
+    parser.add_argument("--llm", action="store_true", help="plant bugs with the LLM of --llm-config instead")
+    parser.add_argument("--llm-config", metavar="YAML", help="endpoints and cache (needed with --llm)")
+    parser.add_argument("--allow-syntax-errors", action="store_true", help="keep chosen code with syntax errors")
+    parser.add_argument("--min-depth", type=int, default=3, help="least syntax-tree depth, root = 1 (default 3)")
+    parser.add_argument("--target-shard-mb", type=int, default=256, help="uncompressed MB per Parquet shard")
+
+
+def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
+    """Runs `codepref mutate` and returns the manifest.
+
+    Raises:
+        mine.UsageError: bad arguments or inputs.
+    """
+    from schemas.config import MineConfig
+    from schemas.labels import normalize_language
+    from transforms.licenses import PERMISSIVE_LICENSES
+
+    if args.llm and not args.llm_config:
+        raise mine.UsageError("--llm needs --llm-config YAML (the endpoint that plants the bugs)")
+    if args.language and normalize_language(args.language) is None:
+        raise mine.UsageError(f"--language {args.language}: not one of C, C#, C++, Go, Java, JavaScript, Python, Ruby")
+    args.whole_file, args.llm_bugs = True, args.llm
+    code_cfg = label.code_config_from_args(args)
+    if args.llm_config:
+        label_cfg = label.load_label_config(args.llm_config)
+    else:  # no LLM is called; the config only fills the manifest
+        unused = EndpointConfig(name="none", base_url="http://127.0.0.1:9/v1", model="none")
+        label_cfg = LabelConfig(endpoints=(unused,))
+    columns = label.columns_from_args(args)
+    if args.language:
+        columns = dataclasses.replace(columns, language=None, fixed_language=normalize_language(args.language))
+    mine.check_inputs([], [], args.instructions)
+    out = mine.resolve_output(args.out)
+    mine.prepare_output(out)
+    mine_cfg = MineConfig(licenses=PERMISSIVE_LICENSES, target_shard_bytes=args.target_shard_mb * 1024 * 1024)
+    with beam.Pipeline(options=PipelineOptions(beam_args)) as p:
+        label.build(p, mine_cfg, label_cfg, repos=[], commit_patterns=[], out=out, code_cfg=code_cfg,
+                    instruction_patterns=args.instructions, columns=columns)  # fmt: skip
+    return mine.read_manifest(out)

@@ -1,0 +1,1 @@
+"""Code understanding with tree-sitter: parsing, syntax filters, functions, mutations."""

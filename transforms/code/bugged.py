@@ -1,0 +1,141 @@
+"""Functional Correctness pairs from reference solutions: plant a bug, keep the pair.
+
+Two ways, same validation (`bug_reject`): the mutant must parse, differ from the
+original in more than whitespace and comments, add no comment, and keep the same
+functions (none added or removed).
+
+`MutatePairs` (stage `mutate`): deterministic AST mutations
+    (`transforms.code.mutations`), seeded by the pair id; operator, location and
+    the replaced snippet go to `label_details.mutation`. Reason `no_valid_mutant`.
+`BugTask` (stage `introduce_bug`): the `bug_introduction` template through the
+    LLM layer (run it with `transforms.llm.stage.RunLLMTask`). Reasons
+    `bug_unparseable` (the answer), `bug_unparseable_code`, `bug_no_difference`,
+    `bug_adds_comment`, `bug_structure_changed`, plus `llm_error`, `awaiting_batch`.
+"""
+
+__all__ = ["MUTATE_STAGE", "BugTask", "MutatePairs", "bug_reject", "mutant_pair"]
+
+import dataclasses
+import json
+from collections.abc import Sequence
+
+import apache_beam as beam
+
+from schemas.llm import EndpointConfig, LLMResult
+from schemas.records import PairRecord, RejectRecord
+from transforms.llm.parsing import ParseFailure, parse_answer
+from transforms.llm.requests import build_request, derived_seed, merge_details
+from transforms.llm.stage import Plan, transport_reject
+from transforms.metrics import beam_counter
+
+
+MUTATE_STAGE = "mutate"
+BUG_STAGE = "introduce_bug"
+NO_VALID_MUTANT = "no_valid_mutant"
+BUG_UNPARSEABLE = "bug_unparseable"
+
+
+def bug_reject(original: str, buggy: str, language: str) -> str | None:
+    """Returns why a planted bug is not acceptable, or None."""
+    from transforms.code.functions import extract_functions
+    from transforms.code.mutations import mutation_reject
+
+    reason = mutation_reject(original, buggy, language)
+    if reason:
+        return reason
+    before = [f.qualified_name for f in extract_functions(original, language)]
+    after = [f.qualified_name for f in extract_functions(buggy, language)]
+    return "structure_changed" if before != after else None
+
+
+def mutant_pair(pair: PairRecord, operators: Sequence[str], seed: int) -> PairRecord | RejectRecord:
+    """Plants one deterministic AST mutation in `pair.chosen` as the rejected side."""
+    from transforms.code.mutations import mutate
+
+    mutant = mutate(pair.chosen, pair.language, f"{seed}:{pair.idx}", tuple(operators))
+    if mutant is None or bug_reject(pair.chosen, mutant.code, pair.language):
+        return RejectRecord.make(MUTATE_STAGE, NO_VALID_MUTANT, pair.idx, f"operators {','.join(operators)}")
+    details = {"operator": mutant.operator, "line": mutant.line, "column": mutant.column,
+               "before": mutant.before, "after": mutant.after}  # fmt: skip
+    return pair._replace(rejected=mutant.code, label_details=merge_details(pair.label_details, "mutation", details))
+
+
+class _MutateFn(beam.DoFn):
+    def __init__(self, operators: tuple[str, ...], seed: int) -> None:
+        self._operators, self._seed = operators, seed
+
+    def setup(self) -> None:
+        from transforms.code.parsing import GRAMMARS, get_parser
+
+        for language in GRAMMARS:
+            get_parser(language)
+        self._count = beam_counter(MUTATE_STAGE)
+
+    def process(self, pair: PairRecord):
+        self._count("in", 1)
+        out = mutant_pair(pair, self._operators, self._seed)
+        self._count(f"rejected:{out.reason}" if isinstance(out, RejectRecord) else "out", 1)
+        yield out
+
+
+@dataclasses.dataclass
+class MutatePairs(beam.PTransform):
+    """Fills `rejected` with an AST mutant; see the module docstring.
+
+    Attributes:
+        operators: the mutation operators to draw from.
+        seed: mixed with each pair id to seed its mutation.
+        timeout_s: the most one pair may take (parse and mutate).
+    """
+
+    operators: tuple[str, ...]
+    seed: int = 77
+    timeout_s: float = 60.0
+
+    def expand(self, pairs: beam.PCollection[PairRecord]):  # returns CodeStageOutputs
+        from transforms.code.stages import CodeStageOutputs, _failed, _split
+
+        good, bad = pairs | "Mutate" >> beam.ParDo(_MutateFn(self.operators, self.seed)).with_exception_handling(
+            use_subprocess=True, timeout=self.timeout_s, threshold=0.05
+        )
+        kept, rejected = good | "SplitRejects" >> beam.Partition(_split, 2)
+        failed = bad | "MutateFailed" >> beam.Map(_failed, MUTATE_STAGE)
+        return CodeStageOutputs(kept, (rejected, failed) | "AllRejects" >> beam.Flatten(), kept)
+
+
+@dataclasses.dataclass(frozen=True)
+class BugTask:
+    """The LLM way: ask the model to plant functional bugs (an `LLMTask`)."""
+
+    endpoint: EndpointConfig
+    max_tokens: int = 2048
+    seed: int = 77
+    stage: str = BUG_STAGE
+
+    def plan(self, pair: PairRecord) -> Plan:
+        """One bug-introduction request per pair."""
+        context = {"language": pair.language, "problem": pair.input, "solution": pair.chosen}
+        request = build_request(self.endpoint, "bug_introduction", context, temperature=0.7, top_p=0.95,
+                                max_tokens=self.max_tokens, seed=derived_seed(self.seed, pair.idx, "bug"))  # fmt: skip
+        return Plan(((self.endpoint.name, request),))
+
+    def finish(self, pair: PairRecord, results: Sequence[LLMResult]) -> PairRecord | RejectRecord:
+        """Validates the buggy code and makes it the rejected side."""
+        problem = transport_reject(BUG_STAGE, pair.idx, results)
+        if problem:
+            return problem
+        answer = parse_answer(results[0].text, "bug_introduction", self.endpoint.output_mode)
+        if isinstance(answer, ParseFailure):
+            return RejectRecord.make(BUG_STAGE, BUG_UNPARSEABLE, pair.idx, answer.reason, {"raw": results[0].text})
+        buggy = answer.buggy_code
+        if pair.chosen.endswith("\n") and not buggy.endswith("\n"):
+            buggy += "\n"  # parsers strip the final newline; keep the sides' endings alike
+        reason = bug_reject(pair.chosen, buggy, pair.language)
+        if reason:
+            payload = {"buggy_code": buggy, "explanation": answer.bug_explanation}
+            code = "bug_unparseable_code" if reason == "unparseable" else f"bug_{reason}"
+            return RejectRecord.make(BUG_STAGE, code, pair.idx, reason, payload)
+        details = json.loads(json.dumps({"explanation": answer.bug_explanation}))
+        return pair._replace(
+            rejected=buggy, label_details=merge_details(pair.label_details, "bug_introduction", details)
+        )

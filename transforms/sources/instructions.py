@@ -1,0 +1,154 @@
+"""Read instruction datasets (JSONL or Parquet) as Functional Correctness pair seeds.
+
+Rows hold an instruction and a reference solution (column names configurable, e.g.
+OSS-Instruct's `problem`/`solution`), and optionally a language. The solution may
+be bare code or Markdown with a fenced block, whose info string then names the
+language. Without a language column or tag, the language is detected by parsing
+with every grammar (`detect_language`). Each row becomes a `PairRecord` with
+`input` = instruction, `chosen` = solution, `rejected` empty (a mutant fills it),
+aspect Functional Correctness and source `bugged_instruct`.
+
+`ReadInstructionSets`: PCollection[str] of globs → `SourceOutputs(commits=pairs, ...)`.
+Reject reasons: `malformed_json`, `invalid_row`, `unreadable_file`,
+`unknown_language`, `language_undetected`, `empty_solution`.
+"""
+
+__all__ = ["STAGE", "InstructionColumns", "ReadInstructionSets", "detect_language", "extract_code", "seed_pair"]
+
+import dataclasses
+import json
+import re
+from typing import Any
+
+import apache_beam as beam
+
+from schemas.labels import TARGET_LANGUAGES, normalize_language
+from schemas.records import PairRecord, RejectRecord
+from transforms.commit_filters import record_id
+from transforms.metrics import beam_counter
+from transforms.sources.commit_files import INVALID_ROW, MALFORMED_JSON, UNREADABLE_FILE, iter_rows, match_files
+from transforms.sources.git_repos import TAG_REJECTED, TAG_SCANNED, SourceOutputs
+
+
+STAGE = "read_instructions"
+SOURCE = "bugged_instruct"
+UNKNOWN_LANGUAGE = "unknown_language"
+LANGUAGE_UNDETECTED = "language_undetected"
+EMPTY_SOLUTION = "empty_solution"
+
+_FENCE = re.compile(r"^(`{3,}|~{3,})[ \t]*([\w#+.-]*)[^\n]*\n(.*?)^\1[ \t]*$", re.MULTILINE | re.DOTALL)
+
+
+@dataclasses.dataclass(frozen=True)
+class InstructionColumns:
+    """Which columns hold the instruction, the solution and (optionally) the language."""
+
+    instruction: str = "instruction"
+    solution: str = "solution"
+    language: str | None = "language"
+    fixed_language: str | None = None  # every row is this language (`--language`)
+
+
+def extract_code(text: str) -> tuple[str, str | None]:
+    """Returns (code, fence language tag or None): the first fenced block, else the text."""
+    match = _FENCE.search(text)
+    if match:
+        return match.group(3), (match.group(2) or None)
+    return text, None
+
+
+def detect_language(code: str) -> str | None:
+    """Returns the one language whose grammar parses the code without errors, else None.
+
+    When several parse cleanly (C is valid C++; small snippets fit many grammars),
+    the one with the most named nodes wins, ties going to the first in label order;
+    when none parses cleanly the code is left undetected rather than guessed.
+    """
+    from transforms.code.parsing import parse_code
+
+    best: tuple[int, int, str] | None = None
+    for order, language in enumerate(TARGET_LANGUAGES):
+        _, stats = parse_code(code, language)
+        if stats.has_error:
+            continue
+        key = (stats.node_count, -order, language)
+        if best is None or key > best:
+            best = key
+    return best[2] if best else None
+
+
+def seed_pair(raw: Any, columns: InstructionColumns, where: str) -> PairRecord | RejectRecord:
+    """Turns one instruction row into a pair seed, or a reject."""
+    if not isinstance(raw, dict):
+        return RejectRecord.make(STAGE, INVALID_ROW, where, f"{where}: not an object", raw)
+    instruction, solution = raw.get(columns.instruction), raw.get(columns.solution)
+    if not isinstance(instruction, str) or not isinstance(solution, str):
+        fields = [c for c in (columns.instruction, columns.solution) if not isinstance(raw.get(c), str)]
+        return RejectRecord.make(STAGE, INVALID_ROW, where, f"{where}: missing or non-text {', '.join(fields)}", raw)
+    code, tag = extract_code(solution)
+    if not code.strip():
+        return RejectRecord.make(STAGE, EMPTY_SOLUTION, where, where, raw)
+    given = raw.get(columns.language) if columns.language else None
+    language = columns.fixed_language or (normalize_language(given) if given else normalize_language(tag))
+    if given and language is None:
+        return RejectRecord.make(STAGE, UNKNOWN_LANGUAGE, where, f"{where}: {given!r}", raw)
+    language = language or detect_language(code)
+    if language is None:
+        return RejectRecord.make(STAGE, LANGUAGE_UNDETECTED, where, f"{where}: no grammar parses it cleanly", raw)
+    return PairRecord(
+        idx=record_id(instruction, code),
+        input=instruction.strip(),
+        chosen=code,
+        rejected="",
+        language=language,
+        aspect="Functional Correctness",
+        source=SOURCE,
+    )
+
+
+class _ReadInstructionsFn(beam.DoFn):
+    def __init__(self, columns: InstructionColumns) -> None:
+        self._columns = columns
+
+    def setup(self) -> None:
+        self._count = beam_counter(STAGE)
+
+    def process(self, path: str):
+        seen = 0
+        try:
+            for where, raw in iter_rows(path):
+                seen += 1
+                if isinstance(raw, json.JSONDecodeError):
+                    detail = f"{where}: {raw.msg} at column {raw.colno}"
+                    item: PairRecord | RejectRecord = RejectRecord.make(STAGE, MALFORMED_JSON, where, detail)
+                else:
+                    item = seed_pair(raw, self._columns, where)
+                if isinstance(item, RejectRecord):
+                    self._count(f"rejected:{item.reason}", 1)
+                    yield beam.pvalue.TaggedOutput(TAG_REJECTED, item)
+                else:
+                    self._count("out", 1)
+                    yield item
+        except (OSError, ValueError) as exc:
+            seen += 1
+            yield beam.pvalue.TaggedOutput(TAG_REJECTED, RejectRecord.make(STAGE, UNREADABLE_FILE, path, str(exc)))
+        self._count("in", seen)
+        yield beam.pvalue.TaggedOutput(TAG_SCANNED, seen)
+
+
+@dataclasses.dataclass
+class ReadInstructionSets(beam.PTransform):
+    """Reads instruction datasets into pair seeds; see the module docstring."""
+
+    columns: InstructionColumns = InstructionColumns()
+
+    def expand(self, patterns: beam.PCollection[str]):  # returns SourceOutputs
+        out = (
+            patterns
+            | "MatchFiles" >> beam.FlatMap(match_files)
+            | "DistinctFiles" >> beam.Distinct()
+            | "SpreadFiles" >> beam.Reshuffle()
+            | "ReadRows"
+            >> beam.ParDo(_ReadInstructionsFn(self.columns)).with_outputs(TAG_SCANNED, TAG_REJECTED, main="commits")
+        )
+        return SourceOutputs(out.commits, out[TAG_REJECTED], out[TAG_SCANNED])
