@@ -29,13 +29,12 @@ from schemas.arrow import pair_schema
 from schemas.config import CodeConfig, MineConfig, config_id
 from schemas.llm import LabelConfig
 from schemas.records import PairRecord
-from transforms.code.bugged import MUTATE_STAGE, BugTask, MutatePairs
+from transforms.code.bugged import MUTATE_STAGE, BugIntroduction, BugTask, MutatePairs
 from transforms.code.stages import FUNCTION_STAGE, SYNTAX_STAGE, FilterSyntax, FocusChangedFunctions
 from transforms.commit_pairs import SAMPLE_STAGE, SamplePairs, pairs_from_commit
-from transforms.llm.instruct import InstructTask
-from transforms.llm.judge import JudgeTask
-from transforms.llm.rate import RateTask
-from transforms.llm.stage import RunLLMTask
+from transforms.llm.instruct import InstructTask, SynthesizeInstruction
+from transforms.llm.judge import JudgePairs, JudgeTask
+from transforms.llm.rate import RateCommits, RateTask
 from transforms.manifest import StageReport, WriteManifest
 from transforms.sinks import WriteParquetShards
 from transforms.sources import instructions
@@ -119,9 +118,7 @@ def bugged_instruct_stages(
     reports.append(StageReport(instructions.STAGE, seeds.scanned, seeds.commits, seeds.rejected))
     if code_cfg.llm_bugs:
         task = BugTask(label_cfg.endpoint(label_cfg.instruct), seed=code_cfg.seed)
-        bugged = seeds.commits | "IntroduceBugs" >> RunLLMTask(
-            task, label_cfg.endpoints, label_cfg.cache, label_cfg.mode, label_cfg.batch_size
-        )
+        bugged = seeds.commits | "BugIntroduction" >> BugIntroduction.from_config(task, label_cfg)
         llm_stats[task.stage] = bugged.stats
         exports.append(bugged.batch_requests)
         stage, main, rejected = task.stage, bugged.main, bugged.rejected
@@ -161,19 +158,30 @@ def build(
     if repos or commit_patterns:
         commits, reports = mine.mine_commits(p, mine_cfg, repos=repos, commit_patterns=commit_patterns)
         pairs = commit_pair_stages(commits, code_cfg, label_cfg, reports)
-        tasks = (
-            ("RateCommits", RateTask(label_cfg.rater_endpoints(), label_cfg.rating, label_cfg.rating_max_tokens,
-                                     label_cfg.max_prompt_chars, label_cfg.seed)),
-            ("SynthesizeInstruction", InstructTask(label_cfg.endpoint(label_cfg.instruct),
-                                                   label_cfg.instruction_max_tokens, label_cfg.max_prompt_chars,
-                                                   label_cfg.seed)),
-            ("JudgePairs", JudgeTask(label_cfg.endpoint(label_cfg.judge), label_cfg.judging,
-                                     label_cfg.judge_max_tokens, label_cfg.max_prompt_chars, label_cfg.seed)),
-        )  # fmt: skip
-        for label, task in tasks:
-            done = pairs | label >> RunLLMTask(
-                task, label_cfg.endpoints, label_cfg.cache, label_cfg.mode, label_cfg.batch_size
-            )
+        rate = RateTask(
+            label_cfg.rater_endpoints(),
+            label_cfg.rating,
+            label_cfg.rating_max_tokens,
+            label_cfg.max_prompt_chars,
+            label_cfg.seed,
+        )
+        instruct = InstructTask(
+            label_cfg.endpoint(label_cfg.instruct),
+            label_cfg.instruction_max_tokens,
+            label_cfg.max_prompt_chars,
+            label_cfg.seed,
+        )
+        judge = JudgeTask(
+            label_cfg.endpoint(label_cfg.judge),
+            label_cfg.judging,
+            label_cfg.judge_max_tokens,
+            label_cfg.max_prompt_chars,
+            label_cfg.seed,
+        )
+        tasks = (("RateCommits", RateCommits, rate), ("SynthesizeInstruction", SynthesizeInstruction, instruct),
+                 ("JudgePairs", JudgePairs, judge))  # fmt: skip
+        for label, stage, task in tasks:
+            done = pairs | label >> stage.from_config(task, label_cfg)
             reports.append(StageReport(task.stage, count_input(pairs, label), done.main, done.rejected))
             llm_stats[task.stage] = done.stats
             exports.append(done.batch_requests)

@@ -57,3 +57,36 @@ def test_mutate_clear_errors(tmp_path):
     assert llm.returncode == 2 and "--llm-config" in llm.stderr
     missing = run("--input", str(tmp_path / "none*.jsonl"), "--out", str(tmp_path / "o"))
     assert missing.returncode == 2 and "matched no file" in missing.stderr
+
+
+def test_mutate_with_llm_bug_introduction(tmp_path):
+    import re
+
+    import yaml
+
+    from tests.transforms.llm.chat_server import ChatServer
+
+    def plant_bug(body, digest):
+        fences = re.findall(r"(`{3,})[^\n]*\n(.*?)\n\1", body["messages"][-1]["content"], re.DOTALL)
+        solution = fences[-1][1] + "\n"
+        buggy = solution.replace(" < ", " > ", 1) if " < " in solution else solution
+        return json.dumps({"buggy_code": buggy, "bug_explanation": f"flipped a comparison {digest}"})
+
+    with ChatServer(answer=plant_bug) as server:
+        config = tmp_path / "llm.yaml"
+        config.write_text(yaml.safe_dump({
+            "endpoints": [{"name": "fake", "base_url": server.base_url, "model": "fake", "output_mode": "json_schema"}],
+            "cache": str(tmp_path / "cache.sqlite"),
+        }))  # fmt: skip
+        done = run("--input", INSTRUCTIONS, "--out", str(tmp_path / "out"), "--llm", "--llm-config", str(config))
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert check_conservation(manifest) == []
+    stage = {s["name"]: s for s in manifest["stages"]}["introduce_bug"]
+    assert stage["in"] == 16 and stage["out"] >= 6
+    assert set(stage["rejected"]) <= {"bug_no_difference"}
+    assert manifest["llm"]["introduce_bug"]["requests_sent"] == 16
+    ds = datasets.load_dataset("parquet", data_files=str(tmp_path / "out" / "data" / "*.parquet"), split="train")
+    for row in ds:
+        assert row["rejected"] == row["chosen"].replace(" < ", " > ", 1)
+        assert json.loads(row["label_details"])["bug_introduction"]["explanation"].startswith("flipped")

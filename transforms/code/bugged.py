@@ -13,7 +13,7 @@ functions (none added or removed).
     `bug_adds_comment`, `bug_structure_changed`, plus `llm_error`, `awaiting_batch`.
 """
 
-__all__ = ["MUTATE_STAGE", "BugTask", "MutatePairs", "bug_reject", "mutant_pair"]
+__all__ = ["MUTATE_STAGE", "BugIntroduction", "BugTask", "MutatePairs", "bug_reject", "mutant_pair"]
 
 import dataclasses
 import json
@@ -21,11 +21,11 @@ from collections.abc import Sequence
 
 import apache_beam as beam
 
-from schemas.llm import EndpointConfig, LLMResult
+from schemas.llm import EndpointConfig, LabelConfig, LLMResult
 from schemas.records import PairRecord, RejectRecord
 from transforms.llm.parsing import ParseFailure, parse_answer
 from transforms.llm.requests import build_request, derived_seed, merge_details
-from transforms.llm.stage import Plan, transport_reject
+from transforms.llm.stage import Plan, RunLLMTask, for_config, transport_reject
 from transforms.metrics import beam_counter
 
 
@@ -139,3 +139,12 @@ class BugTask:
         return pair._replace(
             rejected=buggy, label_details=merge_details(pair.label_details, "bug_introduction", details)
         )
+
+
+class BugIntroduction(RunLLMTask):
+    """Plants bugs with the LLM (`RunLLMTask` over `BugTask`)."""
+
+    @classmethod
+    def from_config(cls, task: BugTask, label_cfg: LabelConfig) -> "BugIntroduction":
+        """Uses the config's endpoints, cache, mode and batch size."""
+        return for_config(cls, task, label_cfg)

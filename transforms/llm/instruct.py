@@ -9,16 +9,16 @@ Reject reasons: `instruction_unparseable`, `too_long_for_llm`, `llm_error`,
 `awaiting_batch`.
 """
 
-__all__ = ["STAGE", "InstructTask"]
+__all__ = ["STAGE", "SynthesizeInstruction", "InstructTask"]
 
 import dataclasses
 from collections.abc import Sequence
 
-from schemas.llm import EndpointConfig, LLMResult
+from schemas.llm import EndpointConfig, LabelConfig, LLMResult
 from schemas.records import PairRecord, RejectRecord
 from transforms.llm.parsing import ParseFailure, parse_answer
 from transforms.llm.requests import build_request, derived_seed, merge_details
-from transforms.llm.stage import Plan, transport_reject
+from transforms.llm.stage import Plan, RunLLMTask, for_config, transport_reject
 from transforms.llm.templates import problem_style
 
 
@@ -67,3 +67,12 @@ class InstructTask:
         return pair._replace(
             input=answer.instruction.strip(), label_details=merge_details(pair.label_details, "instruction", details)
         )
+
+
+class SynthesizeInstruction(RunLLMTask):
+    """Writes each pair's instruction through the cached LLM client (`RunLLMTask` over `InstructTask`)."""
+
+    @classmethod
+    def from_config(cls, task: InstructTask, label_cfg: LabelConfig) -> "SynthesizeInstruction":
+        """Uses the config's endpoints, cache, mode and batch size."""
+        return for_config(cls, task, label_cfg)

@@ -16,17 +16,17 @@ Keep rule (config): errors ≤ max_errors, matches ≥ min_matches and contradic
 `judge_disagrees`, `too_long_for_llm`, `llm_error`, `awaiting_batch`.
 """
 
-__all__ = ["STAGE", "JudgeTask", "VoteStats", "aggregate_votes", "chosen_first"]
+__all__ = ["STAGE", "JudgePairs", "JudgeTask", "VoteStats", "aggregate_votes", "chosen_first"]
 
 import dataclasses
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from schemas.llm import EndpointConfig, JudgeRule, LLMResult
+from schemas.llm import EndpointConfig, JudgeRule, LabelConfig, LLMResult
 from schemas.records import PairRecord, RejectRecord
 from transforms.llm.parsing import ParseFailure, parse_answer
 from transforms.llm.requests import build_request, derived_seed, merge_details
-from transforms.llm.stage import Plan, transport_reject
+from transforms.llm.stage import Plan, RunLLMTask, for_config, transport_reject
 
 
 STAGE = "judge_pairs"
@@ -143,3 +143,12 @@ class JudgeTask:
         if stats.matches < self.rule.min_matches or stats.contradictions > self.rule.max_contradictions:
             return RejectRecord.make(STAGE, DISAGREES, pair.idx, summary, labelled.to_row())
         return labelled
+
+
+class JudgePairs(RunLLMTask):
+    """Judges pairs through the cached LLM client (`RunLLMTask` over `JudgeTask`)."""
+
+    @classmethod
+    def from_config(cls, task: JudgeTask, label_cfg: LabelConfig) -> "JudgePairs":
+        """Uses the config's endpoints, cache, mode and batch size."""
+        return for_config(cls, task, label_cfg)

@@ -11,16 +11,16 @@ not parse; the raw answer is in the payload, never guessed), `low_rating`,
 `llm_error`, `awaiting_batch`.
 """
 
-__all__ = ["STAGE", "RateTask", "consensus"]
+__all__ = ["STAGE", "RateCommits", "RateTask", "consensus"]
 
 import dataclasses
 from collections.abc import Sequence
 
-from schemas.llm import EndpointConfig, LLMResult, RatingRule
+from schemas.llm import EndpointConfig, LabelConfig, LLMResult, RatingRule
 from schemas.records import PairRecord, RejectRecord
 from transforms.llm.parsing import ParseFailure, parse_answer
 from transforms.llm.requests import build_request, derived_seed, merge_details, unified_diff
-from transforms.llm.stage import Plan, transport_reject
+from transforms.llm.stage import Plan, RunLLMTask, for_config, transport_reject
 
 
 STAGE = "rate_commits"
@@ -88,3 +88,12 @@ class RateTask:
             for e, r, s in zip(self.raters, ratings, summaries, strict=True)
         ]
         return pair._replace(rating_mean=mean, label_details=merge_details(pair.label_details, "ratings", details))
+
+
+class RateCommits(RunLLMTask):
+    """Rates commit pairs through the cached LLM client (`RunLLMTask` over `RateTask`)."""
+
+    @classmethod
+    def from_config(cls, task: RateTask, label_cfg: LabelConfig) -> "RateCommits":
+        """Uses the config's endpoints, cache, mode and batch size."""
+        return for_config(cls, task, label_cfg)

@@ -14,7 +14,7 @@ Outputs (`LLMStageOutputs`):
     batch_requests: `(key, body)` of requests not in the cache, in export mode.
 """
 
-__all__ = ["LLMStageOutputs", "LLMTask", "Plan", "RunLLMTask"]
+__all__ = ["LLMStageOutputs", "LLMTask", "Plan", "RunLLMTask", "for_config"]
 
 import dataclasses
 from collections.abc import Sequence
@@ -22,7 +22,7 @@ from typing import Any, NamedTuple, Protocol
 
 import apache_beam as beam
 
-from schemas.llm import EndpointConfig, LLMRequest, LLMResult
+from schemas.llm import EndpointConfig, LabelConfig, LLMRequest, LLMResult
 from schemas.records import RejectRecord
 from transforms.metrics import beam_counter
 
@@ -159,3 +159,8 @@ class RunLLMTask(beam.PTransform):
             )
         )
         return LLMStageOutputs(out.main, out[TAG_REJECTED], out[TAG_STATS], out[TAG_EXPORTS])
+
+
+def for_config(cls: type[RunLLMTask], task: LLMTask, label_cfg: LabelConfig) -> RunLLMTask:
+    """Builds a `RunLLMTask` subclass for a task with the config's endpoints, cache and mode."""
+    return cls(task, label_cfg.endpoints, label_cfg.cache, label_cfg.mode, label_cfg.batch_size)
