@@ -25,6 +25,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from benchmarks.report import replace_section  # noqa: E402
 from pipelines.demo import load_samples  # noqa: E402
 from pipelines.llm_server import start_server  # noqa: E402
 from schemas.labels import language_for_path  # noqa: E402
@@ -143,18 +144,7 @@ def main() -> None:
     section = "\n".join(lines)
     print(section)
     if args.write:
-        text = "# Benchmarks\n\n"
-        if os.path.exists(args.write):
-            with open(args.write) as f:
-                text = f.read()
-        start = text.find("## label:")
-        if start >= 0:
-            end = text.find("\n## ", start + 1)
-            text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
-        else:
-            text = text.rstrip("\n") + "\n\n" + section
-        with open(args.write, "w") as f:
-            f.write(text)
+        replace_section(args.write, "## label:", section)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from benchmarks.report import replace_section  # noqa: E402
 from transforms.code.mutations import find_sites, mutate  # noqa: E402
 from transforms.code.parsing import get_parser, parse_code  # noqa: E402
 
@@ -166,18 +167,7 @@ def main() -> None:
     section = "\n".join(lines)
     print(section)
     if args.write:
-        text = "# Benchmarks\n\n"
-        if os.path.exists(args.write):
-            with open(args.write, encoding="utf-8") as f:
-                text = f.read()
-        start = text.find(SECTION)
-        if start >= 0:
-            end = text.find("\n## ", start + 1)
-            text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
-        else:
-            text = text.rstrip("\n") + "\n\n" + section
-        with open(args.write, "w", encoding="utf-8") as f:
-            f.write(text)
+        replace_section(args.write, SECTION, section)
 
 
 if __name__ == "__main__":

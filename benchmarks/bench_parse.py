@@ -30,6 +30,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from benchmarks.report import replace_section  # noqa: E402
 from pipelines.demo import load_samples  # noqa: E402
 from schemas.labels import TARGET_LANGUAGES, language_for_path  # noqa: E402
 from transforms.code.functions import extract_functions  # noqa: E402
@@ -95,21 +96,6 @@ def machine() -> str:
     )
 
 
-def replace_section(path: str, section: str) -> None:
-    text = "# Benchmarks\n\n"
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    start = text.find(SECTION.split(":")[0] + ":")
-    if start >= 0:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bytes", type=int, default=2048, help="target size of each source file")
@@ -162,7 +148,7 @@ def main() -> None:
     section = "\n".join(lines)
     print(section)
     if args.write:
-        replace_section(args.write, section)
+        replace_section(args.write, SECTION.split(":")[0] + ":", section)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ __all__ = ["build_parser", "main"]
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 
 
 class _QuietBeamImport(logging.Filter):
@@ -26,28 +27,17 @@ import trainer.cli  # noqa: E402 - torch is imported only inside its handlers
 from pipelines import batch, demo, label, llm_server, mine, mutate  # noqa: E402 - after the log filter
 
 
-def _mine(args: argparse.Namespace, beam_args: list[str]) -> int:
-    manifest = mine.run(args, beam_args)
-    print("codepref mine: done", file=sys.stderr)
-    mine.print_funnel(manifest)
-    print(args.out)
-    return 0
+def _pipeline(name: str, run: Callable[[argparse.Namespace, list[str]], dict]) -> Callable[..., int]:
+    """A subcommand handler: runs the pipeline, prints its funnel and the output folder."""
 
+    def handle(args: argparse.Namespace, beam_args: list[str]) -> int:
+        manifest = run(args, beam_args)
+        print(f"codepref {name}: done", file=sys.stderr)
+        mine.print_funnel(manifest)
+        print(args.out)
+        return 0
 
-def _label(args: argparse.Namespace, beam_args: list[str]) -> int:
-    manifest = label.run(args, beam_args)
-    print("codepref label: done", file=sys.stderr)
-    mine.print_funnel(manifest)
-    print(args.out)
-    return 0
-
-
-def _mutate(args: argparse.Namespace, beam_args: list[str]) -> int:
-    manifest = mutate.run(args, beam_args)
-    print("codepref mutate: done", file=sys.stderr)
-    mine.print_funnel(manifest)
-    print(args.out)
-    return 0
+    return handle
 
 
 def _sub(sub: argparse._SubParsersAction, name: str, summary: str, description: str) -> argparse.ArgumentParser:
@@ -67,21 +57,21 @@ def build_parser() -> argparse.ArgumentParser:
              "DIR/data/train-*.parquet, with rejects under DIR/rejects/ and DIR/manifest.json. Unknown "
              "arguments go to Beam (--runner, --direct_num_workers, --direct_running_mode).")  # fmt: skip
     mine.add_arguments(p)
-    p.set_defaults(func=_mine)
+    p.set_defaults(func=_pipeline("mine", mine.run))
     p = _sub(sub, "label", "mine, then rate, instruct and judge pairs with an LLM",
              "Mine commits, then rate each (commit, criterion) with the raters, synthesise the instruction and "
              "judge the pair with n order-alternating votes, through the endpoints of --llm-config. Writes pairs "
              "in the Themis-CodePreference schema to DIR/data/, rejects to DIR/rejects/ and "
              "DIR/manifest.json.")  # fmt: skip
     label.add_arguments(p)
-    p.set_defaults(func=_label)
+    p.set_defaults(func=_pipeline("label", label.run))
     p = _sub(sub, "mutate", "Functional Correctness pairs from an instruction dataset by planting bugs",
              "Read an instruction dataset (JSONL/Parquet: instruction, solution, optional language), plant a bug "
              "in each solution with a deterministic AST mutation (or the LLM with --llm) and write (chosen = "
              "solution, rejected = mutant) pairs to DIR/data/, rejects to DIR/rejects/ and "
              "DIR/manifest.json.")  # fmt: skip
     mutate.add_arguments(p)
-    p.set_defaults(func=_mutate)
+    p.set_defaults(func=_pipeline("mutate", mutate.run))
     p = _sub(sub, "demo", "run the pipeline on the embedded sample into out/demo",
              "Build the embedded sample repository, start the local LLM server and run `label` on it.")  # fmt: skip
     demo.add_arguments(p)

@@ -13,11 +13,12 @@ Reject reasons, besides the shared filter reasons: `malformed_json` (detail
 (`codepref.read_commit_files`): `in`, `out`, `rejected:<reason>`.
 """
 
-__all__ = ["STAGE", "ReadCommitFiles", "commit_from_row", "iter_rows", "match_files"]
+__all__ = ["STAGE", "ReadCommitFiles", "ReadRows", "commit_from_row", "iter_rows", "match_files"]
 
 import dataclasses
+import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import apache_beam as beam
@@ -115,13 +116,15 @@ def iter_rows(path: str) -> Iterator[tuple[str, Any]]:
     return _iter_parquet(path) if path.endswith(".parquet") else _iter_jsonl(path)
 
 
-class _ReadCommitFileFn(beam.DoFn):
-    def __init__(self, cfg: MineConfig) -> None:
-        self._cfg = cfg
+class _ReadRowsFn(beam.DoFn):
+    """Reads one file's rows and turns each into a record or a reject with `convert`."""
+
+    def __init__(self, stage: str, convert: Callable[..., Any]) -> None:
+        self._stage, self._convert = stage, convert
 
     def setup(self) -> None:
-        self._count = beam_counter(STAGE)
-        self._progress = Progress(STAGE, "rows")
+        self._count = beam_counter(self._stage)
+        self._progress = Progress(self._stage, "rows")
 
     def process(self, path: str):
         seen = kept = 0
@@ -129,11 +132,10 @@ class _ReadCommitFileFn(beam.DoFn):
             for where, raw in iter_rows(path):
                 seen += 1
                 if isinstance(raw, json.JSONDecodeError):
-                    item: CommitRecord | RejectRecord = RejectRecord.make(
-                        STAGE, MALFORMED_JSON, where, f"{where}: {raw.msg} at column {raw.colno}", raw.doc[:2000]
-                    )
+                    detail = f"{where}: {raw.msg} at column {raw.colno}"
+                    item = RejectRecord.make(self._stage, MALFORMED_JSON, where, detail, raw.doc[:2000])
                 else:
-                    item = commit_from_row(raw, self._cfg, where)
+                    item = self._convert(raw, where=where)
                 if isinstance(item, RejectRecord):
                     self._count(f"rejected:{item.reason}", 1)
                     yield beam.pvalue.TaggedOutput(TAG_REJECTED, item)
@@ -145,11 +147,35 @@ class _ReadCommitFileFn(beam.DoFn):
         except (OSError, ValueError) as exc:  # pyarrow raises ArrowInvalid, a ValueError
             seen += 1
             self._count(f"rejected:{UNREADABLE_FILE}", 1)
-            reject = RejectRecord.make(STAGE, UNREADABLE_FILE, path, f"after {seen - 1} rows: {exc}", path)
+            reject = RejectRecord.make(self._stage, UNREADABLE_FILE, path, f"after {seen - 1} rows: {exc}", path)
             yield beam.pvalue.TaggedOutput(TAG_REJECTED, reject)
         self._count("in", seen)
         self._count("out", kept)
         yield beam.pvalue.TaggedOutput(TAG_SCANNED, seen)
+
+
+@dataclasses.dataclass
+class ReadRows(beam.PTransform):
+    """Reads JSONL/Parquet files matching globs, one worker a file, into records.
+
+    Attributes:
+        stage: the stage's name in counters, rejects and the manifest.
+        convert: `convert(raw_row, where=...)` returns a record or a `RejectRecord`.
+    """
+
+    stage: str
+    convert: Callable[..., Any]
+
+    def expand(self, patterns: beam.PCollection[str]):  # returns SourceOutputs
+        out = (
+            patterns
+            | "MatchFiles" >> beam.FlatMap(match_files)
+            | "DistinctFiles" >> beam.Distinct()
+            | "SpreadFiles" >> beam.Reshuffle()
+            | "ReadRows"
+            >> beam.ParDo(_ReadRowsFn(self.stage, self.convert)).with_outputs(TAG_SCANNED, TAG_REJECTED, main="commits")
+        )
+        return SourceOutputs(out.commits, out[TAG_REJECTED], out[TAG_SCANNED])
 
 
 @dataclasses.dataclass
@@ -163,12 +189,4 @@ class ReadCommitFiles(beam.PTransform):
     cfg: MineConfig
 
     def expand(self, patterns: beam.PCollection[str]):  # returns SourceOutputs
-        out = (
-            patterns
-            | "MatchFiles" >> beam.FlatMap(match_files)
-            | "DistinctFiles" >> beam.Distinct()
-            | "SpreadFiles" >> beam.Reshuffle()
-            | "ReadRows"
-            >> beam.ParDo(_ReadCommitFileFn(self.cfg)).with_outputs(TAG_SCANNED, TAG_REJECTED, main="commits")
-        )
-        return SourceOutputs(out.commits, out[TAG_REJECTED], out[TAG_SCANNED])
+        return patterns | "Read" >> ReadRows(STAGE, functools.partial(commit_from_row, cfg=self.cfg))

@@ -8,7 +8,8 @@ with every grammar (`detect_language`). Each row becomes a `PairRecord` with
 `input` = instruction, `chosen` = solution, `rejected` empty (a mutant fills it),
 aspect Functional Correctness and source `bugged_instruct`.
 
-`ReadInstructionSets`: PCollection[str] of globs → `SourceOutputs(commits=pairs, ...)`.
+`ReadInstructionSets`: PCollection[str] of globs → `SourceOutputs(commits=pairs, ...)`,
+through the same per-file reader as commit files (`commit_files.ReadRows`).
 Reject reasons: `malformed_json`, `invalid_row`, `unreadable_file`,
 `unknown_language`, `language_undetected`, `empty_solution`.
 """
@@ -16,7 +17,7 @@ Reject reasons: `malformed_json`, `invalid_row`, `unreadable_file`,
 __all__ = ["STAGE", "InstructionColumns", "ReadInstructionSets", "detect_language", "extract_code", "seed_pair"]
 
 import dataclasses
-import json
+import functools
 import re
 from typing import Any
 
@@ -25,9 +26,7 @@ import apache_beam as beam
 from schemas.labels import TARGET_LANGUAGES, normalize_language
 from schemas.records import PairRecord, RejectRecord
 from transforms.commit_filters import record_id
-from transforms.metrics import beam_counter
-from transforms.sources.commit_files import INVALID_ROW, MALFORMED_JSON, UNREADABLE_FILE, iter_rows, match_files
-from transforms.sources.git_repos import TAG_REJECTED, TAG_SCANNED, SourceOutputs
+from transforms.sources.commit_files import INVALID_ROW, ReadRows
 
 
 STAGE = "read_instructions"
@@ -106,36 +105,6 @@ def seed_pair(raw: Any, columns: InstructionColumns, where: str) -> PairRecord |
     )
 
 
-class _ReadInstructionsFn(beam.DoFn):
-    def __init__(self, columns: InstructionColumns) -> None:
-        self._columns = columns
-
-    def setup(self) -> None:
-        self._count = beam_counter(STAGE)
-
-    def process(self, path: str):
-        seen = 0
-        try:
-            for where, raw in iter_rows(path):
-                seen += 1
-                if isinstance(raw, json.JSONDecodeError):
-                    detail = f"{where}: {raw.msg} at column {raw.colno}"
-                    item: PairRecord | RejectRecord = RejectRecord.make(STAGE, MALFORMED_JSON, where, detail)
-                else:
-                    item = seed_pair(raw, self._columns, where)
-                if isinstance(item, RejectRecord):
-                    self._count(f"rejected:{item.reason}", 1)
-                    yield beam.pvalue.TaggedOutput(TAG_REJECTED, item)
-                else:
-                    self._count("out", 1)
-                    yield item
-        except (OSError, ValueError) as exc:
-            seen += 1
-            yield beam.pvalue.TaggedOutput(TAG_REJECTED, RejectRecord.make(STAGE, UNREADABLE_FILE, path, str(exc)))
-        self._count("in", seen)
-        yield beam.pvalue.TaggedOutput(TAG_SCANNED, seen)
-
-
 @dataclasses.dataclass
 class ReadInstructionSets(beam.PTransform):
     """Reads instruction datasets into pair seeds; see the module docstring."""
@@ -143,12 +112,4 @@ class ReadInstructionSets(beam.PTransform):
     columns: InstructionColumns = InstructionColumns()
 
     def expand(self, patterns: beam.PCollection[str]):  # returns SourceOutputs
-        out = (
-            patterns
-            | "MatchFiles" >> beam.FlatMap(match_files)
-            | "DistinctFiles" >> beam.Distinct()
-            | "SpreadFiles" >> beam.Reshuffle()
-            | "ReadRows"
-            >> beam.ParDo(_ReadInstructionsFn(self.columns)).with_outputs(TAG_SCANNED, TAG_REJECTED, main="commits")
-        )
-        return SourceOutputs(out.commits, out[TAG_REJECTED], out[TAG_SCANNED])
+        return patterns | "Read" >> ReadRows(STAGE, functools.partial(seed_pair, columns=self.columns))
