@@ -29,6 +29,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_mine.py
+	$(PY) benchmarks/bench_parse.py
+	$(PY) benchmarks/bench_mutate.py
+	$(PY) benchmarks/bench_label.py
 
 clean:
 	rm -rf $(VENV) out
