@@ -7,6 +7,8 @@ import hashlib
 import json
 from typing import Any
 
+from schemas.labels import MUTATION_OPERATORS
+
 
 def config_id(config: Any) -> str:
     """Returns a 12-hex-digit id of a config dataclass's canonical JSON."""
@@ -81,17 +83,7 @@ class CodeConfig:
     allow_syntax_errors: bool = False
     min_depth: int = 3
     max_old_error_nodes: int = 5
-    operators: tuple[str, ...] = (
-        "relational_flip",
-        "arithmetic_swap",
-        "boundary_off_by_one",
-        "negate_condition",
-        "logical_swap",
-        "constant_change",
-        "return_value_change",
-        "delete_statement",
-        "swap_call_arguments",
-    )
+    operators: tuple[str, ...] = MUTATION_OPERATORS
     llm_bugs: bool = False
     seed: int = 77
 

@@ -6,6 +6,7 @@ with the published dataset and a codepref release is a drop-in replacement.
 
 __all__ = [
     "ASPECTS",
+    "MUTATION_OPERATORS",
     "CODE_CRITERIA",
     "EXTENSION_LANGUAGE",
     "LANGUAGES",
@@ -46,6 +47,19 @@ LANGUAGES: tuple[str, ...] = (
 
 TARGET_LANGUAGES: tuple[str, ...] = LANGUAGES[:8]
 """The eight programming languages codepref mines."""
+
+MUTATION_OPERATORS: tuple[str, ...] = (
+    "relational_flip",
+    "arithmetic_swap",
+    "boundary_off_by_one",
+    "negate_condition",
+    "logical_swap",
+    "constant_change",
+    "return_value_change",
+    "delete_statement",
+    "swap_call_arguments",
+)
+"""The AST mutation operators that plant Functional Correctness bugs."""
 
 EXTENSION_LANGUAGE: dict[str, str] = {
     # C: `.h` is C, as in Themis; C++ headers use the C++ extensions below.

@@ -17,14 +17,13 @@ from collections.abc import Sequence
 from schemas.llm import EndpointConfig, LabelConfig, LLMResult
 from schemas.records import PairRecord, RejectRecord
 from transforms.llm.parsing import ParseFailure, parse_answer
-from transforms.llm.requests import build_request, derived_seed, merge_details
+from transforms.llm.requests import build_request, derived_seed, merge_details, too_long
 from transforms.llm.stage import Plan, RunLLMTask, for_config, transport_reject
 from transforms.llm.templates import problem_style
 
 
 STAGE = "synthesize_instruction"
 UNPARSEABLE = "instruction_unparseable"
-TOO_LONG = "too_long_for_llm"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,9 +38,9 @@ class InstructTask:
 
     def plan(self, pair: PairRecord) -> Plan | RejectRecord:
         """One instruction request per pair."""
-        size = len(pair.chosen) + len(pair.rejected)
-        if size > self.max_prompt_chars:
-            return RejectRecord.make(STAGE, TOO_LONG, pair.idx, f"{size} chars > {self.max_prompt_chars}")
+        problem = too_long(STAGE, pair, self.max_prompt_chars)
+        if problem:
+            return problem
         context = {
             "language": pair.language,
             "old_code": pair.rejected,

@@ -25,14 +25,13 @@ from typing import NamedTuple
 from schemas.llm import EndpointConfig, JudgeRule, LabelConfig, LLMResult
 from schemas.records import PairRecord, RejectRecord
 from transforms.llm.parsing import ParseFailure, parse_answer
-from transforms.llm.requests import build_request, derived_seed, merge_details
+from transforms.llm.requests import build_request, derived_seed, merge_details, too_long
 from transforms.llm.stage import Plan, RunLLMTask, for_config, transport_reject
 
 
 STAGE = "judge_pairs"
 UNPARSEABLE = "judge_unparseable"
 DISAGREES = "judge_disagrees"
-TOO_LONG = "too_long_for_llm"
 
 
 def chosen_first(sample_index: int) -> bool:
@@ -89,9 +88,9 @@ class JudgeTask:
 
     def plan(self, pair: PairRecord) -> Plan | RejectRecord:
         """`rule.samples` votes, the order alternating."""
-        size = len(pair.chosen) + len(pair.rejected) + len(pair.input)
-        if size > self.max_prompt_chars:
-            return RejectRecord.make(STAGE, TOO_LONG, pair.idx, f"{size} chars > {self.max_prompt_chars}")
+        problem = too_long(STAGE, pair, self.max_prompt_chars, with_input=True)
+        if problem:
+            return problem
         requests = []
         for i in range(self.rule.samples):
             first = chosen_first(i)

@@ -19,12 +19,11 @@ from collections.abc import Sequence
 from schemas.llm import EndpointConfig, LabelConfig, LLMResult, RatingRule
 from schemas.records import PairRecord, RejectRecord
 from transforms.llm.parsing import ParseFailure, parse_answer
-from transforms.llm.requests import build_request, derived_seed, merge_details, unified_diff
+from transforms.llm.requests import build_request, derived_seed, merge_details, too_long, unified_diff
 from transforms.llm.stage import Plan, RunLLMTask, for_config, transport_reject
 
 
 STAGE = "rate_commits"
-TOO_LONG = "too_long_for_llm"
 UNPARSEABLE = "rating_unparseable"
 LOW_RATING = "low_rating"
 
@@ -47,9 +46,9 @@ class RateTask:
 
     def plan(self, pair: PairRecord) -> Plan | RejectRecord:
         """One rating request per rater."""
-        size = len(pair.chosen) + len(pair.rejected)
-        if size > self.max_prompt_chars:
-            return RejectRecord.make(STAGE, TOO_LONG, pair.idx, f"{size} chars > {self.max_prompt_chars}")
+        problem = too_long(STAGE, pair, self.max_prompt_chars)
+        if problem:
+            return problem
         context = {
             "criterion": pair.aspect,
             "language": pair.language,

@@ -1,6 +1,6 @@
 """Pure helpers shared by the labelling stages: requests, seeds, details."""
 
-__all__ = ["build_request", "derived_seed", "merge_details", "unified_diff"]
+__all__ = ["TOO_LONG", "build_request", "derived_seed", "merge_details", "too_long", "unified_diff"]
 
 import difflib
 import hashlib
@@ -8,7 +8,17 @@ import json
 from typing import Any
 
 from schemas.llm import EndpointConfig, LLMRequest
+from schemas.records import PairRecord, RejectRecord
 from transforms.llm.templates import render_messages, response_schema, template_version
+
+
+TOO_LONG = "too_long_for_llm"
+
+
+def too_long(stage: str, pair: PairRecord, limit: int, with_input: bool = False) -> RejectRecord | None:
+    """Rejects a pair whose code (and input) would make a prompt over `limit` characters."""
+    size = len(pair.chosen) + len(pair.rejected) + (len(pair.input) if with_input else 0)
+    return RejectRecord.make(stage, TOO_LONG, pair.idx, f"{size} chars > {limit}") if size > limit else None
 
 
 def derived_seed(*parts: object) -> int:

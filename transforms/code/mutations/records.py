@@ -13,18 +13,10 @@ __all__ = [
 
 from typing import NamedTuple
 
+from schemas.labels import MUTATION_OPERATORS
 
-OPERATORS: tuple[str, ...] = (
-    "relational_flip",
-    "arithmetic_swap",
-    "boundary_off_by_one",
-    "negate_condition",
-    "logical_swap",
-    "constant_change",
-    "return_value_change",
-    "delete_statement",
-    "swap_call_arguments",
-)
+
+OPERATORS: tuple[str, ...] = MUTATION_OPERATORS
 """The mutation operators, in the order `find_sites` breaks ties."""
 
 REJECT_UNPARSEABLE = "unparseable"
