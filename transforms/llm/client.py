@@ -17,7 +17,7 @@ Stats (`LLMStats`): requests_sent, cache_hits, retries, errors by kind,
 prompt_tokens, completion_tokens, cost_usd.
 """
 
-__all__ = ["PRICES_USD_PER_MTOK", "LLMClient", "LLMStats", "chat_body", "classify_error", "price_for"]
+__all__ = ["PRICES_USD_PER_MTOK", "LLMClient", "LLMStats", "RateLimiter", "chat_body", "classify_error", "price_for"]
 
 import asyncio
 import collections
@@ -143,21 +143,23 @@ def classify_error(exc: BaseException) -> tuple[str, bool, float | None]:
     raise exc
 
 
-class _RateLimiter:
-    """Sliding-window limits on requests and tokens per minute."""
+class RateLimiter:
+    """Sliding-window limits on requests and tokens per minute (`window_s`, 60 by default)."""
 
-    def __init__(self, rpm: int | None, tpm: int | None) -> None:
-        self._rpm, self._tpm = rpm, tpm
+    def __init__(self, rpm: int | None, tpm: int | None, window_s: float = 60.0) -> None:
+        """Sets the limits; None means unlimited."""
+        self._rpm, self._tpm, self._window = rpm, tpm, window_s
         self._events: collections.deque[tuple[float, int]] = collections.deque()
         self._lock = asyncio.Lock()
 
     async def acquire(self, tokens: int) -> None:
+        """Waits until one more request of `tokens` tokens fits both limits."""
         if not self._rpm and not self._tpm:
             return
         async with self._lock:
             while True:
                 now = time.monotonic()
-                while self._events and now - self._events[0][0] >= 60:
+                while self._events and now - self._events[0][0] >= self._window:
                     self._events.popleft()
                 used = sum(t for _, t in self._events)
                 rpm_ok = not self._rpm or len(self._events) < self._rpm
@@ -165,7 +167,7 @@ class _RateLimiter:
                 if rpm_ok and tpm_ok:
                     self._events.append((now, tokens))
                     return
-                await asyncio.sleep(max(0.01, 60 - (now - self._events[0][0])))
+                await asyncio.sleep(max(0.01, self._window - (now - self._events[0][0])))
 
 
 def _estimate_tokens(request: LLMRequest) -> int:
@@ -201,7 +203,7 @@ class LLMClient:
             base_url=endpoint.base_url, api_key=key or "no-key", max_retries=0, timeout=endpoint.timeout_s
         )
         self._prices = price_for(endpoint)
-        self._limiter: _RateLimiter | None = None
+        self._limiter: RateLimiter | None = None
         self._pending: dict[str, dict[str, Any]] = {}
 
     def close(self) -> None:
@@ -235,7 +237,7 @@ class LLMClient:
                 results[key] = LLMResult(key, None, AWAITING_BATCH, f"not cached ({self.mode} mode)")
         elif misses:
             if self._limiter is None:
-                self._limiter = _RateLimiter(self.endpoint.rpm, self.endpoint.tpm)
+                self._limiter = RateLimiter(self.endpoint.rpm, self.endpoint.tpm)
             semaphore = asyncio.Semaphore(self.endpoint.max_concurrency)
             tasks = [asyncio.ensure_future(self._send(k, r, semaphore)) for k, r in misses]
             for task in asyncio.as_completed(tasks):

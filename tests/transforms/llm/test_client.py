@@ -123,3 +123,37 @@ def test_stats_add():
     total.add(LLMStats(requests_sent=1, errors={"timeout": 2, "bad_request": 1}))
     assert total.as_dict()["errors"] == {"bad_request": 1, "timeout": 3}
     assert total.requests_sent == 3
+
+
+def test_rate_limiter_holds_rpm_and_tpm():
+    import asyncio
+    import time
+
+    from transforms.llm.client import RateLimiter
+
+    async def burst(limiter, n, tokens):
+        start = time.monotonic()
+        for _ in range(n):
+            await limiter.acquire(tokens)
+        return time.monotonic() - start
+
+    assert asyncio.run(burst(RateLimiter(rpm=2, tpm=None, window_s=0.4), 2, 1)) < 0.2
+    assert asyncio.run(burst(RateLimiter(rpm=2, tpm=None, window_s=0.4), 3, 1)) >= 0.35
+    assert asyncio.run(burst(RateLimiter(rpm=None, tpm=100, window_s=0.4), 3, 50)) >= 0.35
+
+
+def test_retry_after_is_honoured(tmp_path):
+    import time
+
+    with ChatServer(fault_rate=1.0, seed=3) as server:
+        server._fault = lambda digest, attempt: "rate_limit"
+        client = LLMClient(
+            endpoint(server.base_url, max_attempts=3, backoff_max_s=5.0), open_cache(str(tmp_path / "c"))
+        )
+        start = time.monotonic()
+        [result] = client.complete([request(1)])
+        elapsed = time.monotonic() - start
+        client.close()
+    assert result.error == "rate_limited" and "after 3 attempts" in result.detail
+    assert 0.1 <= elapsed < 1.5  # two waits of the server's Retry-After (0.05 s), not up to 10 s of backoff
+    assert sum(server.attempts.values()) == 3
