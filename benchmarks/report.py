@@ -5,6 +5,7 @@ import os
 
 def replace_section(path: str, heading: str, section: str) -> None:
     """Replaces the section starting with `heading` (a `## ...` prefix) or appends it."""
+    section = section.rstrip("\n") + "\n\n"
     text = "# Benchmarks\n\n"
     if os.path.exists(path):
         with open(path) as f:
