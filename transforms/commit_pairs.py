@@ -19,12 +19,12 @@ import apache_beam as beam
 
 from schemas.records import CommitRecord, PairRecord, RejectRecord
 from transforms.commit_filters import record_id
+from transforms.metrics import TAG_REJECTED
 
 
 SOURCE = "commits"
 SAMPLE_STAGE = "sample_pairs"
 NOT_SAMPLED = "not_sampled"
-TAG_REJECTED = "rejected"
 
 
 def pairs_from_commit(commit: CommitRecord) -> list[PairRecord]:

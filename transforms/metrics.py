@@ -6,16 +6,20 @@ counts the data itself, so it is the same on every runner); they are for watchin
 a running job in the Dataflow console or the logs.
 """
 
-__all__ = ["METRICS_NAMESPACE", "Progress", "beam_counter"]
+__all__ = ["METRICS_NAMESPACE", "TAG_REJECTED", "Progress", "beam_counter", "route"]
 
 import sys
 import time
 from collections.abc import Callable
 
+import apache_beam as beam
 from apache_beam.metrics import Metrics
+
+from schemas.records import RejectRecord
 
 
 METRICS_NAMESPACE = "codepref"
+TAG_REJECTED = "rejected"
 
 
 def beam_counter(stage: str) -> Callable[[str, int], None]:
@@ -64,3 +68,12 @@ class Progress:
                 file=sys.stderr,
                 flush=True,
             )
+
+
+def route(item: object, count: Callable[[str, int], None]) -> object:
+    """Counts an output as `out` or `rejected:<reason>` and tags a reject for the rejected output."""
+    if isinstance(item, RejectRecord):
+        count(f"rejected:{item.reason}", 1)
+        return beam.pvalue.TaggedOutput(TAG_REJECTED, item)
+    count("out", 1)
+    return item

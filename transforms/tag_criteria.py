@@ -22,12 +22,11 @@ import apache_beam as beam
 
 from schemas.labels import CODE_CRITERIA
 from schemas.records import CommitRecord, RejectRecord
-from transforms.metrics import beam_counter
+from transforms.metrics import TAG_REJECTED, beam_counter
 
 
 STAGE = "tag_criteria"
 NO_CRITERION = "no_criterion"
-TAG_REJECTED = "rejected"
 
 TermLists = dict[str, tuple[str, ...]]
 

@@ -24,10 +24,9 @@ import apache_beam as beam
 
 from schemas.llm import EndpointConfig, LabelConfig, LLMRequest, LLMResult
 from schemas.records import RejectRecord
-from transforms.metrics import beam_counter
+from transforms.metrics import TAG_REJECTED, beam_counter, route
 
 
-TAG_REJECTED = "rejected"
 TAG_STATS = "llm_stats"
 TAG_EXPORTS = "batch_requests"
 LLM_ERROR = "llm_error"
@@ -107,12 +106,7 @@ class _RunTaskFn(beam.DoFn):
                     results.append(answers[name][cursor[name]])
                     cursor[name] += 1
                 outcome = self._task.finish(element, results)
-            if isinstance(outcome, RejectRecord):
-                self._count(f"rejected:{outcome.reason}", 1)
-                yield beam.pvalue.TaggedOutput(TAG_REJECTED, outcome)
-            else:
-                self._count("out", 1)
-                yield outcome
+            yield route(outcome, self._count)
         stats = LLMStats()
         for client in self._clients.values():
             stats.add(client.take_stats())

@@ -30,7 +30,7 @@ from schemas.labels import language_for_path
 from schemas.records import CommitRecord, CommitRow, RejectRecord
 from transforms import commit_filters as cf
 from transforms.licenses import normalize_license
-from transforms.metrics import Progress, beam_counter
+from transforms.metrics import Progress, beam_counter, route
 from transforms.sources.git_repos import TAG_REJECTED, TAG_SCANNED, SourceOutputs
 
 
@@ -127,7 +127,7 @@ class _ReadRowsFn(beam.DoFn):
         self._progress = Progress(self._stage, "rows")
 
     def process(self, path: str):
-        seen = kept = 0
+        seen = 0
         try:
             for where, raw in iter_rows(path):
                 seen += 1
@@ -136,12 +136,7 @@ class _ReadRowsFn(beam.DoFn):
                     item = RejectRecord.make(self._stage, MALFORMED_JSON, where, detail, raw.doc[:2000])
                 else:
                     item = self._convert(raw, where=where)
-                if isinstance(item, RejectRecord):
-                    self._count(f"rejected:{item.reason}", 1)
-                    yield beam.pvalue.TaggedOutput(TAG_REJECTED, item)
-                else:
-                    kept += 1
-                    yield item
+                yield route(item, self._count)
                 if seen % 1000 == 0:
                     self._progress.tick(1000, 0)
         except (OSError, ValueError) as exc:  # pyarrow raises ArrowInvalid, a ValueError
@@ -150,7 +145,6 @@ class _ReadRowsFn(beam.DoFn):
             reject = RejectRecord.make(self._stage, UNREADABLE_FILE, path, f"after {seen - 1} rows: {exc}", path)
             yield beam.pvalue.TaggedOutput(TAG_REJECTED, reject)
         self._count("in", seen)
-        self._count("out", kept)
         yield beam.pvalue.TaggedOutput(TAG_SCANNED, seen)
 
 

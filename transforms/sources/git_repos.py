@@ -29,7 +29,7 @@ from schemas.labels import language_for_path
 from schemas.records import CommitRecord, RejectRecord
 from transforms import commit_filters as cf
 from transforms.licenses import repository_license
-from transforms.metrics import Progress, beam_counter
+from transforms.metrics import TAG_REJECTED, Progress, beam_counter, route
 from transforms.sources.git import (
     Change,
     CommitMeta,
@@ -44,7 +44,6 @@ from transforms.sources.git import (
 
 STAGE = "mine_git"
 GIT_ERROR = "git_error"
-TAG_REJECTED = "rejected"
 TAG_SCANNED = "scanned"
 
 
@@ -181,7 +180,7 @@ class _MineCommitBatchFn(beam.DoFn):
     def process(self, batch: CommitBatch):
         self._count("in", len(batch.shas))
         yield beam.pvalue.TaggedOutput(TAG_SCANNED, len(batch.shas))
-        kept = done = 0
+        done = 0
         items: list[CommitRecord | RejectRecord] = []
         try:
             # Mine the whole batch before yielding: downstream stages run fused inside
@@ -194,18 +193,12 @@ class _MineCommitBatchFn(beam.DoFn):
             failure = None
         for item in items:
             done += 1
-            if isinstance(item, RejectRecord):
-                self._count(f"rejected:{item.reason}", 1)
-                yield beam.pvalue.TaggedOutput(TAG_REJECTED, item)
-            else:
-                kept += 1
-                yield item
+            yield route(item, self._count)
         if failure is not None:
             for sha in batch.shas[done:]:
                 self._count(f"rejected:{GIT_ERROR}", 1)
                 yield beam.pvalue.TaggedOutput(TAG_REJECTED, _reject(batch, sha, GIT_ERROR, str(failure)))
-        self._count("out", kept)
-        self._progress.tick(len(batch.shas), kept)
+        self._progress.tick(len(batch.shas), sum(isinstance(i, CommitRecord) for i in items))
 
 
 @dataclasses.dataclass
