@@ -24,7 +24,7 @@ for _handler in logging.getLogger().handlers:
     _handler.addFilter(_QuietBeamImport())
 
 import trainer.cli  # noqa: E402 - torch is imported only inside its handlers
-from pipelines import batch, demo, label, llm_server, mine, mutate  # noqa: E402 - after the log filter
+from pipelines import batch, dedup, demo, label, llm_server, mine, mutate  # noqa: E402 - after the log filter
 
 
 def _pipeline(name: str, run: Callable[[argparse.Namespace, list[str]], dict]) -> Callable[..., int]:
@@ -72,6 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
              "DIR/manifest.json.")  # fmt: skip
     mutate.add_arguments(p)
     p.set_defaults(func=_pipeline("mutate", mutate.run))
+    p = _sub(sub, "dedup", "exact and MinHash near-duplicate removal of any JSONL/Parquet rows",
+             "Remove exact duplicates (normalised content hash) and near duplicates (word n-gram MinHash LSH, "
+             "candidates checked by exact Jaccard, one representative per connected component: the smallest "
+             "content hash) from JSONL or Parquet rows. Kept rows go to DIR/data/ with the input's schema, "
+             "duplicates with duplicate_of to DIR/rejects/, the funnel to DIR/manifest.json. Unknown arguments go "
+             "to Beam.")  # fmt: skip
+    dedup.add_arguments(p)
+    p.set_defaults(func=_pipeline("dedup", dedup.run))
     p = _sub(sub, "demo", "run the pipeline on the embedded sample into out/demo",
              "Build the embedded sample repository, start the local LLM server and run `label` on it.")  # fmt: skip
     demo.add_arguments(p)

@@ -27,6 +27,7 @@ REJECT_SCHEMA = pa.schema(
         pa.field("record_id", pa.string(), nullable=False),
         pa.field("detail", pa.large_string(), nullable=False),
         pa.field("payload", pa.large_string(), nullable=False),
+        pa.field("duplicate_of", pa.string()),
     ]
 )
 """Reject rows, one folder per stage under `rejects/`."""

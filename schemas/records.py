@@ -115,6 +115,7 @@ class RejectRecord(NamedTuple):
         record_id: the content-hash id (or commit sha) of the rejected record.
         detail: a human-readable detail (line number, sizes, error text).
         payload: the rejected record, or its metadata, as JSON.
+        duplicate_of: for a duplicate, the id of the row kept in its place.
     """
 
     stage: str
@@ -122,11 +123,20 @@ class RejectRecord(NamedTuple):
     record_id: str
     detail: str
     payload: str
+    duplicate_of: str | None = None
 
     @classmethod
-    def make(cls, stage: str, reason: str, record_id: str, detail: str = "", payload: Any = None) -> "RejectRecord":
+    def make(
+        cls,
+        stage: str,
+        reason: str,
+        record_id: str,
+        detail: str = "",
+        payload: Any = None,
+        duplicate_of: str | None = None,
+    ) -> "RejectRecord":
         """Builds a reject, serialising `payload` to JSON."""
-        return cls(stage, reason, record_id, detail, json.dumps(payload, ensure_ascii=False, default=str))
+        return cls(stage, reason, record_id, detail, json.dumps(payload, ensure_ascii=False, default=str), duplicate_of)
 
     def to_row(self) -> dict[str, Any]:
         """Returns the reject as an Arrow-ready dict."""

@@ -1,0 +1,172 @@
+"""`codepref dedup`: exact and near deduplication of any JSONL or Parquet rows.
+
+DAG: input files → ReadRows (stage `read_rows`) → Deduplicate (stages
+`exact_dedup`, `near_dedup`; optionally against `--previous` release files) →
+kept rows in `DIR/data/` with the input's own schema, duplicates with
+`duplicate_of` in `DIR/rejects/`, the funnel in `DIR/manifest.json`.
+
+Parquet input keeps its Arrow schema (and so its `datasets` features, ClassLabels
+included). JSONL has no schema: the one pyarrow infers from the first file's
+first 1,000 valid rows is used for every row (a row that does not fit it fails
+the write with pyarrow's message).
+"""
+
+__all__ = ["add_arguments", "dedup_reports", "run"]
+
+import argparse
+import hashlib
+import json
+
+import apache_beam as beam
+import pyarrow as pa
+import pydantic
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from pipelines import mine
+from schemas.dedup import DedupConfig
+from schemas.records import RejectRecord
+from transforms.dedup.stage import EXACT_STAGE, NEAR_STAGE, Deduplicate, DedupOutputs, field, normalize
+from transforms.manifest import StageReport, WriteManifest
+from transforms.sinks import WriteParquetShards
+from transforms.sources.commit_files import ReadRows, iter_rows, match_files
+
+
+READ_STAGE = "read_rows"
+MISSING_COLUMN = "missing_column"
+
+
+def dedup_reports(rows: beam.PCollection, out: DedupOutputs, label: str = "") -> list[StageReport]:
+    """The manifest reports of the exact and the near stage."""
+    ones = rows | f"CountExactInput{label}" >> beam.Map(lambda _: 1)
+    unique = out.unique | f"CountNearInput{label}" >> beam.Map(lambda _: 1)
+    return [
+        StageReport(EXACT_STAGE, ones, out.unique, out.exact_rejected),
+        StageReport(NEAR_STAGE, unique, out.main, out.near_rejected),
+    ]
+
+
+def _row_or_reject(raw: object, where: str, columns: tuple[str, ...]) -> object:
+    if not isinstance(raw, dict):
+        return RejectRecord.make(READ_STAGE, MISSING_COLUMN, where, f"{where}: not a JSON object", raw)
+    missing = [c for c in columns if c not in raw]
+    if missing:
+        return RejectRecord.make(READ_STAGE, MISSING_COLUMN, where, f"{where}: no column {', '.join(missing)}", raw)
+    return raw
+
+
+class _Reader:
+    """Picklable `convert` for ReadRows: passes rows that have the compared columns."""
+
+    def __init__(self, columns: tuple[str, ...]) -> None:
+        self.columns = columns
+
+    def __call__(self, raw: object, where: str) -> object:
+        return _row_or_reject(raw, where, self.columns)
+
+
+def input_schema(files: list[str]) -> pa.Schema:
+    """The output schema: the first Parquet file's, or inferred from the first JSONL file's rows.
+
+    Raises:
+        mine.UsageError: the file cannot be read or has no JSON object row.
+    """
+    first = files[0]
+    try:
+        if first.endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            with FileSystems.open(first) as f:
+                return pq.read_schema(f)
+        sample = []
+        for _, row in iter_rows(first):
+            if isinstance(row, dict):
+                sample.append(row)
+            if len(sample) >= 1000:
+                break
+        if sample:
+            return pa.Table.from_pylist(sample).schema
+        raise ValueError("no JSON object row")
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise mine.UsageError(f"--input {first}: cannot read its schema ({exc})") from exc
+
+
+def _row_key(cfg: DedupConfig):
+    def key(row: dict) -> str:
+        value = field(row, cfg.id_column) if cfg.id_column else None
+        if value is not None:
+            return str(value)
+        return hashlib.sha256(normalize(row, cfg.columns).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+    return key
+
+
+def build(p: beam.Pipeline, cfg: DedupConfig, *, inputs: list[str], previous: list[str], out: str, split: str,
+          schema: pa.Schema, target_shard_bytes: int) -> None:  # fmt: skip
+    """Wires the dedup DAG into `p`."""
+    reader = ReadRows(READ_STAGE, _Reader(cfg.columns))
+    read = p | "InputPatterns" >> beam.Create(sorted(inputs)) | "ReadInput" >> reader
+    old = None
+    if previous:
+        old_read = p | "PreviousPatterns" >> beam.Create(sorted(previous)) | "ReadPrevious" >> reader
+        old = old_read.commits
+    deduped = read.commits | "Deduplicate" >> Deduplicate(cfg, previous=old)
+    reports = [StageReport(READ_STAGE, read.scanned, read.commits, read.rejected)]
+    reports += dedup_reports(read.commits, deduped)
+    data = deduped.main | "WriteRows" >> WriteParquetShards(
+        FileSystems.join(out, "data"), split, schema, _row_key(cfg), target_shard_bytes
+    )
+    rejects = mine.write_rejects(reports, out, target_shard_bytes)
+    config = {"DedupConfig": json.loads(cfg.model_dump_json()), "previous": sorted(previous)}
+    config_id = hashlib.sha256(json.dumps(config["DedupConfig"], sort_keys=True).encode()).hexdigest()[:12]
+    _ = p | "WriteManifest" >> WriteManifest(out, config_id, config, reports, {split: data}, rejects)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds `codepref dedup` arguments."""
+    parser.add_argument("--input", action="append", required=True, metavar="GLOB",
+                        help="JSONL or Parquet rows (local or gs://...); repeatable")  # fmt: skip
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder: data/, rejects/, manifest.json")
+    parser.add_argument("--columns", default="input,chosen,rejected",
+                        help="comma list of the text columns compared (default input,chosen,rejected)")  # fmt: skip
+    parser.add_argument("--threshold", type=float, default=0.75, help="Jaccard threshold (default 0.75)")
+    parser.add_argument("--ngram", type=int, default=20, help="word n-gram size of the shingles (default 20)")
+    parser.add_argument("--num-perm", type=int, default=256, help="MinHash permutations (default 256)")
+    parser.add_argument("--id-column", default="idx",
+                        help="column naming a row in duplicate_of (default idx; if absent: content hash)")  # fmt: skip
+    parser.add_argument("--no-verify", action="store_true",
+                        help="trust LSH bands without checking the exact Jaccard of candidates")  # fmt: skip
+    parser.add_argument("--previous", action="append", default=[], metavar="GLOB",
+                        help="a previous release's files: rows near any of them are dropped; repeatable")  # fmt: skip
+    parser.add_argument("--split", default="train", help="file name prefix of the kept rows (default train)")
+    parser.add_argument("--target-shard-mb", type=int, default=256, help="uncompressed MB per Parquet shard")
+
+
+def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
+    """Runs `codepref dedup` and returns the manifest.
+
+    Raises:
+        mine.UsageError: bad arguments or inputs.
+    """
+    columns = tuple(c.strip() for c in args.columns.split(",") if c.strip())
+    files = sorted({f for pattern in args.input for f in match_files(pattern)})
+    for flag, patterns in (("--input", args.input), ("--previous", args.previous)):
+        for pattern in patterns:
+            if not match_files(pattern):
+                raise mine.UsageError(f"{flag} {pattern}: matched no file")
+    schema = input_schema(files)
+    id_column = args.id_column if args.id_column and args.id_column in schema.names else None
+    for column in columns:
+        if column not in schema.names:
+            raise mine.UsageError(f"--columns: {column!r} is not a column of {files[0]} ({', '.join(schema.names)})")
+    try:
+        cfg = DedupConfig(columns=columns, threshold=args.threshold, ngram=args.ngram, num_perm=args.num_perm,
+                          id_column=id_column, verify="none" if args.no_verify else "exact")  # fmt: skip
+    except pydantic.ValidationError as exc:
+        raise mine.UsageError("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())) from exc
+    out = mine.resolve_output(args.out)
+    mine.prepare_output(out)
+    with beam.Pipeline(options=PipelineOptions(beam_args)) as p:
+        build(p, cfg, inputs=args.input, previous=args.previous, out=out, split=args.split, schema=schema,
+              target_shard_bytes=args.target_shard_mb * 1024 * 1024)  # fmt: skip
+    return mine.read_manifest(out)
