@@ -24,7 +24,7 @@ for _handler in logging.getLogger().handlers:
     _handler.addFilter(_QuietBeamImport())
 
 import trainer.cli  # noqa: E402 - torch is imported only inside its handlers
-from pipelines import batch, dedup, demo, label, llm_server, mine, mutate  # noqa: E402 - after the log filter
+from pipelines import batch, dedup, demo, filter, label, llm_server, mine, mutate  # noqa: E402 - after the log filter
 
 
 def _pipeline(name: str, run: Callable[[argparse.Namespace, list[str]], dict]) -> Callable[..., int]:
@@ -80,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
              "to Beam.")  # fmt: skip
     dedup.add_arguments(p)
     p.set_defaults(func=_pipeline("dedup", dedup.run))
+    p = _sub(sub, "filter", "final stages over existing pairs: filters, dedup, decontamination, split",
+             "Run the final stages on preference pairs from JSONL or Parquet files (Themis-CodePreference "
+             "columns): token length, English prompt, secret scan, exact and near dedup, 13-gram "
+             "decontamination against --filters' benchmark files, and the train/validation split. Writes "
+             "DIR/data/{split}-*.parquet, DIR/rejects/ and DIR/manifest.json.")  # fmt: skip
+    filter.add_arguments(p)
+    p.set_defaults(func=_pipeline("filter", filter.run))
     p = _sub(sub, "demo", "run the pipeline on the embedded sample into out/demo",
              "Build the embedded sample repository, start the local LLM server and run `label` on it.")  # fmt: skip
     demo.add_arguments(p)

@@ -24,9 +24,11 @@ import yaml
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipelines import mine
+from pipelines import finalize, mine
+from pipelines.finalize import final_stages
 from schemas.arrow import pair_schema
 from schemas.config import CodeConfig, MineConfig, config_id
+from schemas.final import FinalConfig, load_final_config
 from schemas.llm import LabelConfig
 from schemas.records import PairRecord
 from transforms.code.bugged import MUTATE_STAGE, BugIntroduction, BugTask, MutatePairs
@@ -38,6 +40,7 @@ from transforms.llm.rate import RateCommits, RateTask
 from transforms.manifest import StageReport, WriteManifest
 from transforms.sinks import WriteParquetShards
 from transforms.sources import instructions
+from transforms.sources.commit_files import match_files
 from transforms.sources.instructions import InstructionColumns, ReadInstructionSets
 
 
@@ -72,12 +75,18 @@ _RUNTIME_ONLY = ("cache", "mode", "batch_size")
 _ENDPOINT_DATA = ("name", "model", "output_mode")
 
 
-def label_config_id(mine_cfg: MineConfig, label_cfg: LabelConfig, code_cfg: CodeConfig | None = None) -> str:
+def label_config_id(
+    mine_cfg: MineConfig,
+    label_cfg: LabelConfig,
+    code_cfg: CodeConfig | None = None,
+    final_cfg: FinalConfig | None = None,
+) -> str:
     """A short id over what decides the rows: not addresses, limits, cache or batching."""
     data = label_cfg.model_dump(mode="json", exclude=set(_RUNTIME_ONLY))
     data["endpoints"] = [{k: e[k] for k in _ENDPOINT_DATA} for e in data["endpoints"]]
     code = config_id(code_cfg) if code_cfg else None
-    blob = json.dumps({"mine": mine_cfg.id, "label": data, "code": code}, sort_keys=True)
+    final = final_cfg.model_dump(mode="json") if final_cfg else None
+    blob = json.dumps({"mine": mine_cfg.id, "label": data, "code": code, "final": final}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
@@ -142,6 +151,7 @@ def build(
     code_cfg: CodeConfig | None = None,
     instruction_patterns: list[str] | None = None,
     columns: InstructionColumns | None = None,
+    final_cfg: FinalConfig | None = None,
 ) -> None:
     """Wires the labelling DAG into `p`.
 
@@ -150,7 +160,8 @@ def build(
     holds a planted bug), so they skip the three LLM stages and join at the sink.
     """
     code_cfg = code_cfg or CodeConfig()
-    config_id = label_config_id(mine_cfg, label_cfg, code_cfg)
+    final_cfg = final_cfg or FinalConfig()
+    config_id = label_config_id(mine_cfg, label_cfg, code_cfg, final_cfg)
     llm_stats: dict = {}
     exports: list = []
     reports: list[StageReport] = []
@@ -194,8 +205,8 @@ def build(
                 exports,
             )
         )  # fmt: skip
-    write_pairs(p, finished, reports, out, config_id, mine.config_json(mine_cfg, label_cfg, code_cfg),
-                mine_cfg.target_shard_bytes, llm_stats)  # fmt: skip
+    write_pairs(p, finished, reports, out, config_id, mine.config_json(mine_cfg, label_cfg, code_cfg, final_cfg),
+                mine_cfg.target_shard_bytes, llm_stats, final_cfg)  # fmt: skip
     if label_cfg.mode == "export":
         _ = (
             exports
@@ -214,18 +225,24 @@ def write_pairs(
     config: dict,
     target_shard_bytes: int,
     llm_stats: dict | None,
+    final_cfg: FinalConfig,
 ) -> None:
-    """Writes the pairs, every stage's rejects and the manifest."""
-    data = (
+    """Runs the final stages and writes the pairs of each split, every stage's rejects and the manifest."""
+    pairs = (
         finished
         | "AllPairs" >> beam.Flatten(pipeline=p)
         | "WithConfigId" >> beam.Map(lambda pair: pair._replace(config_id=config_id))
-        | "PairRows" >> beam.Map(PairRecord.to_row)
-        | "WritePairs"
-        >> WriteParquetShards(FileSystems.join(out, "data"), "train", pair_schema(), pair_key, target_shard_bytes)
     )
+    data = {}
+    for name, split_pairs in final_stages(p, pairs, final_cfg, reports).items():
+        data[name] = (
+            split_pairs
+            | f"PairRows{name}" >> beam.Map(PairRecord.to_row)
+            | f"WritePairs{name}"
+            >> WriteParquetShards(FileSystems.join(out, "data"), name, pair_schema(), pair_key, target_shard_bytes)
+        )
     rejects = mine.write_rejects(reports, out, target_shard_bytes)
-    _ = p | "WriteManifest" >> WriteManifest(out, config_id, config, reports, {"train": data}, rejects, llm_stats)
+    _ = p | "WriteManifest" >> WriteManifest(out, config_id, config, reports, data, rejects, llm_stats)
 
 
 def _write_batch_requests(items: list, directory: str) -> list[str]:
@@ -289,6 +306,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_code_arguments(parser)
     add_instruction_arguments(parser)
     parser.add_argument("--llm-config", required=True, metavar="YAML", help="endpoints, cache and labelling rules")
+    finalize.add_arguments(parser)
+
+
+def final_config_from_args(args: argparse.Namespace) -> FinalConfig:
+    """Loads `--filters` and checks its file patterns.
+
+    Raises:
+        mine.UsageError: the file is missing or wrong, or a pattern matches no file.
+    """
+    try:
+        cfg = load_final_config(args.filters)
+    except ValueError as exc:
+        raise mine.UsageError(str(exc)) from exc
+    for what, patterns in (("decontamination.benchmarks", cfg.decontamination.benchmarks),
+                           ("previous_release", cfg.previous_release)):  # fmt: skip
+        for pattern in patterns:
+            if not match_files(pattern):
+                raise mine.UsageError(f"--filters {args.filters}: {what} {pattern} matched no file")
+    if cfg.length.tokenizer and not os.path.exists(cfg.length.tokenizer):
+        raise mine.UsageError(f"--filters {args.filters}: length.tokenizer {cfg.length.tokenizer}: no such file or "
+                              "folder; give a local tokenizer.json or a tokenizer folder")  # fmt: skip
+    return cfg
 
 
 def run(args: argparse.Namespace, beam_args: list[str], overrides: dict | None = None) -> dict:
@@ -300,11 +339,13 @@ def run(args: argparse.Namespace, beam_args: list[str], overrides: dict | None =
     mine_cfg = mine.config_from_args(args)
     label_cfg = load_label_config(args.llm_config, overrides)
     code_cfg = code_config_from_args(args)
+    final_cfg = final_config_from_args(args)
     mine.check_inputs(args.repo, args.commit_files, args.instructions)
     out = mine.resolve_output(args.out)
     mine.prepare_output(out)
     repos = [os.path.abspath(r) for r in args.repo]
     with beam.Pipeline(options=PipelineOptions(beam_args)) as p:
         build(p, mine_cfg, label_cfg, repos=repos, commit_patterns=args.commit_files, out=out, code_cfg=code_cfg,
-              instruction_patterns=args.instructions, columns=columns_from_args(args))  # fmt: skip
+              instruction_patterns=args.instructions, columns=columns_from_args(args),
+              final_cfg=final_cfg)  # fmt: skip
     return mine.read_manifest(out)

@@ -1,8 +1,9 @@
 """`codepref mutate`: Functional Correctness pairs from an instruction dataset only.
 
 DAG: instruction files → ReadInstructionSets → MutatePairs (AST, default) or
-BugTask (`--llm`, through the LLM layer) → FilterSyntax → pairs in the preference
-schema under `data/`, rejects per stage, manifest.
+BugTask (`--llm`, through the LLM layer) → FilterSyntax → the final stages
+(`pipelines.finalize`: filters, dedup, decontamination, split) → pairs in the
+preference schema under `data/`, rejects per stage, manifest.
 """
 
 __all__ = ["add_arguments", "run"]
@@ -13,7 +14,7 @@ import dataclasses
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipelines import label, mine
+from pipelines import finalize, label, mine
 from schemas.llm import EndpointConfig, LabelConfig
 
 
@@ -28,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-syntax-errors", action="store_true", help="keep chosen code with syntax errors")
     parser.add_argument("--min-depth", type=int, default=3, help="least syntax-tree depth, root = 1 (default 3)")
     parser.add_argument("--target-shard-mb", type=int, default=256, help="uncompressed MB per Parquet shard")
+    finalize.add_arguments(parser)
 
 
 def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
@@ -51,6 +53,7 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
     else:  # no LLM is called; the config only fills the manifest
         unused = EndpointConfig(name="none", base_url="http://127.0.0.1:9/v1", model="none")
         label_cfg = LabelConfig(endpoints=(unused,))
+    final_cfg = label.final_config_from_args(args)
     columns = label.columns_from_args(args)
     if args.language:
         columns = dataclasses.replace(columns, language=None, fixed_language=normalize_language(args.language))
@@ -60,5 +63,5 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
     mine_cfg = MineConfig(licenses=PERMISSIVE_LICENSES, target_shard_bytes=args.target_shard_mb * 1024 * 1024)
     with beam.Pipeline(options=PipelineOptions(beam_args)) as p:
         label.build(p, mine_cfg, label_cfg, repos=[], commit_patterns=[], out=out, code_cfg=code_cfg,
-                    instruction_patterns=args.instructions, columns=columns)  # fmt: skip
+                    instruction_patterns=args.instructions, columns=columns, final_cfg=final_cfg)  # fmt: skip
     return mine.read_manifest(out)

@@ -3,7 +3,9 @@
 `WriteParquetShards` writes `{dir}/{split}-00000-of-00004.parquet` (zstd, row groups
 of at most `row_group_rows` rows and about `row_group_bytes` bytes). The number of
 shards comes from the total row size and `target_shard_bytes`. Rows go to shard
-`hash(sort key) % shards` and are sorted by that key inside a shard, so the same
+`hash(sort key) % shards` and are sorted by that key inside a shard (they cross the
+shuffle compressed, `transforms.packing`, and are unpacked one by one as the shard
+is written), so the same
 input gives the same rows in the same files on any runner and any worker count;
 Beam's own file sink assigns shards at random, which is why it is not used here.
 Every shard is written, empty ones too, so a split with no rows still loads.
@@ -24,6 +26,8 @@ import apache_beam as beam
 import pyarrow as pa
 from apache_beam.io.filesystems import FileSystems
 
+from transforms.packing import pack, unpack
+
 
 def estimate_bytes(row: dict[str, Any]) -> int:
     """Approximate uncompressed size of a row: its text plus 8 bytes a field."""
@@ -40,7 +44,8 @@ def _stable_hash(text: str) -> int:
 
 
 def _sort_key(key: str, row: dict[str, Any]) -> tuple[str, int]:
-    return key, _stable_hash(json.dumps(row, sort_keys=True, ensure_ascii=False, default=str))
+    """The key, then a 63-bit hash of the whole row (fits Beam's int coder) to order equal keys."""
+    return key, _stable_hash(json.dumps(row, sort_keys=True, ensure_ascii=False, default=str)) >> 1
 
 
 def write_shard(
@@ -77,10 +82,21 @@ class _WriteShardFn(beam.DoFn):
 
     def process(self, element: tuple[int, Iterable[Any]], count: int):
         index, items = element
-        keyed = sorted(((_sort_key(k, r), r) for k, r in (i for i in items if i is not None)), key=lambda x: x[0])
+        keyed = sorted(item for item in items if item is not None)  # (sort key, packed row): rows stay packed
         path = FileSystems.join(self._directory, shard_name(self._split, index, count))
-        rows = write_shard(path, (r for _, r in keyed), self._schema, self._row_group_rows)
+        rows = write_shard(path, (unpack(packed) for _, packed in keyed), self._schema, self._row_group_rows)
         yield path, rows
+
+
+def _packed(row: dict[str, Any], key: Callable[[dict[str, Any]], str]) -> tuple[int, tuple[str, int], bytes]:
+    """(size, sort key, packed row): what the sink keeps of a row while the shard count is computed."""
+    sort_key = _sort_key(key(row), row)
+    return estimate_bytes(row), sort_key, pack(row)
+
+
+def _assign(item: tuple[int, tuple[str, int], bytes], count: int) -> tuple[int, tuple[tuple[str, int], bytes]]:
+    _, sort_key, packed = item
+    return _stable_hash(sort_key[0]) % count, (sort_key, packed)
 
 
 @dataclasses.dataclass
@@ -104,16 +120,16 @@ class WriteParquetShards(beam.PTransform):
     row_group_rows: int = 1000
 
     def expand(self, rows: beam.PCollection[dict[str, Any]]) -> beam.PCollection[tuple[str, int]]:
-        key, target = self.key, self.target_shard_bytes
-        keyed = rows | "Key" >> beam.Map(lambda r: (key(r), r))
+        target = self.target_shard_bytes
+        keyed = rows | "Pack" >> beam.Map(_packed, self.key)
         count = (
             keyed
-            | "Size" >> beam.Map(lambda kr: estimate_bytes(kr[1]))
+            | "Size" >> beam.Map(lambda item: item[0])
             | "TotalSize" >> beam.CombineGlobally(sum)
             | "ShardCount" >> beam.Map(lambda total: max(1, math.ceil(total / target)))
         )
         count_side = beam.pvalue.AsSingleton(count)
-        assigned = keyed | "Assign" >> beam.Map(lambda kr, n: (_stable_hash(kr[0]) % n, kr), n=count_side)
+        assigned = keyed | "Assign" >> beam.Map(_assign, count=count_side)
         every_shard = count | "EveryShard" >> beam.FlatMap(lambda n: [(i, None) for i in range(n)])
         return (
             (assigned, every_shard)

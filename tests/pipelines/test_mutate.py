@@ -26,7 +26,9 @@ def test_mutate_demo_instructions(tmp_path):
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert check_conservation(manifest) == []
     stages = {s["name"]: s for s in manifest["stages"]}
-    assert list(stages) == ["read_instructions", "mutate", "bugged_syntax_filter"]
+    assert list(stages) == ["read_instructions", "mutate", "bugged_syntax_filter", "length_filter",
+                            "language_filter", "secret_scan", "exact_dedup", "near_dedup", "decontaminate"]  # fmt: skip
+    assert set(manifest["outputs"]) == {"train", "validation"}
     assert stages["read_instructions"] == {"name": "read_instructions", "in": 18, "out": 17,
                                            "rejected": {"malformed_json": 1}}  # fmt: skip
     ds = datasets.load_dataset("parquet", data_files=str(tmp_path / "out" / "data" / "*.parquet"), split="train")

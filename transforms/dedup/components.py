@@ -1,6 +1,6 @@
 """Connected components of the duplicate graph, computed in Beam.
 
-Nodes are strings; a component's representative is its smallest node. Input: a
+Nodes are any ordered values (ints, strings); a component's representative is its smallest node. Input: a
 PCollection of edges `(u, v)`. Output: `(node, representative)` for every node
 of an edge that is not its component's representative.
 
@@ -22,15 +22,16 @@ __all__ = ["ConnectedComponents", "in_memory_components", "large_star", "small_s
 
 import dataclasses
 from collections.abc import Iterable
+from typing import Any
 
 import apache_beam as beam
 
 
-def union_find_roots(edges: Iterable[tuple[str, str]]) -> dict[str, str]:
+def union_find_roots(edges: Iterable[tuple[Any, Any]]) -> dict[Any, Any]:
     """Maps every node of `edges` to the smallest node of its component."""
-    parent: dict[str, str] = {}
+    parent: dict[Any, Any] = {}
 
-    def find(x: str) -> str:
+    def find(x: Any) -> Any:
         root = x
         while parent[root] != root:
             root = parent[root]
@@ -47,12 +48,12 @@ def union_find_roots(edges: Iterable[tuple[str, str]]) -> dict[str, str]:
     return {x: find(x) for x in parent}
 
 
-def in_memory_components(edges: Iterable[tuple[str, str]]) -> dict[str, str]:
+def in_memory_components(edges: Iterable[tuple[Any, Any]]) -> dict[Any, Any]:
     """The expected output of `ConnectedComponents` as a dict (nodes that are not representatives)."""
     return {node: root for node, root in union_find_roots(edges).items() if node != root}
 
 
-def large_star(item: tuple[str, Iterable[str]]) -> Iterable[tuple[str, str]]:
+def large_star(item: tuple[Any, Iterable[Any]]) -> Iterable[tuple[Any, Any]]:
     """Links every larger neighbour of `u` to the minimum of `u`'s closed neighbourhood."""
     u, neighbours = item
     neighbours = set(neighbours)
@@ -62,7 +63,7 @@ def large_star(item: tuple[str, Iterable[str]]) -> Iterable[tuple[str, str]]:
             yield v, m
 
 
-def small_star(item: tuple[str, Iterable[str]]) -> Iterable[tuple[str, str]]:
+def small_star(item: tuple[Any, Iterable[Any]]) -> Iterable[tuple[Any, Any]]:
     """Links `u` and its smaller-or-equal neighbours to the minimum of them."""
     u, smaller = item
     group = set(smaller) | {u}
@@ -72,14 +73,14 @@ def small_star(item: tuple[str, Iterable[str]]) -> Iterable[tuple[str, str]]:
             yield v, m
 
 
-def _both_ways(edge: tuple[str, str]) -> Iterable[tuple[str, str]]:
+def _both_ways(edge: tuple[Any, Any]) -> Iterable[tuple[Any, Any]]:
     u, v = edge
     if u != v:
         yield u, v
         yield v, u
 
 
-def _toward_smaller(edge: tuple[str, str]) -> Iterable[tuple[str, str]]:
+def _toward_smaller(edge: tuple[Any, Any]) -> Iterable[tuple[Any, Any]]:
     u, v = edge
     if u != v:
         yield (u, v) if v < u else (v, u)
@@ -88,7 +89,7 @@ def _toward_smaller(edge: tuple[str, str]) -> Iterable[tuple[str, str]]:
 _SETTLED, _HAS_SMALLER = "leaf", "smaller"
 
 
-def _classify(item: tuple[str, Iterable[str]]):
+def _classify(item: tuple[Any, Iterable[Any]]):
     """Per node: a leaf candidate keyed by its parent, a flag, or residual edges."""
     u, neighbours = item
     neighbours = set(neighbours)
@@ -102,7 +103,7 @@ def _classify(item: tuple[str, Iterable[str]]):
             yield beam.pvalue.TaggedOutput("residual", (u, v))
 
 
-def _settle(item: tuple[str, Iterable[tuple[str, str | None]]]):
+def _settle(item: tuple[Any, Iterable[tuple[str, Any]]]):
     parent, marks = item
     marks = list(marks)
     has_smaller = any(kind == _HAS_SMALLER for kind, _ in marks)
@@ -125,7 +126,7 @@ class ConnectedComponents(beam.PTransform):
 
     rounds: int = 4
 
-    def expand(self, edges: beam.PCollection[tuple[str, str]]) -> beam.PCollection[tuple[str, str]]:
+    def expand(self, edges: beam.PCollection) -> beam.PCollection:  # (u, v) → (node, representative)
         for i in range(self.rounds):
             edges = (
                 edges

@@ -3,21 +3,25 @@
 Rows are PairRecords, CommitRecords or plain dicts; `DedupConfig.columns` names the
 text compared. Steps, each a pure function or a separately tested transform:
 
-1. `fingerprint`: the normalised text (`normalize`), its content hash (the node
-   id), its word n-gram shingle hashes and MinHash band keys.
+1. `fingerprint`: the normalised text (`normalize`), its content hash (the node:
+   a 62-bit int), its word n-gram shingle hashes and MinHash band keys.
 2. Exact dedup: rows with the same content hash keep the one with the smallest
    row id; the others are rejected `exact_duplicate`.
-3. Band keys → GroupByKey → candidate edges (each bucket's smallest node to the
-   others) → exact-Jaccard verification (`verify: exact`) → `ConnectedComponents`.
-4. Each component keeps its smallest content hash; the others are rejected
-   `near_duplicate` with `duplicate_of` = the kept row's id.
+3. LSH: band keys, packed per bundle into numpy arrays (`BandPacks`) and grouped
+   by a key prefix, so the shuffle moves a few large arrays instead of one element
+   per band and row; inside a group, rows sharing a band key are candidates
+   (`bucket_edges`: each bucket's smallest node to the others).
+4. `verify: exact`: the shingle sets of candidate rows only are recomputed and
+   each candidate edge is kept when its exact Jaccard reaches the threshold.
+5. `ConnectedComponents` → each component keeps its smallest content hash; the
+   others are rejected `near_duplicate` with `duplicate_of` = the kept row's id.
 
 Rows of a previous release (`previous`) join the graph with node ids that sort
 first, so a component holding any of them keeps none of the new rows: those are
 rejected `in_previous_release`, with `duplicate_of` the old row's id.
 
-Only ids, band keys and shingle hashes are shuffled until the last step, where the
-rows meet their verdict in one CoGroupByKey; no worker holds all signatures.
+Rows travel compressed (`transforms.packing`) and meet their verdict in one
+CoGroupByKey at the end; no worker holds all signatures.
 """
 
 __all__ = [
@@ -25,7 +29,7 @@ __all__ = [
     "NEAR_STAGE",
     "DedupOutputs",
     "Deduplicate",
-    "candidate_edges",
+    "bucket_edges",
     "fingerprint",
     "normalize",
 ]
@@ -34,7 +38,7 @@ import dataclasses
 import hashlib
 import json
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 import apache_beam as beam
@@ -46,11 +50,14 @@ from transforms.dedup.components import ConnectedComponents
 from transforms.dedup.minhash import Permutations, band_keys, optimal_bands, signature
 from transforms.dedup.shingles import hash_jaccard, shingle_hashes
 from transforms.metrics import Progress, beam_counter
+from transforms.packing import pack, unpack
 
 
 EXACT_STAGE, NEAR_STAGE = "exact_dedup", "near_dedup"
 EXACT_DUPLICATE, NEAR_DUPLICATE, IN_PREVIOUS = "exact_duplicate", "near_duplicate", "in_previous_release"
-_CURRENT, _PREVIOUS = "1", "0"  # node prefixes: a previous release's nodes sort first
+CURRENT = 1 << 62  # added to the nodes of current rows: a previous release's nodes sort first
+_PREFIX_BITS = 4  # band-key groups per band: 2^4
+_FLUSH = 1 << 20  # band entries buffered per bundle before a pack is emitted
 
 
 def field(row: Any, column: str) -> Any:
@@ -67,31 +74,55 @@ def normalize(row: Any, columns: Iterable[str]) -> str:
     return "\n\x1e\n".join(parts)
 
 
+def content_hash(text: str) -> str:
+    """16 hex digits of SHA-256: the content id of a normalised text."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def row_id(row: Any, cfg: DedupConfig, text: str | None = None) -> str:
+    """The id column's value, or the content hash when there is none."""
+    value = field(row, cfg.id_column) if cfg.id_column else None
+    return str(value) if value is not None else content_hash(normalize(row, cfg.columns) if text is None else text)
+
+
 class Fingerprint(NamedTuple):
     """What the dedup steps need of one row."""
 
-    node: str
+    node: int
     row_id: str
     keys: list[bytes]
-    shingles: bytes  # sorted unique uint32 shingle hashes
 
 
-def fingerprint(row: Any, cfg: DedupConfig, perms: Permutations, prefix: str = _CURRENT) -> Fingerprint:
-    """The content-hash node id, row id, band keys and shingle set of a row."""
+def shingles_of(text: str, cfg: DedupConfig) -> np.ndarray:
+    """Sorted unique shingle hashes of a normalised text."""
+    return np.unique(shingle_hashes(text, cfg.ngram))
+
+
+def fingerprint(row: Any, cfg: DedupConfig, perms: Permutations, current: bool = True) -> Fingerprint:
+    """The node (62-bit content hash, plus `CURRENT` for current rows), row id and band keys of a row."""
     text = normalize(row, cfg.columns)
-    content = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    row_id = str(field(row, cfg.id_column)) if cfg.id_column and field(row, cfg.id_column) is not None else content
-    hashes = np.unique(shingle_hashes(text, cfg.ngram))
+    content = content_hash(text)
+    node = int(content, 16) >> 2
     bands, rows = optimal_bands(cfg.threshold, cfg.num_perm, cfg.fp_weight, cfg.fn_weight)
-    keys = band_keys(signature(hashes, perms), bands, rows)
-    return Fingerprint(prefix + content, row_id, keys, hashes.tobytes())
+    keys = band_keys(signature(shingles_of(text, cfg), perms), bands, rows)
+    return Fingerprint(node + CURRENT if current else node, row_id(row, cfg, text), keys)
 
 
-def candidate_edges(item: tuple[bytes, Iterable[str]]) -> Iterable[tuple[str, str]]:
-    """A bucket's members → edges from its smallest node to each other node."""
-    members = sorted(set(item[1]))
-    for other in members[1:]:
-        yield members[0], other
+def bucket_edges(pack_arrays: Iterable[bytes]) -> Iterable[tuple[int, int]]:
+    """Packed `(band key, node)` entries of one group → edges from each bucket's smallest node to the others."""
+    entries = np.unique(np.concatenate([np.frombuffer(b, dtype=np.uint64).reshape(-1, 2) for b in pack_arrays]), axis=0)
+    keys, nodes = entries[:, 0], entries[:, 1]  # sorted by key, then node
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    sizes = np.diff(np.r_[starts, len(keys)])
+    for start, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
+        smallest = int(nodes[start])
+        for other in nodes[start + 1 : start + size]:
+            yield smallest, int(other)
+
+
+def _band_int(key: bytes) -> int:
+    """A band key as a uint64: the band index in the top 10 bits, then 54 bits of its digest."""
+    return (int.from_bytes(key[:2], "big") << 54) | (int.from_bytes(key[2:], "big") >> 10)
 
 
 def _payload(row: Any) -> Any:
@@ -99,30 +130,60 @@ def _payload(row: Any) -> Any:
 
 
 class _FingerprintFn(beam.DoFn):
-    def __init__(self, cfg: DedupConfig, prefix: str) -> None:
-        self._cfg, self._prefix = cfg, prefix
+    """Row → (node, packed row), (node, row id), and band entries packed per bundle."""
+
+    def __init__(self, cfg: DedupConfig, current: bool) -> None:
+        self._cfg, self._current = cfg, current
 
     def setup(self) -> None:
         self._perms = Permutations(self._cfg.num_perm, self._cfg.seed)
         self._progress = Progress("dedup", "rows fingerprinted")
 
+    def start_bundle(self) -> None:
+        self._entries: list[tuple[int, int]] = []
+
+    def _flush(self):
+        if not self._entries:
+            return
+        array = np.array(self._entries, dtype=np.uint64)
+        self._entries = []
+        groups = array[:, 0] >> np.uint64(54 - _PREFIX_BITS)  # band index + the digest's first bits
+        order = np.argsort(groups, kind="stable")
+        array, groups = array[order], groups[order]
+        starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+        for start, end in zip(starts, np.r_[starts[1:], len(groups)], strict=True):
+            yield beam.pvalue.TaggedOutput("bands", (int(groups[start]), array[start:end].tobytes()))
+
     def process(self, row: Any):
-        fp = fingerprint(row, self._cfg, self._perms, self._prefix)
+        fp = fingerprint(row, self._cfg, self._perms, self._current)
         self._progress.tick(1, 1)
         yield beam.pvalue.TaggedOutput("marks", (fp.node, fp.row_id))
-        yield beam.pvalue.TaggedOutput("shingles", (fp.node, fp.shingles))
-        for key in fp.keys:
-            yield beam.pvalue.TaggedOutput("bands", (key, fp.node))
-        if self._prefix == _CURRENT:
-            yield fp.node, row
+        self._entries.extend((_band_int(key), fp.node) for key in fp.keys)
+        if self._current:
+            yield fp.node, pack(row)
+        if len(self._entries) >= _FLUSH:
+            yield from self._flush()
+
+    def finish_bundle(self):
+        from apache_beam.transforms.window import GlobalWindow
+        from apache_beam.utils.windowed_value import WindowedValue
+
+        for tagged in self._flush():
+            yield beam.pvalue.TaggedOutput(tagged.tag, WindowedValue(tagged.value, 0, [GlobalWindow()]))
 
 
-def _endpoints(edge: tuple[str, str]) -> Iterable[tuple[str, tuple[str, str]]]:
+def _candidate_shingles(item: tuple[int, bytes], candidates: set[int], cfg: DedupConfig):
+    node, packed = item
+    if node in candidates:
+        yield node, shingles_of(normalize(unpack(packed), cfg.columns), cfg).tobytes()
+
+
+def _endpoints(edge: tuple[int, int]) -> Iterable[tuple[int, tuple[int, int]]]:
     yield edge[0], edge
     yield edge[1], edge
 
 
-def _attach_shingles(item: tuple[str, dict[str, list]]) -> Iterable[tuple[tuple[str, str], tuple[str, bytes]]]:
+def _attach_shingles(item: tuple[int, dict[str, list]]) -> Iterable[tuple[tuple[int, int], tuple[int, bytes]]]:
     node, groups = item
     if groups["shingles"]:
         shingles = groups["shingles"][0]
@@ -130,7 +191,7 @@ def _attach_shingles(item: tuple[str, dict[str, list]]) -> Iterable[tuple[tuple[
             yield edge, (node, shingles)
 
 
-def _verified(item: tuple[tuple[str, str], Iterable[tuple[str, bytes]]], threshold: float):
+def _verified(item: tuple[tuple[int, int], Iterable[tuple[int, bytes]]], threshold: float):
     edge, sides = item
     sets = {node: np.frombuffer(raw, dtype=np.uint32) for node, raw in sides}
     if len(sets) == 2 and hash_jaccard(*sets.values()) >= threshold:
@@ -139,23 +200,39 @@ def _verified(item: tuple[tuple[str, str], Iterable[tuple[str, bytes]]], thresho
 
 @dataclasses.dataclass
 class VerifyEdges(beam.PTransform):
-    """Keeps candidate edges whose shingle sets have exact Jaccard ≥ `threshold`."""
+    """Keeps candidate edges whose rows' shingle sets have exact Jaccard ≥ the threshold.
 
-    shingles: beam.PCollection  # (node, bytes)
-    threshold: float
+    Attributes:
+        rows: `(node, packed row)` of every current row.
+        previous: `(node, packed row)` of a previous release's rows, or None.
+        cfg: the dedup config (columns, n-gram size, threshold).
+    """
 
-    def expand(self, edges: beam.PCollection[tuple[str, str]]) -> beam.PCollection[tuple[str, str]]:
+    rows: beam.PCollection
+    previous: beam.PCollection | None
+    cfg: DedupConfig
+
+    def expand(self, edges: beam.PCollection[tuple[int, int]]) -> beam.PCollection[tuple[int, int]]:
+        candidates = beam.pvalue.AsSingleton(
+            edges | "CandidateNodes" >> beam.FlatMap(lambda e: e) | "CandidateSet" >> beam.combiners.ToSet()
+        )
+        sources = [self.rows] if self.previous is None else [self.rows, self.previous]
+        shingles = (
+            sources
+            | "RowsAndPrevious" >> beam.Flatten()
+            | "CandidateShingles" >> beam.FlatMap(_candidate_shingles, candidates, self.cfg)
+        )
         return (
-            {"edges": edges | "Endpoints" >> beam.FlatMap(_endpoints), "shingles": self.shingles}
+            {"edges": edges | "Endpoints" >> beam.FlatMap(_endpoints), "shingles": shingles}
             | "JoinShingles" >> beam.CoGroupByKey()
             | "AttachShingles" >> beam.FlatMap(_attach_shingles)
             | "GroupByEdge" >> beam.GroupByKey()
-            | "Jaccard" >> beam.FlatMap(_verified, self.threshold)
+            | "Jaccard" >> beam.FlatMap(_verified, self.cfg.threshold)
         )
 
 
 class DedupOutputs(NamedTuple):
-    """`main`: kept rows; `unique`: one element per distinct content (exact stage's out)."""
+    """`main`: kept rows; `unique`: one element per distinct content (the exact stage's out)."""
 
     main: beam.PCollection
     unique: beam.PCollection
@@ -163,45 +240,45 @@ class DedupOutputs(NamedTuple):
     near_rejected: beam.PCollection
 
 
-def _first_ids(item: tuple[str, Iterable[str]]) -> tuple[str, str]:
+def _first_ids(item: tuple[int, Iterable[str]]) -> tuple[int, str]:
     return item[0], min(item[1])
 
 
-def _rep_ids(item: tuple[str, dict[str, list]]) -> Iterable[tuple[str, str]]:
+def _rep_ids(item: tuple[int, dict[str, list]]) -> Iterable[tuple[int, tuple[str, bool]]]:
     rep, groups = item
-    rep_id = min(groups["first"]) if groups["first"] else rep[1:]
+    rep_id = min(groups["first"]) if groups["first"] else f"{rep:016x}"
     for node in groups["members"]:
-        yield node, rep_id
+        if node >= CURRENT:
+            yield node, (rep_id, rep < CURRENT)
 
 
-def _decide(item: tuple[str, dict[str, list]], id_of: Callable[[Any], str]):
-    node, groups = item
-    rows = sorted(groups["rows"], key=lambda r: (id_of(r), json.dumps(_payload(r), sort_keys=True, default=str)))
+def _decide(item: tuple[int, dict[str, list]], cfg: DedupConfig):
+    _, groups = item
+    rows = [unpack(p) for p in groups["rows"]]
+    rows.sort(key=lambda r: (row_id(r, cfg), json.dumps(_payload(r), sort_keys=True, default=str)))
     if not rows:
         return
-    first = rows[0]
+    first, first_id = rows[0], row_id(rows[0], cfg)
     if groups["rep"]:
-        rep_id = groups["rep"][0]
-        reason = IN_PREVIOUS if groups["previous"][0] else NEAR_DUPLICATE
+        rep_id, previous = groups["rep"][0]
+        reason = IN_PREVIOUS if previous else NEAR_DUPLICATE
         detail = f"{reason.replace('_', ' ')}: kept {rep_id}"
         yield beam.pvalue.TaggedOutput(
-            "near", RejectRecord.make(NEAR_STAGE, reason, id_of(first), detail, _payload(first), rep_id)
+            "near", RejectRecord.make(NEAR_STAGE, reason, first_id, detail, _payload(first), rep_id)
         )
     else:
         yield first
     for row in rows[1:]:
-        detail = f"same normalised content as {id_of(first)}"
-        yield beam.pvalue.TaggedOutput(
-            "exact",
-            RejectRecord.make(EXACT_STAGE, EXACT_DUPLICATE, id_of(row), detail, _payload(row), id_of(first)),
-        )
+        detail = f"same normalised content as {first_id}"
+        reject = RejectRecord.make(EXACT_STAGE, EXACT_DUPLICATE, row_id(row, cfg), detail, _payload(row), first_id)
+        yield beam.pvalue.TaggedOutput("exact", reject)
 
 
-def _count(stage: str, name: str):
+def _counted(stage: str, name: str):
     count = beam_counter(stage)
 
     def tick(x: Any) -> Any:
-        count(name, 1)
+        count(name if name != "rejected" else f"rejected:{x.reason}", 1)
         return x
 
     return tick
@@ -221,61 +298,50 @@ class Deduplicate(beam.PTransform):
 
     def expand(self, rows: beam.PCollection):  # returns DedupOutputs
         cfg = self.cfg
-        id_column = cfg.id_column
-
-        def id_of(row: Any) -> str:
-            value = field(row, id_column) if id_column else None
-            return str(value) if value is not None else fingerprint_id(row)
-
-        def fingerprint_id(row: Any) -> str:
-            return hashlib.sha256(normalize(row, cfg.columns).encode("utf-8", "surrogatepass")).hexdigest()[:16]
-
-        current = rows | "Fingerprint" >> beam.ParDo(_FingerprintFn(cfg, _CURRENT)).with_outputs(
-            "marks", "shingles", "bands", main="rows"
+        current = rows | "Fingerprint" >> beam.ParDo(_FingerprintFn(cfg, True)).with_outputs(
+            "marks", "bands", main="rows"
         )
-        shingles, bands = [current.shingles], [current.bands]
-        previous_marks = []
+        marks, bands, old_rows = [current.marks], [current.bands], None
         if self.previous is not None:
-            old = self.previous | "FingerprintPrevious" >> beam.ParDo(_FingerprintFn(cfg, _PREVIOUS)).with_outputs(
-                "marks", "shingles", "bands", main="rows"
+            old = self.previous | "FingerprintPrevious" >> beam.ParDo(_FingerprintFn(cfg, False)).with_outputs(
+                "marks", "bands", main="rows"
             )
-            previous_marks, shingles, bands = [old.marks], shingles + [old.shingles], bands + [old.bands]
+            marks, bands = [*marks, old.marks], [*bands, old.bands]
+            old_rows = self.previous | "PackPrevious" >> beam.Map(lambda r, c: (fingerprint_node(r, c), pack(r)), cfg)
         first = current.marks | "GroupByContent" >> beam.GroupByKey() | "FirstIds" >> beam.Map(_first_ids)
-        all_first = (
-            [first, *previous_marks]
-            | "AllMarks" >> beam.Flatten()
-            | "GroupAllMarks" >> beam.GroupByKey()
-            | "AllFirstIds" >> beam.Map(_first_ids)
-        )
+        all_first = marks | "AllMarks" >> beam.Flatten() | "GroupAllMarks" >> beam.GroupByKey()
         edges = (
             bands
             | "AllBands" >> beam.Flatten()
-            | "GroupByBand" >> beam.GroupByKey()
-            | "CandidateEdges" >> beam.FlatMap(candidate_edges)
+            | "GroupByBandPrefix" >> beam.GroupByKey()
+            | "BucketEdges" >> beam.FlatMap(lambda kv: bucket_edges(kv[1]))
             | "DistinctEdges" >> beam.Distinct()
         )
         if cfg.verify == "exact":
-            all_shingles = shingles | "AllShingles" >> beam.Flatten()
-            edges = edges | "VerifyEdges" >> VerifyEdges(all_shingles, cfg.threshold)
+            edges = edges | "VerifyEdges" >> VerifyEdges(current.rows, old_rows, cfg)
         reps = edges | "Components" >> ConnectedComponents(cfg.rounds)
         verdicts = (
             {
                 "members": reps | "KeyByRep" >> beam.Map(lambda nr: (nr[1], nr[0])),
-                "first": all_first,
+                "first": all_first | "AllFirstIds" >> beam.Map(lambda kv: (kv[0], min(kv[1]))),
             }
             | "JoinRepIds" >> beam.CoGroupByKey()
             | "RepIds" >> beam.FlatMap(_rep_ids)
-            | "KeepCurrent" >> beam.Filter(lambda nr: nr[0].startswith(_CURRENT))
         )
-        reps_previous = reps | "RepIsPrevious" >> beam.Map(lambda nr: (nr[0], nr[1].startswith(_PREVIOUS)))
         decided = (
-            {"rows": current.rows, "rep": verdicts, "previous": reps_previous}
+            {"rows": current.rows, "rep": verdicts}
             | "JoinVerdicts" >> beam.CoGroupByKey()
-            | "Decide" >> beam.FlatMap(_decide, id_of).with_outputs("exact", "near", main="kept")
+            | "Decide" >> beam.FlatMap(_decide, cfg).with_outputs("exact", "near", main="kept")
         )
         return DedupOutputs(
-            decided.kept | "CountKept" >> beam.Map(_count(NEAR_STAGE, "out")),
+            decided.kept | "CountKept" >> beam.Map(_counted(NEAR_STAGE, "out")),
             first,
-            decided.exact | "CountExact" >> beam.Map(_count(EXACT_STAGE, f"rejected:{EXACT_DUPLICATE}")),
-            decided.near | "CountNear" >> beam.Map(_count(NEAR_STAGE, "rejected")),
+            decided.exact | "CountExact" >> beam.Map(_counted(EXACT_STAGE, "rejected")),
+            decided.near | "CountNear" >> beam.Map(_counted(NEAR_STAGE, "rejected")),
         )
+
+
+def fingerprint_node(row: Any, cfg: DedupConfig, current: bool = False) -> int:
+    """The node of a row, without its band keys."""
+    node = int(content_hash(normalize(row, cfg.columns)), 16) >> 2
+    return node + CURRENT if current else node

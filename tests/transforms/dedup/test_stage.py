@@ -13,12 +13,13 @@ from schemas.records import PairRecord
 from transforms.dedup.minhash import Permutations
 from transforms.dedup.shingles import shingle_hashes
 from transforms.dedup.stage import (
+    CURRENT,
     EXACT_DUPLICATE,
     IN_PREVIOUS,
     NEAR_DUPLICATE,
     Deduplicate,
     _verified,
-    candidate_edges,
+    bucket_edges,
     fingerprint,
     normalize,
 )
@@ -54,21 +55,25 @@ def test_fingerprint_uses_the_id_column_or_the_content_hash():
     without = fingerprint({"input": "", "chosen": "code", "rejected": ""}, cfg.model_copy(update={"id_column": None}),
                           perms)  # fmt: skip
     assert with_id.row_id == "abc"
-    assert without.row_id == without.node[1:]
+    assert len(without.row_id) == 16 and int(without.row_id, 16) >> 2 == without.node - CURRENT
     assert len(with_id.keys) == 6  # optimal_bands(0.75, 32, 0.1, 0.9) == (6, 5)
 
 
-def test_candidate_edges_link_each_bucket_to_its_smallest_node():
-    assert sorted(candidate_edges((b"k", ["1c", "1a", "1b", "1a"]))) == [("1a", "1b"), ("1a", "1c")]
-    assert list(candidate_edges((b"k", ["1a"]))) == []
+def test_bucket_edges_link_each_bucket_to_its_smallest_node():
+    def packed(*entries):
+        return np.array(entries, dtype=np.uint64).tobytes()
+
+    groups = [packed((7, 30), (7, 10), (9, 5)), packed((7, 20), (7, 10), (8, 1))]
+    assert sorted(bucket_edges(groups)) == [(10, 20), (10, 30)]
+    assert list(bucket_edges([packed((1, 2))])) == []
 
 
 def test_verification_keeps_only_edges_at_or_above_the_threshold():
     a = np.unique(shingle_hashes(" ".join(WORDS[:100]), 1))
     close = np.unique(shingle_hashes(" ".join(WORDS[5:105]), 1))  # 95 of 105
     far = np.unique(shingle_hashes(" ".join(WORDS[40:140]), 1))  # 60 of 140
-    assert list(_verified((("1a", "1b"), [("1a", a.tobytes()), ("1b", close.tobytes())]), 0.75))
-    assert not list(_verified((("1a", "1c"), [("1a", a.tobytes()), ("1c", far.tobytes())]), 0.75))
+    assert list(_verified(((1, 2), [(1, a.tobytes()), (2, close.tobytes())]), 0.75))
+    assert not list(_verified(((1, 3), [(1, a.tobytes()), (3, far.tobytes())]), 0.75))
 
 
 def _corpus(seed: int = 0):

@@ -1,0 +1,92 @@
+"""The final stages over finished pairs, shared by every pipeline that writes pairs.
+
+pairs → FilterLength → FilterLanguage → (FilterPerplexity) → FilterSecrets
+      → Deduplicate (exact, then near; optionally against a previous release)
+      → Decontaminate → SplitPairs → {split: pairs}
+
+Each stage appends its `StageReport`, so the manifest's funnel shows every one.
+Cheap per-pair filters run first, so dedup sees fewer rows.
+"""
+
+__all__ = ["add_arguments", "final_stages", "read_release_rows"]
+
+import argparse
+from collections.abc import Iterator
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+
+from pipelines.dedup import dedup_reports
+from schemas.final import FinalConfig
+from transforms import decontaminate, split
+from transforms.dedup.stage import Deduplicate
+from transforms.filters import language, length, perplexity, secrets
+from transforms.manifest import StageReport
+from transforms.sources.commit_files import match_files
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds the `--filters` option."""
+    parser.add_argument("--filters", metavar="YAML",
+                        help="final stages: length, language, secrets, dedup, decontamination, split "
+                             "(default: the paper's settings, no benchmarks)")  # fmt: skip
+
+
+def read_release_rows(path: str, columns: tuple[str, ...]) -> Iterator[dict]:
+    """Yields the `columns` of a previous release's Parquet file, batch by batch.
+
+    Raises:
+        ValueError: the file lacks one of the columns.
+    """
+    import pyarrow.parquet as pq
+
+    with FileSystems.open(path) as f:
+        parquet = pq.ParquetFile(f)
+        missing = [c for c in columns if c not in parquet.schema_arrow.names]
+        if missing:
+            raise ValueError(f"previous release file {path} has no column {', '.join(missing)}")
+        for batch in parquet.iter_batches(batch_size=1024, columns=list(columns)):
+            yield from batch.to_pylist()
+
+
+def _ones(pcoll: beam.PCollection, label: str) -> beam.PCollection:
+    return pcoll | f"Count{label}Input" >> beam.Map(lambda _: 1)
+
+
+def final_stages(
+    p: beam.Pipeline, pairs: beam.PCollection, cfg: FinalConfig, reports: list[StageReport]
+) -> dict[str, beam.PCollection]:
+    """Wires the final stages; returns the pairs of each split (validation only if its fraction > 0)."""
+    filters = [("FilterLength", length.STAGE, length.FilterLength(cfg.length.max_tokens, cfg.length.tokenizer,
+                                                                  cfg.length.kind))]  # fmt: skip
+    if cfg.english_only:
+        filters.append(("FilterLanguage", language.STAGE, language.FilterLanguage()))
+    if cfg.perplexity.model:
+        filters.append(("FilterPerplexity", perplexity.STAGE,
+                        perplexity.FilterPerplexity(cfg.perplexity.model, cfg.perplexity.max_perplexity)))  # fmt: skip
+    if cfg.secrets:
+        filters.append(("FilterSecrets", secrets.STAGE, secrets.FilterSecrets()))
+    for label, stage, transform in filters:
+        out = pairs | label >> transform
+        reports.append(StageReport(stage, _ones(pairs, label), out.main, out.rejected))
+        pairs = out.main
+    previous = None
+    if cfg.previous_release:
+        files = sorted({f for pattern in cfg.previous_release for f in match_files(pattern)})
+        columns = tuple(dict.fromkeys((*cfg.dedup.columns, *([cfg.dedup.id_column] if cfg.dedup.id_column else []))))
+        previous = (
+            p
+            | "PreviousReleaseFiles" >> beam.Create(files)
+            | "ReadPreviousRelease" >> beam.FlatMap(read_release_rows, columns)
+        )
+    deduped = pairs | "DeduplicatePairs" >> Deduplicate(cfg.dedup, previous=previous)
+    reports.extend(dedup_reports(pairs, deduped, "Pairs"))
+    decon = cfg.decontamination
+    clean = deduped.main | "Decontaminate" >> decontaminate.Decontaminate(
+        list(decon.benchmarks), decon.column, decon.ngram, decon.include_code
+    )
+    reports.append(StageReport(decontaminate.STAGE, _ones(deduped.main, "Decontaminate"), clean.main, clean.rejected))
+    splits = clean.main | "SplitPairs" >> split.SplitPairs(cfg.split.validation_fraction, cfg.split.salt)
+    if cfg.split.validation_fraction > 0:
+        return {split.TRAIN: splits.train, split.VALIDATION: splits.validation}
+    return {split.TRAIN: splits.train}

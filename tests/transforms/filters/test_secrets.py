@@ -1,0 +1,182 @@
+"""Secret-scan tests. Every planted secret is assembled at run time from pieces and
+seeded random characters, so this file holds no string a secret scanner would flag."""
+
+import base64
+import json
+import random
+import string
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from tests.transforms.filters.helpers import assert_conserved, make_pair, stage_counters
+from transforms.filters.secrets import FilterSecrets, Finding, find_secrets, mask_secrets, secret_reject
+
+
+RNG = random.Random(7)
+ALNUM = string.ascii_letters + string.digits
+LOWER_HEX = "0123456789abcdef"
+
+
+def rand(n, alphabet=ALNUM):
+    return "".join(RNG.choice(alphabet) for _ in range(n))
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+AWS_KEY = "AK" + "IA" + rand(16, string.ascii_uppercase + string.digits)
+AWS_SECRET = rand(40)
+GITHUB = "gh" + "p_" + rand(36)
+SLACK = "xo" + "xb-" + rand(11, string.digits) + "-" + rand(12, string.digits) + "-" + rand(24, LOWER_HEX + "xyz")
+KEY_BODY = "\n".join(base64.b64encode(RNG.randbytes(48)).decode() for _ in range(6))
+PRIVATE_KEY = "-----BEGIN RSA " + "PRIVATE KEY-----\n" + KEY_BODY + "\n-----END RSA " + "PRIVATE KEY-----"
+JWT = b64url({"alg": "HS256", "typ": "JWT"}) + "." + b64url({"sub": "1234567890", "admin": True}) + "." + rand(43)
+
+# (secret type, a line of code holding one, the secret itself)
+SAMPLES = [
+    ("AWS Access Key", f'client = boto3.client("s3", aws_access_key_id="{AWS_KEY}")', AWS_KEY),
+    ("AWS Access Key", f'aws_secret_access_key = "{AWS_SECRET}"', AWS_SECRET),
+    ("Azure Storage Account access key", "conn = 'DefaultEndpointsProtocol=https;AccountKey=" + rand(86) + "=='", None),
+    ("Basic Auth Credentials", 'DB_URL = "postgres://admin:' + "Xk9" + rand(9) + '@db.internal:5432/app"', None),
+    ("Discord Bot Token", 'bot.run("M' + rand(23) + "." + rand(6) + "." + rand(27) + '")', None),
+    ("GitHub Token", f"headers = {{'Authorization': 'token {GITHUB}'}}", GITHUB),
+    ("GitHub Token", 'TOKEN = "github' + "_pat_" + rand(82) + '"', None),
+    ("GitLab Token", 'gl = gitlab.Gitlab(url, private_token="glp' + "at-" + rand(20) + '")', None),
+    ("JSON Web Token", f'auth = "Bearer {JWT}"', JWT),
+    ("Mailchimp Access Key", 'MAILCHIMP_KEY = "' + rand(32, LOWER_HEX) + '-us12"', None),
+    ("NPM tokens", "//registry.npmjs.org/:_auth" + "Token=npm_" + rand(36), None),
+    ("OpenAI Token", 'openai.api_key = "sk-' + rand(20) + "T3Blbk" + "FJ" + rand(20) + '"', None),
+    ("Private Key", f'KEY = """{PRIVATE_KEY}"""', None),
+    ("PyPI Token", "password = pypi-AgEI" + "cHlwaS5vcmc" + rand(80), None),
+    ("SendGrid API Key", 'sg = SendGridAPIClient("SG.' + rand(22) + "." + rand(43) + '")', None),
+    ("Slack Token", f'client = WebClient(token="{SLACK}")', SLACK),
+    (
+        "Slack Token",
+        'HOOK = "https://hooks.slack.com/services/T' + rand(10) + "/B" + rand(10) + "/" + rand(24) + '"',
+        None,
+    ),
+    ("Square OAuth Secret", 'SQUARE_SECRET = "sq0' + "csp-" + rand(43) + '"', None),
+    ("Stripe Access Key", 'stripe.api_key = "sk' + "_live_" + rand(24) + '"', None),
+    ("Telegram Bot Token", 'bot = telebot.TeleBot("' + rand(9, string.digits) + ":" + rand(35) + '")', None),
+    ("Twilio API Key", 'account_sid = "A' + "C" + rand(32, LOWER_HEX) + '"', None),
+    ("Hugging Face Token", 'login(token="hf' + "_" + rand(34, string.ascii_letters) + '")', None),
+    ("Anthropic API Key", 'key = "sk-ant-' + "api03-" + rand(93) + '"', None),
+]
+
+CLEAN_CODE = """import getpass
+import hashlib
+import uuid
+
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+MD5_OF_ABC = "900150983cd24fb0d6963f7d28e17f72"
+SHA1_OF_ABC = "a9993e364706816aba3e25717850c26c9cd0d89d"
+TEST_VECTOR = "U29tZSB0ZXN0IHZlY3RvciBmb3IgYmFzZTY0IGRlY29kaW5nLCBub3RoaW5nIG1vcmUu"
+B64_KEY_FIXTURE = 'q2wJzZ3kZpXx3nT0aHf4K9Lw8s7VbYmQeRtUiOpAsDfGhJkL'
+REQUEST_ID = uuid.UUID("123e4567-e89b-12d3-a456-426614174000")
+DOC_KEY = "AKIAIOSFODNN7EXAMPLE"
+PLACEHOLDER = "AKIAXXXXXXXXXXXXXXXX"
+DSN = "postgres://user:pass@localhost:5432/test"
+TEMPLATE = "mongodb://{username}:{password}@{host}:{port}"
+PROXY = "socks5h://<username>:<password>@proxy-host"
+PEM_HEADER = "-----BEGIN RSA PRIVATE KEY-----"
+
+
+def login():
+    user = input("user: ")
+    password = getpass.getpass()
+    password = input()
+    token = os.environ["GITHUB_TOKEN"]
+    return hashlib.sha256(password.encode()).hexdigest(), token
+
+
+def is_pem(text):
+    return text.startswith(PEM_HEADER)
+"""
+
+
+@pytest.mark.parametrize(("kind", "line", "secret"), SAMPLES, ids=[f"{s[0]}-{i}" for i, s in enumerate(SAMPLES)])
+def test_each_detector_finds_its_format(kind, line, secret):
+    # find_secrets only hands the detectors the lines its indicator regex hits, so this also
+    # checks that the indicators cover every detector's format.
+    text = "def setup():\n    pass\n" + line + "\n# end\n"
+    findings = find_secrets(text)
+    assert {f.type for f in findings} == {kind}
+    assert {f.line for f in findings} == {3}
+    masked = mask_secrets(text, findings)
+    assert f"<secret:{kind}>" in masked
+    assert masked.endswith("\n# end\n") and masked.startswith("def setup():")
+    if secret is not None:
+        assert secret not in masked
+        assert [f.value for f in findings] == [secret]
+
+
+def test_private_key_block_is_masked_whole():
+    text = f"key = '''{PRIVATE_KEY}'''\nprint(key)\n"
+    [finding] = find_secrets(text)
+    assert finding == Finding("Private Key", 1, PRIVATE_KEY)
+    assert mask_secrets(text, [finding]) == "key = '''<secret:Private Key>'''\nprint(key)\n"
+    assert "BEGIN" not in repr(finding) and KEY_BODY[:20] not in repr(finding)
+
+
+def test_ordinary_code_is_not_flagged():
+    assert find_secrets(CLEAN_CODE) == []
+    assert find_secrets("") == []
+
+
+@pytest.mark.parametrize("field", ["input", "chosen", "rejected"])
+def test_secret_in_any_field_rejects_with_masked_payload(field):
+    planted = {
+        "input": f"Rotate the key in this snippet:\n```\n{PRIVATE_KEY}\n```\nand {GITHUB}",
+        "chosen": f"s3 = boto3.client('s3', aws_access_key_id='{AWS_KEY}')\nslack = '{SLACK}'\n",
+        "rejected": f"s3 = boto3.client('s3', aws_access_key_id='{AWS_KEY}')\n",
+    }[field]
+    pair = make_pair("9" * 16)._replace(**{field: planted})
+    reason, detail, row = secret_reject(pair)
+    assert reason == "secret"
+    expected = {
+        "input": "input: GitHub Token, Private Key (line 3, 12)",
+        "chosen": "chosen: AWS Access Key, Slack Token (line 1, 2)",
+        "rejected": "rejected: AWS Access Key (line 1)",
+    }[field]
+    assert detail == expected
+    dumped = json.dumps(row)
+    for secret in (AWS_KEY, GITHUB, SLACK, KEY_BODY.splitlines()[0]):
+        assert secret not in dumped and secret not in detail
+    assert set(row) == {"idx", "input", "chosen", "rejected", "language", "aspect", "source"}
+    assert "<secret:" in row[field]
+    assert secret_reject(make_pair("8" * 16, prompt=CLEAN_CODE, chosen=CLEAN_CODE, rejected=CLEAN_CODE)) is None
+
+
+def test_value_found_in_one_field_is_masked_in_all():
+    pair = make_pair("7" * 16, chosen=f'aws_secret_access_key = "{AWS_SECRET}"\n', rejected=f"k = '{AWS_SECRET}'\n")
+    _, detail, row = secret_reject(pair)
+    assert detail == "chosen: AWS Access Key (line 1)"
+    assert AWS_SECRET not in row["rejected"] and row["rejected"] == "k = '<secret:AWS Access Key>'\n"
+
+
+def test_filter_secrets_pipeline():
+    pairs = [
+        make_pair("1" * 16, chosen=CLEAN_CODE, rejected=CLEAN_CODE),
+        make_pair("2" * 16, chosen=SAMPLES[0][1]),
+        make_pair("3" * 16, prompt=f"Why does this fail?\n{PRIVATE_KEY}"),
+    ]
+    p = TestPipeline()
+    out = p | beam.Create(pairs) | FilterSecrets()
+    assert_that(out.main | beam.Map(lambda r: r.idx), equal_to(["1" * 16]), label="CheckMain")
+    got = out.rejected | beam.Map(lambda r: (r.stage, r.reason, r.record_id, r.detail))
+    want = [
+        ("secret_scan", "secret", "2" * 16, "chosen: AWS Access Key (line 1)"),
+        ("secret_scan", "secret", "3" * 16, "input: Private Key (line 2)"),
+    ]
+    assert_that(got, equal_to(want), label="CheckRejected")
+    leaks = out.rejected | beam.Filter(lambda r: AWS_KEY in r.payload or KEY_BODY[:40] in r.payload)
+    assert_that(leaks, equal_to([]), label="CheckMasked")
+    result = p.run()
+    result.wait_until_finish()
+    counters = stage_counters(result, "secret_scan")
+    assert counters == {"in": 3, "out": 1, "rejected:secret": 2}
+    assert_conserved(counters)
