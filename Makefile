@@ -32,6 +32,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_parse.py
 	$(PY) benchmarks/bench_mutate.py
 	$(PY) benchmarks/bench_label.py
+	$(PY) benchmarks/bench_dedup.py
+	$(PY) benchmarks/bench_final.py
 
 clean:
 	rm -rf $(VENV) out

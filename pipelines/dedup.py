@@ -11,7 +11,7 @@ first 1,000 valid rows is used for every row (a row that does not fit it fails
 the write with pyarrow's message).
 """
 
-__all__ = ["add_arguments", "dedup_reports", "run"]
+__all__ = ["add_arguments", "run"]
 
 import argparse
 import hashlib
@@ -26,7 +26,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from pipelines import mine
 from schemas.dedup import DedupConfig
 from schemas.records import RejectRecord
-from transforms.dedup.stage import EXACT_STAGE, NEAR_STAGE, Deduplicate, DedupOutputs, field, normalize
+from transforms.dedup.stage import Deduplicate, field, normalize
 from transforms.manifest import StageReport, WriteManifest
 from transforms.sinks import WriteParquetShards
 from transforms.sources.commit_files import ReadRows, iter_rows, match_files
@@ -34,16 +34,6 @@ from transforms.sources.commit_files import ReadRows, iter_rows, match_files
 
 READ_STAGE = "read_rows"
 MISSING_COLUMN = "missing_column"
-
-
-def dedup_reports(rows: beam.PCollection, out: DedupOutputs, label: str = "") -> list[StageReport]:
-    """The manifest reports of the exact and the near stage."""
-    ones = rows | f"CountExactInput{label}" >> beam.Map(lambda _: 1)
-    unique = out.unique | f"CountNearInput{label}" >> beam.Map(lambda _: 1)
-    return [
-        StageReport(EXACT_STAGE, ones, out.unique, out.exact_rejected),
-        StageReport(NEAR_STAGE, unique, out.main, out.near_rejected),
-    ]
 
 
 def _row_or_reject(raw: object, where: str, columns: tuple[str, ...]) -> object:
@@ -112,7 +102,7 @@ def build(p: beam.Pipeline, cfg: DedupConfig, *, inputs: list[str], previous: li
         old = old_read.commits
     deduped = read.commits | "Deduplicate" >> Deduplicate(cfg, previous=old)
     reports = [StageReport(READ_STAGE, read.scanned, read.commits, read.rejected)]
-    reports += dedup_reports(read.commits, deduped)
+    reports += deduped.reports(read.commits, "")
     data = deduped.main | "WriteRows" >> WriteParquetShards(
         FileSystems.join(out, "data"), split, schema, _row_key(cfg), target_shard_bytes
     )

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from pipelines.dedup import dedup_reports
 from schemas.final import FinalConfig
 from transforms import decontaminate, split
 from transforms.dedup.stage import Deduplicate
@@ -80,7 +79,7 @@ def final_stages(
             | "ReadPreviousRelease" >> beam.FlatMap(read_release_rows, columns)
         )
     deduped = pairs | "DeduplicatePairs" >> Deduplicate(cfg.dedup, previous=previous)
-    reports.extend(dedup_reports(pairs, deduped, "Pairs"))
+    reports.extend(deduped.reports(pairs, "Pairs"))
     decon = cfg.decontamination
     clean = deduped.main | "Decontaminate" >> decontaminate.Decontaminate(
         list(decon.benchmarks), decon.column, decon.ngram, decon.include_code

@@ -1,7 +1,8 @@
 """`codepref mine`: single-file commits from git repositories and commit files.
 
 DAG: repositories → MineGit ┐
-     commit files → ReadCommitFiles ┴→ TagCriteria → data/train-*.parquet
+     commit files → ReadCommitFiles ┴→ TagCriteria → exact and near dedup of the
+     contents (word 5-grams, Jaccard 0.7) → data/train-*.parquet
      every stage's rejects → rejects/NN_stage/; the funnel → manifest.json
 """
 
@@ -21,9 +22,11 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from schemas.arrow import REJECT_SCHEMA, commit_schema
 from schemas.config import MineConfig
+from schemas.dedup import CONTENT_DEDUP
 from schemas.records import CommitRecord, RejectRecord
 from transforms import tag_criteria
 from transforms.commit_filters import record_id
+from transforms.dedup.stage import Deduplicate
 from transforms.licenses import PERMISSIVE_LICENSES, THEMIS_LICENSES
 from transforms.manifest import StageReport, WriteManifest, check_conservation
 from transforms.sinks import WriteParquetShards
@@ -67,7 +70,11 @@ def mine_commits(
     tagged = commits | "TagCriteria" >> tag_criteria.TagCriteria(cfg.terms_dir)
     ones = commits | "CountTagInput" >> beam.Map(lambda _: 1)
     reports.append(StageReport(tag_criteria.STAGE, ones, tagged.tagged, tagged.rejected))
-    return tagged.tagged, reports
+    if not cfg.content_dedup:
+        return tagged.tagged, reports
+    deduped = tagged.tagged | "DeduplicateContents" >> Deduplicate(CONTENT_DEDUP)
+    reports.extend(deduped.reports(tagged.tagged, "Contents"))
+    return deduped.main, reports
 
 
 def write_rejects(reports: list[StageReport], out: str, target_shard_bytes: int) -> dict[str, beam.PCollection]:
@@ -146,6 +153,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--target-shard-mb", type=int, default=256, help="uncompressed MB per Parquet shard (default 256)"
     )
     parser.add_argument("--terms-dir", metavar="DIR", help="custom criterion term lists (one file per criterion)")
+    parser.add_argument("--no-content-dedup", action="store_true",
+                        help="keep duplicate file contents (default: removed; word 5-grams, Jaccard 0.7)")  # fmt: skip
 
 
 def _parse_time(value: str | None, flag: str) -> int | None:
@@ -195,6 +204,7 @@ def config_from_args(args: argparse.Namespace) -> MineConfig:
             batch_size=args.batch_size,
             target_shard_bytes=args.target_shard_mb * 1024 * 1024,
             terms_dir=args.terms_dir,
+            content_dedup=not args.no_content_dedup,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from exc

@@ -31,6 +31,7 @@ class MineConfig:
         batch_size: commits per unit of parallel work in git mining.
         target_shard_bytes: uncompressed bytes per output Parquet shard.
         terms_dir: folder with one term list per criterion; None: the shipped lists.
+        content_dedup: remove exact and near duplicates of file contents (`schemas.dedup.CONTENT_DEDUP`).
     """
 
     licenses: tuple[str, ...]
@@ -43,6 +44,7 @@ class MineConfig:
     batch_size: int = 256
     target_shard_bytes: int = 256 * 1024 * 1024
     terms_dir: str | None = None
+    content_dedup: bool = True
 
     def __post_init__(self) -> None:
         """Validates ranges.

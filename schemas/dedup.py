@@ -52,5 +52,5 @@ class DedupConfig(BaseModel):
 PAIR_DEDUP = DedupConfig()
 """Final pairs: prompt + chosen + rejected, word 20-grams, Jaccard 0.75 (paper §2.11)."""
 
-CONTENT_DEDUP = DedupConfig(columns=("old_contents", "new_contents"), ngram=5, threshold=0.7, id_column=None)
-"""Commit contents: word 5-grams, Jaccard 0.7 (paper §2.5)."""
+CONTENT_DEDUP = DedupConfig(columns=("old_contents", "new_contents"), ngram=5, threshold=0.7, id_column="commit")
+"""Commit contents: word 5-grams over old + new contents, Jaccard 0.7 (paper §2.5, which runs each column alone)."""

@@ -1,7 +1,8 @@
 """Configuration of the final stages over finished pairs: filters, dedup, decontamination, split.
 
-Read from YAML (`--filters FILE`, or the `final:` section of a build config); every
-field has the default the paper uses, so an empty file gives Themis's final filtering.
+Read from YAML (`--filters FILE`); every field has the default the paper uses, so an
+empty file gives Themis's final filtering. Relative local paths in the file (benchmark
+files, a previous release, a tokenizer) are taken from the file's own folder.
 """
 
 __all__ = [
@@ -105,6 +106,20 @@ class FinalConfig(_Frozen):
     split: SplitConfig = SplitConfig()
 
 
+def _resolve(path: str, base: str) -> str:
+    return path if "://" in path or os.path.isabs(path) else os.path.join(base, path)
+
+
+def _resolve_paths(cfg: FinalConfig, base: str) -> FinalConfig:
+    decon = cfg.decontamination.model_copy(update={"benchmarks": tuple(_resolve(p, base) for p in
+                                                                       cfg.decontamination.benchmarks)})  # fmt: skip
+    length = cfg.length
+    if length.tokenizer:
+        length = length.model_copy(update={"tokenizer": _resolve(length.tokenizer, base)})
+    previous = tuple(_resolve(p, base) for p in cfg.previous_release)
+    return cfg.model_copy(update={"decontamination": decon, "length": length, "previous_release": previous})
+
+
 def load_final_config(path: str | None, flag: str = "--filters") -> FinalConfig:
     """Reads a final-stages YAML file (None: the defaults).
 
@@ -118,7 +133,7 @@ def load_final_config(path: str | None, flag: str = "--filters") -> FinalConfig:
     try:
         with open(path, encoding="utf-8") as f:
             data = yaml.safe_load(f) or {}
-        return FinalConfig.model_validate(data)
+        return _resolve_paths(FinalConfig.model_validate(data), os.path.dirname(os.path.abspath(path)))
     except yaml.YAMLError as exc:
         raise ValueError(f"{flag} {path}: not valid YAML ({exc})") from exc
     except pydantic.ValidationError as exc:

@@ -9,8 +9,11 @@ edit, ...), so the funnel in the manifest shows each filter at work.
 The demo starts the local llama.cpp server (`codepref llm serve`), runs `codepref
 label` with `llm.yaml` into `out/demo/` on the sample repository (function-level
 commit pairs) and on `instructions.jsonl` (16 tasks with reference solutions, two
-per language, turned into bugged-instruct pairs by AST mutation), and keeps the
-LLM cache in `out/demo-input/`, so a second run sends no request.
+per language, turned into bugged-instruct pairs by AST mutation), then the final
+stages of `filters.yaml` (length, English prompt, secrets, exact and near dedup,
+13-gram decontamination against `benchmark_prompts.jsonl`, a train/validation
+split), and keeps the LLM cache in `out/demo-input/`, so a second run sends no
+request.
 """
 
 __all__ = ["add_arguments", "build_demo_repository", "load_samples", "run"]
@@ -134,9 +137,11 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
     try:
         demo_files = importlib.resources.files("pipelines").joinpath("demo")
         config, instructions = str(demo_files.joinpath("llm.yaml")), str(demo_files.joinpath("instructions.jsonl"))
+        filters = str(demo_files.joinpath("filters.yaml"))
         label_args, _ = cli.build_parser().parse_known_args(
-            ["label", "--repo", repo, "--instructions", instructions, "--out", out, "--llm-config", config]
-        )
+            ["label", "--repo", repo, "--instructions", instructions, "--out", out, "--llm-config", config,
+             "--filters", filters]
+        )  # fmt: skip
         with open(config, encoding="utf-8") as f:
             endpoints = yaml.safe_load(f)["endpoints"]
         endpoints[0]["base_url"] = server.base_url

@@ -72,33 +72,36 @@ def token_hashes(text: str) -> np.ndarray:
     through the MurmurHash3 64-bit finaliser.
     """
     data = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-    edges = np.diff(np.r_[False, _IS_WORD[data], False].view(np.int8))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    changes = np.flatnonzero(np.diff(_IS_WORD[data].view(np.int8), prepend=0, append=0))
+    starts, ends = changes[0::2], changes[1::2]  # changes alternate: a token starts, then ends
     powers, inverse = _power_tables(len(data) + 1)
     with np.errstate(over="ignore"):
         prefix = np.zeros(len(data) + 1, dtype=np.uint64)
-        np.cumsum(data * powers[: len(data)], out=prefix[1:])
+        np.cumsum(powers[: len(data)] * data, out=prefix[1:])
         value = (prefix[ends] - prefix[starts]) * inverse[starts]
-        return _fmix64(value + (ends - starts).astype(np.uint64) * _MIX)
+        value += (ends - starts).astype(np.uint64) * _MIX
+        return _fmix64(value)
 
 
 def shingle_hashes(text: str, k: int) -> np.ndarray:
     """32-bit hashes of the word `k`-grams of `text`, in text order (uint32; repeats kept).
 
-    A shingle's hash is the top 32 bits of `(...((t0·M) ^ t1)·M ^ ...) ^ t(k-1)` over
-    its tokens' `token_hashes`, in uint64 arithmetic.
+    A shingle's hash is the polynomial `Σ t_j·BASE^j mod 2^64` over its tokens'
+    `token_hashes` (a window of prefix sums, so the cost does not grow with `k`),
+    through the MurmurHash3 finaliser, top 32 bits.
     """
     words = token_hashes(text)
-    n = len(words) - k + 1
-    if n < 1:  # fewer than k tokens: one shingle of all of them
-        n, k = 1, len(words)
-        if k == 0:
+    if len(words) < k:  # fewer than k tokens: one shingle of all of them
+        if not len(words):
             return np.zeros(1, dtype=np.uint32)
-    value = words[:n].copy()
-    for j in range(1, k):
-        value *= _MIX
-        value ^= words[j : j + n]
-    return (value >> np.uint64(32)).astype(np.uint32)
+        k = len(words)
+    powers, inverse = _power_tables(len(words) + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(len(words) + 1, dtype=np.uint64)
+        np.cumsum(words * powers[: len(words)], out=prefix[1:])
+        n = len(words) - k + 1
+        value = (prefix[k:] - prefix[:n]) * inverse[:n]
+        return (_fmix64(value) >> np.uint64(32)).astype(np.uint32)
 
 
 def exact_jaccard(a: set[str], b: set[str]) -> float:

@@ -49,6 +49,7 @@ from schemas.records import RejectRecord
 from transforms.dedup.components import ConnectedComponents
 from transforms.dedup.minhash import Permutations, band_keys, optimal_bands, signature
 from transforms.dedup.shingles import hash_jaccard, shingle_hashes
+from transforms.manifest import StageReport
 from transforms.metrics import Progress, beam_counter
 from transforms.packing import pack, unpack
 
@@ -104,7 +105,7 @@ def fingerprint(row: Any, cfg: DedupConfig, perms: Permutations, current: bool =
     content = content_hash(text)
     node = int(content, 16) >> 2
     bands, rows = optimal_bands(cfg.threshold, cfg.num_perm, cfg.fp_weight, cfg.fn_weight)
-    keys = band_keys(signature(shingles_of(text, cfg), perms), bands, rows)
+    keys = band_keys(signature(shingle_hashes(text, cfg.ngram), perms), bands, rows)
     return Fingerprint(node + CURRENT if current else node, row_id(row, cfg, text), keys)
 
 
@@ -238,6 +239,15 @@ class DedupOutputs(NamedTuple):
     unique: beam.PCollection
     exact_rejected: beam.PCollection
     near_rejected: beam.PCollection
+
+    def reports(self, rows: beam.PCollection, label: str) -> list[StageReport]:
+        """The manifest reports of the exact and the near stage, given the stage's input `rows`."""
+        ones = rows | f"CountExactInput{label}" >> beam.Map(lambda _: 1)
+        unique = self.unique | f"CountNearInput{label}" >> beam.Map(lambda _: 1)
+        return [
+            StageReport(EXACT_STAGE, ones, self.unique, self.exact_rejected),
+            StageReport(NEAR_STAGE, unique, self.main, self.near_rejected),
+        ]
 
 
 def _first_ids(item: tuple[int, Iterable[str]]) -> tuple[int, str]:

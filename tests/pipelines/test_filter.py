@@ -1,0 +1,100 @@
+"""`codepref filter` end to end on a generated corpus with planted problems (real lingua, detect-secrets, Beam)."""
+
+import glob
+import json
+import subprocess
+import sys
+
+import datasets
+import pyarrow.parquet as pq
+import pytest
+
+from benchmarks.scale_corpus import Rates, generate
+from transforms.manifest import check_conservation
+
+
+ROWS = 1_500
+STAGES = ["read_pairs", "length_filter", "language_filter", "secret_scan", "exact_dedup", "near_dedup",
+          "decontaminate"]  # fmt: skip
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "pipelines.cli", "filter", *args], capture_output=True, text=True,
+                          check=False)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def filtered(tmp_path_factory):
+    root = tmp_path_factory.mktemp("filter")
+    rates = Rates(non_english=0.03, too_long=0.01, contaminated=0.02, secrets=0.02)
+    generate(str(root / "corpus"), ROWS, seed=3, shard_rows=500, workers=1, rates=rates)
+    (root / "filters.yaml").write_text(
+        "decontamination:\n  benchmarks: [corpus/benchmark/prompts.jsonl]\nsplit:\n  validation_fraction: 0.2\n"
+    )
+    done = run("--input", str(root / "corpus" / "data" / "*.parquet"), "--filters", str(root / "filters.yaml"),
+               "--out", str(root / "out"))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    truth = {
+        name: pq.read_table(root / "corpus" / "truth" / f"{name}.parquet").to_pylist()
+        for name in ("near_duplicates", "contaminated", "secrets", "filters")
+    }
+    manifest = json.loads((root / "out" / "manifest.json").read_text())
+    rejects = [
+        row for path in sorted(glob.glob(str(root / "out" / "rejects" / "*" / "*.parquet")))
+        for row in pq.read_table(path).to_pylist()
+    ]  # fmt: skip
+    return root / "out", manifest, truth, rejects
+
+
+def _kept(out) -> dict[str, dict]:
+    ds = datasets.load_dataset("parquet", data_dir=str(out / "data"))
+    return {split: {row["idx"]: row for row in ds[split]} for split in ds}
+
+
+def test_funnel_is_complete_and_conserved(filtered):
+    out, manifest, _, rejects = filtered
+    assert check_conservation(manifest) == []
+    assert [s["name"] for s in manifest["stages"]] == STAGES
+    assert manifest["stages"][0]["in"] == ROWS
+    assert len(rejects) == sum(sum(s["rejected"].values()) for s in manifest["stages"])
+    kept = _kept(out)
+    assert sum(len(rows) for rows in kept.values()) == manifest["stages"][-1]["out"]
+    assert {split: len(rows) for split, rows in kept.items()} == {
+        split: info["rows"] for split, info in manifest["outputs"].items()
+    }
+
+
+def test_planted_problems_never_reach_the_output(filtered):
+    out, _, truth, rejects = filtered
+    kept = {idx for rows in _kept(out).values() for idx in rows}
+    reasons = {r["record_id"]: r["reason"] for r in rejects}
+    assert truth["secrets"] and truth["contaminated"]
+    assert not kept & {t["idx"] for t in truth["secrets"]}
+    assert not kept & {t["idx"] for t in truth["contaminated"]}
+    secret_rejects = [r for r in rejects if r["reason"] == "secret"]
+    assert secret_rejects
+    for planted in truth["secrets"]:
+        for part in planted["value"].splitlines():
+            assert all(part.strip() not in r["payload"] for r in secret_rejects if len(part.strip()) > 12)
+    non_english = [t["idx"] for t in truth["filters"] if t["kind"] == "non_english"]
+    assert sum(reasons.get(i) == "not_english" for i in non_english) >= 0.8 * len(non_english)
+    too_long = [t["idx"] for t in truth["filters"] if t["kind"] == "too_long"]
+    assert all(reasons.get(i) == "too_long" for i in too_long)
+
+
+def test_duplicates_keep_one_row_per_group(filtered):
+    out, _, truth, rejects = filtered
+    kept = {idx for rows in _kept(out).values() for idx in rows}
+    exact = [t for t in truth["near_duplicates"] if t["jaccard"] == 1.0]
+    assert exact and not any(t["idx"] in kept and t["source_idx"] in kept for t in exact)
+    dedup = [r for r in rejects if r["stage"] in ("exact_dedup", "near_dedup")]
+    assert dedup and all(r["duplicate_of"] for r in dedup)
+    assert all(r["duplicate_of"] in kept or r["duplicate_of"] in {d["record_id"] for d in dedup} for r in dedup)
+
+
+def test_a_prompt_never_spans_two_splits(filtered):
+    out, _, _, _ = filtered
+    kept = _kept(out)
+    assert set(kept) == {"train", "validation"} and kept["validation"]
+    prompts = {split: {row["input"] for row in rows.values()} for split, rows in kept.items()}
+    assert not prompts["train"] & prompts["validation"]
