@@ -34,6 +34,9 @@ from transforms.sources import commit_files, git_repos
 from transforms.sources.git import is_git_repository
 
 
+CONTENT_PREFIX = "content_"  # stages content_exact_dedup and content_near_dedup
+
+
 class UsageError(Exception):
     """A bad argument; the message says what to do."""
 
@@ -72,8 +75,8 @@ def mine_commits(
     reports.append(StageReport(tag_criteria.STAGE, ones, tagged.tagged, tagged.rejected))
     if not cfg.content_dedup:
         return tagged.tagged, reports
-    deduped = tagged.tagged | "DeduplicateContents" >> Deduplicate(CONTENT_DEDUP)
-    reports.extend(deduped.reports(tagged.tagged, "Contents"))
+    deduped = tagged.tagged | "DeduplicateContents" >> Deduplicate(CONTENT_DEDUP, prefix=CONTENT_PREFIX)
+    reports.extend(deduped.reports(tagged.tagged, "Contents", CONTENT_PREFIX))
     return deduped.main, reports
 
 

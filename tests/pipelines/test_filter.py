@@ -98,3 +98,17 @@ def test_a_prompt_never_spans_two_splits(filtered):
     assert set(kept) == {"train", "validation"} and kept["validation"]
     prompts = {split: {row["input"] for row in rows.values()} for split, rows in kept.items()}
     assert not prompts["train"] & prompts["validation"]
+
+
+def test_a_new_release_drops_rows_of_the_previous_one(filtered, tmp_path):
+    out, manifest, _, _ = filtered
+    (tmp_path / "filters.yaml").write_text(f"previous_release: ['{out}/data/*.parquet']\nsplit:\n"
+                                           "  validation_fraction: 0\n")  # fmt: skip
+    again = tmp_path / "again"
+    done = run("--input", str(out / "data" / "*.parquet"), "--filters", str(tmp_path / "filters.yaml"),
+               "--out", str(again))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    second = json.loads((again / "manifest.json").read_text())
+    near = {s["name"]: s for s in second["stages"]}["near_dedup"]
+    assert near["out"] == 0 and near["rejected"] == {"in_previous_release": near["in"]}
+    assert near["in"] == manifest["stages"][-1]["out"]

@@ -27,12 +27,20 @@ from transforms.manifest import check_conservation
 STAGES = [
     "mine_git",
     "tag_criteria",
+    "content_exact_dedup",
+    "content_near_dedup",
     "function_pairs",
     "syntax_filter",
     "sample_pairs",
     "rate_commits",
     "synthesize_instruction",
     "judge_pairs",
+    "length_filter",
+    "language_filter",
+    "secret_scan",
+    "exact_dedup",
+    "near_dedup",
+    "decontaminate",
 ]
 
 
@@ -86,11 +94,12 @@ def test_every_pair_is_labelled_or_rejected(faulty_run):
     assert check_conservation(manifest) == []
     stages = {s["name"]: s for s in manifest["stages"]}
     assert list(stages) == STAGES
-    assert stages["sample_pairs"]["in"] >= stages["tag_criteria"]["out"] > 0
+    assert stages["sample_pairs"]["in"] >= stages["content_near_dedup"]["out"] > 0
     assert stages["rate_commits"]["in"] == stages["sample_pairs"]["out"] == stages["sample_pairs"]["in"]
     assert stages["synthesize_instruction"]["in"] == stages["rate_commits"]["out"]
     assert stages["judge_pairs"]["in"] == stages["synthesize_instruction"]["out"]
-    assert manifest["outputs"]["train"]["rows"] == stages["judge_pairs"]["out"] > 0
+    assert stages["length_filter"]["in"] == stages["judge_pairs"]["out"] > 0
+    assert sum(o["rows"] for o in manifest["outputs"].values()) == stages["decontaminate"]["out"]
     assert sum(faulty_run["server"].faults.values()) > 0
     llm = manifest["llm"]
     assert set(llm) == {"rate_commits", "synthesize_instruction", "judge_pairs"}

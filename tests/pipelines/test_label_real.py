@@ -90,7 +90,8 @@ def test_label_against_the_local_model(local_llm, small_repo, tmp_path):
     data = sorted(glob.glob(str(tmp_path / "out" / "data" / "*.parquet")))
     before = {p: read(p) for p in data}
     ds = datasets.load_dataset("parquet", data_files=data, split="train")
-    assert ds.num_rows == stages["judge_pairs"]["out"]
+    assert ds.num_rows == stages["decontaminate"]["out"]
+    assert stages["length_filter"]["in"] == stages["judge_pairs"]["out"]
     for row in ds:
         assert row["input"].strip() and row["judge_matches"] + row["judge_contradictions"] + row["judge_ties"] == 2
     second = run(small_repo, str(config), tmp_path / "out")

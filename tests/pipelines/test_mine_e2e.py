@@ -87,8 +87,9 @@ def test_manifest_conserves_and_counts_every_reason(mined, hostile_repo):
         manifest = json.load(f)
     assert check_conservation(manifest) == []
     stages = {s["name"]: s for s in manifest["stages"]}
-    assert list(stages) == ["mine_git", "read_commit_files", "tag_criteria", "exact_dedup", "near_dedup"]
-    assert stages["exact_dedup"]["in"] == stages["tag_criteria"]["out"]
+    assert list(stages) == ["mine_git", "read_commit_files", "tag_criteria", "content_exact_dedup",
+                            "content_near_dedup"]  # fmt: skip
+    assert stages["content_exact_dedup"]["in"] == stages["tag_criteria"]["out"]
     expected = hostile_repo[1]
     git = stages["mine_git"]
     assert git["in"] == len(expected) + 2
@@ -116,7 +117,7 @@ def test_manifest_conserves_and_counts_every_reason(mined, hostile_repo):
         "rejected": {"malformed_json": 1},
     }
     assert stages["tag_criteria"]["rejected"] == {"no_criterion": 1}
-    assert manifest["outputs"]["train"]["rows"] == stages["near_dedup"]["out"]
+    assert manifest["outputs"]["train"]["rows"] == stages["content_near_dedup"]["out"]
     for folder, info in manifest["rejects"].items():
         rows = datasets.load_dataset("parquet", data_files=[os.path.join(out, f) for f in info["files"]], split="train")
         assert rows.num_rows == info["rows"]

@@ -240,13 +240,13 @@ class DedupOutputs(NamedTuple):
     exact_rejected: beam.PCollection
     near_rejected: beam.PCollection
 
-    def reports(self, rows: beam.PCollection, label: str) -> list[StageReport]:
+    def reports(self, rows: beam.PCollection, label: str, prefix: str = "") -> list[StageReport]:
         """The manifest reports of the exact and the near stage, given the stage's input `rows`."""
         ones = rows | f"CountExactInput{label}" >> beam.Map(lambda _: 1)
         unique = self.unique | f"CountNearInput{label}" >> beam.Map(lambda _: 1)
         return [
-            StageReport(EXACT_STAGE, ones, self.unique, self.exact_rejected),
-            StageReport(NEAR_STAGE, unique, self.main, self.near_rejected),
+            StageReport(prefix + EXACT_STAGE, ones, self.unique, self.exact_rejected),
+            StageReport(prefix + NEAR_STAGE, unique, self.main, self.near_rejected),
         ]
 
 
@@ -262,7 +262,7 @@ def _rep_ids(item: tuple[int, dict[str, list]]) -> Iterable[tuple[int, tuple[str
             yield node, (rep_id, rep < CURRENT)
 
 
-def _decide(item: tuple[int, dict[str, list]], cfg: DedupConfig):
+def _decide(item: tuple[int, dict[str, list]], cfg: DedupConfig, prefix: str):
     _, groups = item
     rows = [unpack(p) for p in groups["rows"]]
     rows.sort(key=lambda r: (row_id(r, cfg), json.dumps(_payload(r), sort_keys=True, default=str)))
@@ -274,13 +274,15 @@ def _decide(item: tuple[int, dict[str, list]], cfg: DedupConfig):
         reason = IN_PREVIOUS if previous else NEAR_DUPLICATE
         detail = f"{reason.replace('_', ' ')}: kept {rep_id}"
         yield beam.pvalue.TaggedOutput(
-            "near", RejectRecord.make(NEAR_STAGE, reason, first_id, detail, _payload(first), rep_id)
+            "near", RejectRecord.make(prefix + NEAR_STAGE, reason, first_id, detail, _payload(first), rep_id)
         )
     else:
         yield first
     for row in rows[1:]:
         detail = f"same normalised content as {first_id}"
-        reject = RejectRecord.make(EXACT_STAGE, EXACT_DUPLICATE, row_id(row, cfg), detail, _payload(row), first_id)
+        reject = RejectRecord.make(
+            prefix + EXACT_STAGE, EXACT_DUPLICATE, row_id(row, cfg), detail, _payload(row), first_id
+        )
         yield beam.pvalue.TaggedOutput("exact", reject)
 
 
@@ -301,10 +303,12 @@ class Deduplicate(beam.PTransform):
     Attributes:
         cfg: columns, shingles, threshold, MinHash and LSH settings.
         previous: rows of a previous release to dedup against (same columns), or None.
+        prefix: put before the stage names, for a pipeline that dedups twice (`content_`).
     """
 
     cfg: DedupConfig
     previous: beam.PCollection | None = None
+    prefix: str = ""
 
     def expand(self, rows: beam.PCollection):  # returns DedupOutputs
         cfg = self.cfg
@@ -341,13 +345,14 @@ class Deduplicate(beam.PTransform):
         decided = (
             {"rows": current.rows, "rep": verdicts}
             | "JoinVerdicts" >> beam.CoGroupByKey()
-            | "Decide" >> beam.FlatMap(_decide, cfg).with_outputs("exact", "near", main="kept")
+            | "Decide" >> beam.FlatMap(_decide, cfg, self.prefix).with_outputs("exact", "near", main="kept")
         )
+        exact_stage, near_stage = self.prefix + EXACT_STAGE, self.prefix + NEAR_STAGE
         return DedupOutputs(
-            decided.kept | "CountKept" >> beam.Map(_counted(NEAR_STAGE, "out")),
+            decided.kept | "CountKept" >> beam.Map(_counted(near_stage, "out")),
             first,
-            decided.exact | "CountExact" >> beam.Map(_counted(EXACT_STAGE, "rejected")),
-            decided.near | "CountNear" >> beam.Map(_counted(NEAR_STAGE, "rejected")),
+            decided.exact | "CountExact" >> beam.Map(_counted(exact_stage, "rejected")),
+            decided.near | "CountNear" >> beam.Map(_counted(near_stage, "rejected")),
         )
 
 
