@@ -78,8 +78,10 @@ def test_planted_problems_never_reach_the_output(filtered):
             assert all(part.strip() not in r["payload"] for r in secret_rejects if len(part.strip()) > 12)
     non_english = [t["idx"] for t in truth["filters"] if t["kind"] == "non_english"]
     assert sum(reasons.get(i) == "not_english" for i in non_english) >= 0.8 * len(non_english)
-    too_long = [t["idx"] for t in truth["filters"] if t["kind"] == "too_long"]
-    assert all(reasons.get(i) == "too_long" for i in too_long)
+    # the truth marks prompt + chosen + rejected over 16,384 characters; the filter counts the prompt and the
+    # longer side, estimated at 3.2 characters a token: over 26,500 characters in all is surely over 4,096
+    too_long = [t["idx"] for t in truth["filters"] if t["kind"] == "too_long" and t["chars"] > 26_500]
+    assert too_long and all(reasons.get(i) == "too_long" for i in too_long)
 
 
 def test_duplicates_keep_one_row_per_group(filtered):

@@ -197,11 +197,25 @@ def find_secrets(text: str, detectors: Sequence[Any] | None = None) -> list[Find
     return list(found.values())
 
 
+_LONG_TOKEN = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{20,}=*")
+
+
 def mask_secrets(text: str, findings: Sequence[Finding]) -> str:
-    """Returns the text with every occurrence of each finding's value replaced by `<secret:TYPE>`."""
+    """Returns the text with each finding's value replaced by `<secret:TYPE>`.
+
+    Credentials come in pairs (an AWS key id beside its secret key, a user beside a
+    token), and a detector may see only one of them, so on every line where a secret
+    was masked, any other run of 20+ key characters is masked too (`<secret:nearby>`).
+    """
     for finding in sorted(findings, key=lambda f: len(f.value), reverse=True):
         text = text.replace(finding.value, f"<secret:{finding.type}>")
-    return text
+    if "<secret:" not in text:
+        return text
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if "<secret:" in line:
+            lines[i] = _LONG_TOKEN.sub("<secret:nearby>", line)
+    return "\n".join(lines)
 
 
 def secret_reject(pair: PairRecord, detectors: Sequence[Any] | None = None) -> tuple[str, str, dict] | None:

@@ -180,3 +180,13 @@ def test_filter_secrets_pipeline():
     counters = stage_counters(result, "secret_scan")
     assert counters == {"in": 3, "out": 1, "rejected:secret": 2}
     assert_conserved(counters)
+
+
+def test_masking_also_hides_the_other_half_of_a_credential_pair():
+    from transforms.filters.secrets import Finding, mask_secrets
+
+    key_id, secret = "AKIA" + "Q" * 16, "0VKIuYAscaQzw+S8ml2qJ0JZ" + "EjYt9ktY3nLl0BNX"
+    text = f"id={key_id} secret={secret}\nname = a_very_long_identifier_left_alone\n"
+    masked = mask_secrets(text, [Finding("AWS Access Key", 1, key_id)])
+    assert key_id not in masked and secret not in masked
+    assert "a_very_long_identifier_left_alone" in masked
