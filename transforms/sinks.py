@@ -3,12 +3,14 @@
 `WriteParquetShards` writes `{dir}/{split}-00000-of-00004.parquet` (zstd, row groups
 of at most `row_group_rows` rows and about `row_group_bytes` bytes). The number of
 shards comes from the total row size and `target_shard_bytes`. Rows go to shard
-`hash(sort key) % shards` and are sorted by that key inside a shard (they cross the
-shuffle compressed, `transforms.packing`, and are unpacked one by one as the shard
-is written), so the same
+`hash(sort key) % shards` and are sorted by that key inside a shard, so the same
 input gives the same rows in the same files on any runner and any worker count;
 Beam's own file sink assigns shards at random, which is why it is not used here.
-Every shard is written, empty ones too, so a split with no rows still loads.
+Rows cross the shuffle compressed (`transforms.packing`) and are unpacked one by
+one as their shard is written.
+Every shard of a split is written, an empty one too (with no row group, so
+`datasets` reads it as 0 rows); a split with no rows at all writes no file, since
+`datasets` refuses a split without data.
 
 Input: PCollection of Arrow-ready dicts. Output: PCollection of `(path, rows)`.
 """
@@ -69,7 +71,7 @@ def write_shard(
                 writer.write_table(pa.Table.from_pylist(group, schema=schema))
                 written += len(group)
                 group, size = [], 0
-        if group or not written:
+        if group:  # an empty shard has no row group at all: `datasets` loads it as 0 rows
             writer.write_table(pa.Table.from_pylist(group, schema=schema))
             written += len(group)
     return written
@@ -126,7 +128,7 @@ class WriteParquetShards(beam.PTransform):
             keyed
             | "Size" >> beam.Map(lambda item: item[0])
             | "TotalSize" >> beam.CombineGlobally(sum)
-            | "ShardCount" >> beam.Map(lambda total: max(1, math.ceil(total / target)))
+            | "ShardCount" >> beam.Map(lambda total: math.ceil(total / target))  # no rows: no file
         )
         count_side = beam.pvalue.AsSingleton(count)
         assigned = keyed | "Assign" >> beam.Map(_assign, count=count_side)

@@ -53,11 +53,16 @@ def test_shards_are_deterministic_complete_and_sized(tmp_path):
         assert shard_ids == sorted(shard_ids) and shard_ids
 
 
-def test_empty_input_writes_one_empty_shard(tmp_path):
-    files = run_sink([], tmp_path / "e", target=1000)
-    assert [os.path.basename(f) for f in files] == ["train-00000-of-00001.parquet"]
-    assert pq.read_table(files[0]).num_rows == 0
-    assert pq.read_schema(files[0]).names == REJECT_SCHEMA.names
+def test_empty_input_writes_no_file(tmp_path):
+    assert run_sink([], tmp_path / "e", target=1000) == []
+
+
+def test_an_empty_shard_has_no_row_group_and_loads(tmp_path):
+    path = str(tmp_path / "train-00001-of-00002.parquet")
+    assert write_shard(path, iter([]), REJECT_SCHEMA) == 0
+    assert pq.read_metadata(path).num_row_groups == 0 and pq.read_schema(path).names == REJECT_SCHEMA.names
+    write_shard(str(tmp_path / "train-00000-of-00002.parquet"), iter(rejects(3)), REJECT_SCHEMA)
+    assert datasets.load_dataset("parquet", data_dir=str(tmp_path))["train"].num_rows == 3
 
 
 def test_pair_shards_load_with_class_labels(tmp_path):
