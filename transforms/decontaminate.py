@@ -277,7 +277,7 @@ class Decontaminate(beam.PTransform):
             files.update(matched)
         return sorted(files)
 
-    def expand(self, pairs: beam.PCollection[PairRecord]) -> DecontaminateOutputs:
+    def expand(self, pairs: beam.PCollection[PairRecord]):  # returns DecontaminateOutputs
         index = (
             pairs.pipeline
             | "BenchmarkFiles" >> beam.Create(self._files())

@@ -104,7 +104,7 @@ class SplitPairs(beam.PTransform):
     def __post_init__(self) -> None:
         _check_fraction(self.validation_fraction)
 
-    def expand(self, pairs: beam.PCollection[PairRecord]) -> SplitOutputs:
+    def expand(self, pairs: beam.PCollection[PairRecord]):  # returns SplitOutputs
         out = pairs | "AssignSplit" >> beam.ParDo(_AssignSplitFn(self.validation_fraction, self.salt)).with_outputs(
             VALIDATION, main=TRAIN
         )
