@@ -20,7 +20,7 @@ from schemas.final import FinalConfig
 from transforms import decontaminate, split
 from transforms.dedup.stage import Deduplicate
 from transforms.filters import language, length, perplexity, secrets
-from transforms.manifest import StageReport
+from transforms.manifest import StageReport, count_input
 from transforms.sources.commit_files import match_files
 
 
@@ -48,10 +48,6 @@ def read_release_rows(path: str, columns: tuple[str, ...]) -> Iterator[dict]:
             yield from batch.to_pylist()
 
 
-def _ones(pcoll: beam.PCollection, label: str) -> beam.PCollection:
-    return pcoll | f"Count{label}Input" >> beam.Map(lambda _: 1)
-
-
 def final_stages(
     p: beam.Pipeline, pairs: beam.PCollection, cfg: FinalConfig, reports: list[StageReport]
 ) -> dict[str, beam.PCollection]:
@@ -67,7 +63,7 @@ def final_stages(
         filters.append(("FilterSecrets", secrets.STAGE, secrets.FilterSecrets()))
     for label, stage, transform in filters:
         out = pairs | label >> transform
-        reports.append(StageReport(stage, _ones(pairs, label), out.main, out.rejected))
+        reports.append(StageReport(stage, count_input(pairs, label), out.main, out.rejected))
         pairs = out.main
     previous = None
     if cfg.previous_release:
@@ -84,7 +80,8 @@ def final_stages(
     clean = deduped.main | "Decontaminate" >> decontaminate.Decontaminate(
         list(decon.benchmarks), decon.column, decon.ngram, decon.include_code
     )
-    reports.append(StageReport(decontaminate.STAGE, _ones(deduped.main, "Decontaminate"), clean.main, clean.rejected))
+    counted = count_input(deduped.main, "Decontaminate")
+    reports.append(StageReport(decontaminate.STAGE, counted, clean.main, clean.rejected))
     splits = clean.main | "SplitPairs" >> split.SplitPairs(cfg.split.validation_fraction, cfg.split.salt)
     if cfg.split.validation_fraction > 0:
         return {split.TRAIN: splits.train, split.VALIDATION: splits.validation}

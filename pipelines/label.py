@@ -37,7 +37,7 @@ from transforms.commit_pairs import SAMPLE_STAGE, SamplePairs, pairs_from_commit
 from transforms.llm.instruct import InstructTask, SynthesizeInstruction
 from transforms.llm.judge import JudgePairs, JudgeTask
 from transforms.llm.rate import RateCommits, RateTask
-from transforms.manifest import StageReport, WriteManifest
+from transforms.manifest import StageReport, WriteManifest, count_input
 from transforms.sinks import WriteParquetShards
 from transforms.sources import instructions
 from transforms.sources.commit_files import match_files
@@ -88,11 +88,6 @@ def label_config_id(
     final = final_cfg.model_dump(mode="json") if final_cfg else None
     blob = json.dumps({"mine": mine_cfg.id, "label": data, "code": code, "final": final}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
-
-
-def count_input(pcoll: beam.PCollection, label: str) -> beam.PCollection:
-    """Ones, one per element: a stage's `in` counted from its input."""
-    return pcoll | f"Count{label}Input" >> beam.Map(lambda _: 1)
 
 
 def commit_pair_stages(

@@ -28,7 +28,7 @@ from transforms import tag_criteria
 from transforms.commit_filters import record_id
 from transforms.dedup.stage import Deduplicate
 from transforms.licenses import PERMISSIVE_LICENSES, THEMIS_LICENSES
-from transforms.manifest import StageReport, WriteManifest, check_conservation
+from transforms.manifest import StageReport, WriteManifest, check_conservation, count_input
 from transforms.sinks import WriteParquetShards
 from transforms.sources import commit_files, git_repos
 from transforms.sources.git import is_git_repository
@@ -71,8 +71,7 @@ def mine_commits(
         sources.append(files.commits)
     commits = sources | "AllCommits" >> beam.Flatten()
     tagged = commits | "TagCriteria" >> tag_criteria.TagCriteria(cfg.terms_dir)
-    ones = commits | "CountTagInput" >> beam.Map(lambda _: 1)
-    reports.append(StageReport(tag_criteria.STAGE, ones, tagged.tagged, tagged.rejected))
+    reports.append(StageReport(tag_criteria.STAGE, count_input(commits, "Tag"), tagged.tagged, tagged.rejected))
     if not cfg.content_dedup:
         return tagged.tagged, reports
     deduped = tagged.tagged | "DeduplicateContents" >> Deduplicate(CONTENT_DEDUP, prefix=CONTENT_PREFIX)

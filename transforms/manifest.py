@@ -12,7 +12,14 @@ rejected (`RejectRecord`s, counted by reason). `WriteManifest` writes
 Nothing in it depends on time or worker count, so equal runs give equal manifests.
 """
 
-__all__ = ["StageReport", "WriteManifest", "assemble_manifest", "check_conservation", "sum_llm_stats"]
+__all__ = [
+    "StageReport",
+    "WriteManifest",
+    "assemble_manifest",
+    "check_conservation",
+    "count_input",
+    "sum_llm_stats",
+]
 
 import dataclasses
 import json
@@ -30,6 +37,11 @@ class StageReport(NamedTuple):
     scanned: beam.PCollection  # ints
     out: beam.PCollection
     rejected: beam.PCollection  # RejectRecord
+
+
+def count_input(pcoll: beam.PCollection, label: str) -> beam.PCollection:
+    """Ones, one per element: a stage's `in` counted from its input."""
+    return pcoll | f"Count{label}Input" >> beam.Map(lambda _: 1)
 
 
 def _relative(root: str, path: str) -> str:

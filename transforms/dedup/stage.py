@@ -49,7 +49,7 @@ from schemas.records import RejectRecord
 from transforms.dedup.components import ConnectedComponents
 from transforms.dedup.minhash import Permutations, band_keys, optimal_bands, signature
 from transforms.dedup.shingles import hash_jaccard, shingle_hashes
-from transforms.manifest import StageReport
+from transforms.manifest import StageReport, count_input
 from transforms.metrics import Progress, beam_counter
 from transforms.packing import pack, unpack
 
@@ -242,11 +242,9 @@ class DedupOutputs(NamedTuple):
 
     def reports(self, rows: beam.PCollection, label: str, prefix: str = "") -> list[StageReport]:
         """The manifest reports of the exact and the near stage, given the stage's input `rows`."""
-        ones = rows | f"CountExactInput{label}" >> beam.Map(lambda _: 1)
-        unique = self.unique | f"CountNearInput{label}" >> beam.Map(lambda _: 1)
         return [
-            StageReport(prefix + EXACT_STAGE, ones, self.unique, self.exact_rejected),
-            StageReport(prefix + NEAR_STAGE, unique, self.main, self.near_rejected),
+            StageReport(prefix + EXACT_STAGE, count_input(rows, f"Exact{label}"), self.unique, self.exact_rejected),
+            StageReport(prefix + NEAR_STAGE, count_input(self.unique, f"Near{label}"), self.main, self.near_rejected),
         ]
 
 
