@@ -14,7 +14,7 @@ the write with pyarrow's message).
 __all__ = ["add_arguments", "run"]
 
 import argparse
-import hashlib
+import functools
 import json
 
 import apache_beam as beam
@@ -24,9 +24,10 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines import mine
+from schemas.config import config_id
 from schemas.dedup import DedupConfig
 from schemas.records import RejectRecord
-from transforms.dedup.stage import Deduplicate, field, normalize
+from transforms.dedup.stage import Deduplicate, row_id
 from transforms.manifest import StageReport, WriteManifest
 from transforms.sinks import WriteParquetShards
 from transforms.sources.commit_files import ReadRows, iter_rows, match_files
@@ -81,16 +82,6 @@ def input_schema(files: list[str]) -> pa.Schema:
         raise mine.UsageError(f"--input {first}: cannot read its schema ({exc})") from exc
 
 
-def _row_key(cfg: DedupConfig):
-    def key(row: dict) -> str:
-        value = field(row, cfg.id_column) if cfg.id_column else None
-        if value is not None:
-            return str(value)
-        return hashlib.sha256(normalize(row, cfg.columns).encode("utf-8", "surrogatepass")).hexdigest()[:16]
-
-    return key
-
-
 def build(p: beam.Pipeline, cfg: DedupConfig, *, inputs: list[str], previous: list[str], out: str, split: str,
           schema: pa.Schema, target_shard_bytes: int) -> None:  # fmt: skip
     """Wires the dedup DAG into `p`."""
@@ -104,12 +95,11 @@ def build(p: beam.Pipeline, cfg: DedupConfig, *, inputs: list[str], previous: li
     reports = [StageReport(READ_STAGE, read.scanned, read.commits, read.rejected)]
     reports += deduped.reports(read.commits, "")
     data = deduped.main | "WriteRows" >> WriteParquetShards(
-        FileSystems.join(out, "data"), split, schema, _row_key(cfg), target_shard_bytes
+        FileSystems.join(out, "data"), split, schema, functools.partial(row_id, cfg=cfg), target_shard_bytes
     )
     rejects = mine.write_rejects(reports, out, target_shard_bytes)
     config = {"DedupConfig": json.loads(cfg.model_dump_json()), "previous": sorted(previous)}
-    config_id = hashlib.sha256(json.dumps(config["DedupConfig"], sort_keys=True).encode()).hexdigest()[:12]
-    _ = p | "WriteManifest" >> WriteManifest(out, config_id, config, reports, {split: data}, rejects)
+    _ = p | "WriteManifest" >> WriteManifest(out, config_id(cfg), config, reports, {split: data}, rejects)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

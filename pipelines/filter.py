@@ -11,8 +11,6 @@ in the pair schema, rejects per stage, manifest.
 __all__ = ["add_arguments", "pair_from_row", "run"]
 
 import argparse
-import hashlib
-import json
 
 import apache_beam as beam
 import pydantic
@@ -21,6 +19,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines import finalize, label, mine
 from schemas.arrow import pair_schema
+from schemas.config import config_id
 from schemas.labels import ASPECTS, LANGUAGES
 from schemas.records import PairRecord, PreferencePair, RejectRecord
 from transforms.manifest import StageReport, WriteManifest
@@ -72,7 +71,6 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
     out = mine.resolve_output(args.out)
     mine.prepare_output(out)
     config = {"FinalConfig": cfg.model_dump(mode="json")}
-    config_id = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
     target = args.target_shard_mb * 1024 * 1024
     with beam.Pipeline(options=PipelineOptions(beam_args)) as p:
         read = p | "InputPatterns" >> beam.Create(sorted(args.input)) | "ReadPairs" >> ReadRows(STAGE, pair_from_row)
@@ -86,5 +84,5 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
                 >> WriteParquetShards(FileSystems.join(out, "data"), name, pair_schema(), label.pair_key, target)
             )
         rejects = mine.write_rejects(reports, out, target)
-        _ = p | "WriteManifest" >> WriteManifest(out, config_id, config, reports, data, rejects)
+        _ = p | "WriteManifest" >> WriteManifest(out, config_id(cfg), config, reports, data, rejects)
     return mine.read_manifest(out)

@@ -11,8 +11,9 @@ from schemas.labels import MUTATION_OPERATORS
 
 
 def config_id(config: Any) -> str:
-    """Returns a 12-hex-digit id of a config dataclass's canonical JSON."""
-    blob = json.dumps(dataclasses.asdict(config), sort_keys=True, default=list)
+    """Returns a 12-hex-digit id of a config's canonical JSON (a dataclass or a pydantic model)."""
+    data = config.model_dump(mode="json") if hasattr(config, "model_dump") else dataclasses.asdict(config)
+    blob = json.dumps(data, sort_keys=True, default=list)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 

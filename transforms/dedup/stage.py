@@ -131,7 +131,7 @@ def _payload(row: Any) -> Any:
 
 
 class _FingerprintFn(beam.DoFn):
-    """Row → (node, packed row), (node, row id), and band entries packed per bundle."""
+    """Row → (node, packed row), (node, row id), and band entries packed per bundle (previous rows too)."""
 
     def __init__(self, cfg: DedupConfig, current: bool) -> None:
         self._cfg, self._current = cfg, current
@@ -160,8 +160,7 @@ class _FingerprintFn(beam.DoFn):
         self._progress.tick(1, 1)
         yield beam.pvalue.TaggedOutput("marks", (fp.node, fp.row_id))
         self._entries.extend((_band_int(key), fp.node) for key in fp.keys)
-        if self._current:
-            yield fp.node, pack(row)
+        yield fp.node, pack(row)
         if len(self._entries) >= _FLUSH:
             yield from self._flush()
 
@@ -319,7 +318,7 @@ class Deduplicate(beam.PTransform):
                 "marks", "bands", main="rows"
             )
             marks, bands = [*marks, old.marks], [*bands, old.bands]
-            old_rows = self.previous | "PackPrevious" >> beam.Map(lambda r, c: (fingerprint_node(r, c), pack(r)), cfg)
+            old_rows = old.rows
         first = current.marks | "GroupByContent" >> beam.GroupByKey() | "FirstIds" >> beam.Map(_first_ids)
         all_first = marks | "AllMarks" >> beam.Flatten() | "GroupAllMarks" >> beam.GroupByKey()
         edges = (
@@ -352,9 +351,3 @@ class Deduplicate(beam.PTransform):
             decided.exact | "CountExact" >> beam.Map(_counted(exact_stage, "rejected")),
             decided.near | "CountNear" >> beam.Map(_counted(near_stage, "rejected")),
         )
-
-
-def fingerprint_node(row: Any, cfg: DedupConfig, current: bool = False) -> int:
-    """The node of a row, without its band keys."""
-    node = int(content_hash(normalize(row, cfg.columns)), 16) >> 2
-    return node + CURRENT if current else node
