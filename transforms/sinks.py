@@ -2,12 +2,15 @@
 
 `WriteParquetShards` writes `{dir}/{split}-00000-of-00004.parquet` (zstd, row groups
 of at most `row_group_rows` rows and about `row_group_bytes` bytes). The number of
-shards comes from the total row size and `target_shard_bytes`. Rows go to shard
-`hash(sort key) % shards` and are sorted by that key inside a shard, so the same
+shards comes from the total row size and `target_shard_bytes`. Rows go to the shard
+of their key's hash (shard i of n holds the hashes in the i-th n-th of the range)
+and are sorted by that key inside a shard, so the same
 input gives the same rows in the same files on any runner and any worker count;
 Beam's own file sink assigns shards at random, which is why it is not used here.
-Rows cross the shuffle compressed (`transforms.packing`) and are unpacked one by
-one as their shard is written.
+Rows do not cross a shuffle: compressed (`transforms.packing`), they go to run
+files (`transforms.spill`) in buckets of their key's hash, a shard takes a
+contiguous range of buckets, and only references to the runs are grouped by shard;
+a shard's rows are unpacked one by one as it is written.
 Every shard of a split is written, an empty one too (with no row group, so
 `datasets` reads it as 0 rows); a split with no rows at all writes no file, since
 `datasets` refuses a split without data.
@@ -28,6 +31,7 @@ import apache_beam as beam
 import pyarrow as pa
 from apache_beam.io.filesystems import FileSystems
 
+from transforms import spill
 from transforms.packing import pack, unpack
 
 
@@ -82,23 +86,26 @@ class _WriteShardFn(beam.DoFn):
         self._directory, self._split = directory, split
         self._schema, self._row_group_rows = schema, row_group_rows
 
-    def process(self, element: tuple[int, Iterable[Any]], count: int):
-        index, items = element
-        keyed = sorted(item for item in items if item is not None)  # (sort key, packed row): rows stay packed
+    def process(self, element: tuple[int, Iterable[spill.Slice | None]], count: int):
+        index, slices = element
+        keyed = sorted((key, packed) for _, key, packed in spill.read_slices(s for s in slices if s is not None))
         path = FileSystems.join(self._directory, shard_name(self._split, index, count))
         rows = write_shard(path, (unpack(packed) for _, packed in keyed), self._schema, self._row_group_rows)
         yield path, rows
 
 
-def _packed(row: dict[str, Any], key: Callable[[dict[str, Any]], str]) -> tuple[int, tuple[str, int], bytes]:
-    """(size, sort key, packed row): what the sink keeps of a row while the shard count is computed."""
+_BUCKETS = 1 << 20  # spill buckets: a shard holds a contiguous range of them
+
+
+def _spill_item(row: dict[str, Any], key: Callable[[dict[str, Any]], str]) -> tuple[int, tuple[str, int], bytes]:
+    """(bucket, sort key, packed row): the bucket is the top bits of the key's hash."""
     sort_key = _sort_key(key(row), row)
-    return estimate_bytes(row), sort_key, pack(row)
+    return _stable_hash(sort_key[0]) * _BUCKETS >> 64, sort_key, pack(row)
 
 
-def _assign(item: tuple[int, tuple[str, int], bytes], count: int) -> tuple[int, tuple[tuple[str, int], bytes]]:
-    _, sort_key, packed = item
-    return _stable_hash(sort_key[0]) % count, (sort_key, packed)
+def _shard_bounds(count: int) -> tuple[int, ...]:
+    """The first bucket of shards 1 .. count−1: shard i holds buckets b with b·count // BUCKETS = i."""
+    return tuple(-(-i * _BUCKETS // count) for i in range(1, count))
 
 
 @dataclasses.dataclass
@@ -123,20 +130,27 @@ class WriteParquetShards(beam.PTransform):
 
     def expand(self, rows: beam.PCollection[dict[str, Any]]) -> beam.PCollection[tuple[str, int]]:
         target = self.target_shard_bytes
-        keyed = rows | "Pack" >> beam.Map(_packed, self.key)
         count = (
-            keyed
-            | "Size" >> beam.Map(lambda item: item[0])
+            rows
+            | "Size" >> beam.Map(estimate_bytes)
             | "TotalSize" >> beam.CombineGlobally(sum)
-            | "ShardCount" >> beam.Map(lambda total: math.ceil(total / target))  # no rows: no file
+            | "ShardCount" >> beam.Map(lambda total: min(math.ceil(total / target), _BUCKETS))  # no rows: no file
         )
         count_side = beam.pvalue.AsSingleton(count)
-        assigned = keyed | "Assign" >> beam.Map(_assign, count=count_side)
+        scratch = spill.spill_directory(rows.pipeline, self.split)
+        slices = (
+            rows
+            | "Pack" >> beam.Map(_spill_item, self.key)
+            | "Spill" >> spill.SpillRuns(scratch)
+            | "Slices" >> beam.FlatMap(lambda run, n: run.slices(_shard_bounds(n)), count_side)
+        )
         every_shard = count | "EveryShard" >> beam.FlatMap(lambda n: [(i, None) for i in range(n)])
-        return (
-            (assigned, every_shard)
+        written = (
+            (slices, every_shard)
             | "WithEmptyShards" >> beam.Flatten()
             | "GroupByShard" >> beam.GroupByKey()
             | "WriteShard"
             >> beam.ParDo(_WriteShardFn(self.directory, self.split, self.schema, self.row_group_rows), count=count_side)
         )
+        _ = written | "DeleteSpill" >> spill.DeleteSpill(scratch)
+        return written

@@ -1,13 +1,16 @@
 import glob
 import os
+from unittest.mock import patch
 
 import apache_beam as beam
 import datasets
 import pyarrow.parquet as pq
+from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.test_pipeline import TestPipeline
 
 from schemas.arrow import REJECT_SCHEMA, pair_schema
 from schemas.records import PreferencePair, RejectRecord
+from transforms import spill
 from transforms.sinks import WriteParquetShards, estimate_bytes, shard_name, write_shard
 
 
@@ -78,3 +81,23 @@ def test_pair_shards_load_with_class_labels(tmp_path):
     assert ds.features["language"].names[ds[0]["language"]] == "Go"
     assert ds.features["aspect"].int2str(ds[0]["aspect"]) == "Security Hardness"
     assert ds.num_rows == 5
+
+
+def test_spill_files_are_removed_and_runs_split_anywhere_give_the_same_shards(tmp_path):
+    rows = rejects(400)
+    total = sum(estimate_bytes(r) for r in rows)
+    options = PipelineOptions(temp_location=str(tmp_path / "tmp"))
+    with TestPipeline(options=options) as p:
+        _ = p | beam.Create(rows) | WriteParquetShards(str(tmp_path / "a"), "train", REJECT_SCHEMA, key, total // 3)
+    assert os.listdir(tmp_path / "tmp") == []
+    sink = WriteParquetShards(str(tmp_path / "b"), "train", REJECT_SCHEMA, key, total // 3)
+    with patch.object(spill._SpillFn, "__init__", _tiny_runs), TestPipeline() as p:
+        _ = p | beam.Create(rows) | sink
+    for a, b in zip(sorted(glob.glob(str(tmp_path / "a" / "*"))), sorted(glob.glob(str(tmp_path / "b" / "*"))),
+                    strict=True):  # fmt: skip
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            assert fa.read() == fb.read()
+
+
+def _tiny_runs(self, directory, run_bytes):
+    self._directory, self._run_bytes = directory, 500  # a run every few rows

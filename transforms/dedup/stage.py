@@ -20,8 +20,11 @@ Rows of a previous release (`previous`) join the graph with node ids that sort
 first, so a component holding any of them keeps none of the new rows: those are
 rejected `in_previous_release`, with `duplicate_of` the old row's id.
 
-Rows travel compressed (`transforms.packing`) and meet their verdict in one
-CoGroupByKey at the end; no worker holds all signatures.
+Rows are compressed (`transforms.packing`) and spilled to run files
+(`transforms.spill`) in 1,024 partitions of their node; only references to the
+runs are shuffled. A partition's rows are read back twice: for the candidate
+rows' shingles (step 4) and to meet their verdicts (step 5). No worker holds all
+signatures or all rows.
 """
 
 __all__ = [
@@ -36,6 +39,7 @@ __all__ = [
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import unicodedata
 from collections.abc import Iterable
@@ -46,6 +50,7 @@ import numpy as np
 
 from schemas.dedup import DedupConfig
 from schemas.records import RejectRecord
+from transforms import spill
 from transforms.dedup.components import ConnectedComponents
 from transforms.dedup.minhash import Permutations, band_keys, optimal_bands, signature
 from transforms.dedup.shingles import hash_jaccard, shingle_hashes
@@ -59,6 +64,8 @@ EXACT_DUPLICATE, NEAR_DUPLICATE, IN_PREVIOUS = "exact_duplicate", "near_duplicat
 CURRENT = 1 << 62  # added to the nodes of current rows: a previous release's nodes sort first
 _PREFIX_BITS = 4  # band-key groups per band: 2^4
 _FLUSH = 1 << 20  # band entries buffered per bundle before a pack is emitted
+_PARTITION_BITS = 10  # rows are spilled and joined in 2^10 partitions of their node
+_PARTITION_BOUNDS = tuple(range(1, 1 << _PARTITION_BITS))  # each partition its own group of slices
 
 
 def field(row: Any, column: str) -> Any:
@@ -172,23 +179,36 @@ class _FingerprintFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput(tagged.tag, WindowedValue(tagged.value, 0, [GlobalWindow()]))
 
 
-def _candidate_shingles(item: tuple[int, bytes], candidates: set[int], cfg: DedupConfig):
+def partition(node: int) -> int:
+    """The spill partition of a node: the top bits of its content hash (current and previous alike)."""
+    return (node & (CURRENT - 1)) >> (62 - _PARTITION_BITS)
+
+
+def _spill_item(item: tuple[int, bytes]) -> tuple[int, int, bytes]:
     node, packed = item
-    if node in candidates:
-        yield node, shingles_of(normalize(unpack(packed), cfg.columns), cfg).tobytes()
+    return partition(node), node, packed
 
 
-def _endpoints(edge: tuple[int, int]) -> Iterable[tuple[int, tuple[int, int]]]:
-    yield edge[0], edge
-    yield edge[1], edge
+def _partition_slices(run: spill.RunIndex) -> Iterable[tuple[int, spill.Slice]]:
+    return run.slices(_PARTITION_BOUNDS)
 
 
-def _attach_shingles(item: tuple[int, dict[str, list]]) -> Iterable[tuple[tuple[int, int], tuple[int, bytes]]]:
-    node, groups = item
-    if groups["shingles"]:
-        shingles = groups["shingles"][0]
-        for edge in groups["edges"]:
-            yield edge, (node, shingles)
+def _endpoints(edge: tuple[int, int]) -> Iterable[tuple[int, tuple[int, tuple[int, int]]]]:
+    yield partition(edge[0]), (edge[0], edge)
+    yield partition(edge[1]), (edge[1], edge)
+
+
+def _candidate_shingles(item: tuple[int, dict[str, list]], cfg: DedupConfig):
+    """One partition's rows and edge endpoints → (edge, (node, shingle hashes)) for each endpoint."""
+    _, groups = item
+    edges: dict[int, list[tuple[int, int]]] = {}
+    for node, edge in groups["ends"]:
+        edges.setdefault(node, []).append(edge)
+    for node, rows in itertools.groupby(spill.read_slices(groups["slices"]), key=lambda x: x[1]):
+        if node in edges:
+            shingles = shingles_of(normalize(unpack(next(rows)[2]), cfg.columns), cfg).tobytes()
+            for edge in edges[node]:
+                yield edge, (node, shingles)
 
 
 def _verified(item: tuple[tuple[int, int], Iterable[tuple[int, bytes]]], threshold: float):
@@ -202,30 +222,23 @@ def _verified(item: tuple[tuple[int, int], Iterable[tuple[int, bytes]]], thresho
 class VerifyEdges(beam.PTransform):
     """Keeps candidate edges whose rows' shingle sets have exact Jaccard ≥ the threshold.
 
+    Each partition's edge endpoints meet the partition's spilled rows; only the
+    rows at an endpoint have their shingles recomputed.
+
     Attributes:
-        rows: `(node, packed row)` of every current row.
-        previous: `(node, packed row)` of a previous release's rows, or None.
+        slices: `(partition, spill.Slice)` of the spilled `(partition, node, packed row)`
+            items of every row, current and previous.
         cfg: the dedup config (columns, n-gram size, threshold).
     """
 
-    rows: beam.PCollection
-    previous: beam.PCollection | None
+    slices: beam.PCollection
     cfg: DedupConfig
 
     def expand(self, edges: beam.PCollection[tuple[int, int]]) -> beam.PCollection[tuple[int, int]]:
-        candidates = beam.pvalue.AsSingleton(
-            edges | "CandidateNodes" >> beam.FlatMap(lambda e: e) | "CandidateSet" >> beam.combiners.ToSet()
-        )
-        sources = [self.rows] if self.previous is None else [self.rows, self.previous]
-        shingles = (
-            sources
-            | "RowsAndPrevious" >> beam.Flatten()
-            | "CandidateShingles" >> beam.FlatMap(_candidate_shingles, candidates, self.cfg)
-        )
         return (
-            {"edges": edges | "Endpoints" >> beam.FlatMap(_endpoints), "shingles": shingles}
-            | "JoinShingles" >> beam.CoGroupByKey()
-            | "AttachShingles" >> beam.FlatMap(_attach_shingles)
+            {"ends": edges | "Endpoints" >> beam.FlatMap(_endpoints), "slices": self.slices}
+            | "JoinRows" >> beam.CoGroupByKey()
+            | "CandidateShingles" >> beam.FlatMap(_candidate_shingles, self.cfg)
             | "GroupByEdge" >> beam.GroupByKey()
             | "Jaccard" >> beam.FlatMap(_verified, self.cfg.threshold)
         )
@@ -259,15 +272,21 @@ def _rep_ids(item: tuple[int, dict[str, list]]) -> Iterable[tuple[int, tuple[str
             yield node, (rep_id, rep < CURRENT)
 
 
-def _decide(item: tuple[int, dict[str, list]], cfg: DedupConfig, prefix: str):
+def _decide_partition(item: tuple[int, dict[str, list]], cfg: DedupConfig, prefix: str):
+    """One partition's spilled rows and near-duplicate verdicts → kept rows and rejects."""
     _, groups = item
-    rows = [unpack(p) for p in groups["rows"]]
+    verdicts = dict(groups["rep"])
+    for node, rows in itertools.groupby(spill.read_slices(groups["slices"]), key=lambda x: x[1]):
+        if node >= CURRENT:  # a previous release's rows are only compared with
+            yield from _decide([unpack(packed) for _, _, packed in rows], verdicts.get(node), cfg, prefix)
+
+
+def _decide(rows: list[Any], verdict: tuple[str, bool] | None, cfg: DedupConfig, prefix: str):
+    """Rows of one content: the first kept (or rejected near-duplicate by `verdict`), the others exact duplicates."""
     rows.sort(key=lambda r: (row_id(r, cfg), json.dumps(_payload(r), sort_keys=True, default=str)))
-    if not rows:
-        return
     first, first_id = rows[0], row_id(rows[0], cfg)
-    if groups["rep"]:
-        rep_id, previous = groups["rep"][0]
+    if verdict is not None:
+        rep_id, previous = verdict
         reason = IN_PREVIOUS if previous else NEAR_DUPLICATE
         detail = f"{reason.replace('_', ' ')}: kept {rep_id}"
         yield beam.pvalue.TaggedOutput(
@@ -312,13 +331,20 @@ class Deduplicate(beam.PTransform):
         current = rows | "Fingerprint" >> beam.ParDo(_FingerprintFn(cfg, True)).with_outputs(
             "marks", "bands", main="rows"
         )
-        marks, bands, old_rows = [current.marks], [current.bands], None
+        marks, bands, spilled = [current.marks], [current.bands], [current.rows]
         if self.previous is not None:
             old = self.previous | "FingerprintPrevious" >> beam.ParDo(_FingerprintFn(cfg, False)).with_outputs(
                 "marks", "bands", main="rows"
             )
-            marks, bands = [*marks, old.marks], [*bands, old.bands]
-            old_rows = old.rows
+            marks, bands, spilled = [*marks, old.marks], [*bands, old.bands], [*spilled, old.rows]
+        scratch = spill.spill_directory(rows.pipeline, "dedup")
+        slices = (
+            spilled
+            | "AllRows" >> beam.Flatten()
+            | "ByPartition" >> beam.Map(_spill_item)
+            | "SpillRows" >> spill.SpillRuns(scratch)
+            | "Slices" >> beam.FlatMap(_partition_slices)
+        )
         first = current.marks | "GroupByContent" >> beam.GroupByKey() | "FirstIds" >> beam.Map(_first_ids)
         all_first = marks | "AllMarks" >> beam.Flatten() | "GroupAllMarks" >> beam.GroupByKey()
         edges = (
@@ -329,7 +355,7 @@ class Deduplicate(beam.PTransform):
             | "DistinctEdges" >> beam.Distinct()
         )
         if cfg.verify == "exact":
-            edges = edges | "VerifyEdges" >> VerifyEdges(current.rows, old_rows, cfg)
+            edges = edges | "VerifyEdges" >> VerifyEdges(slices, cfg)
         reps = edges | "Components" >> ConnectedComponents(cfg.rounds)
         verdicts = (
             {
@@ -338,12 +364,15 @@ class Deduplicate(beam.PTransform):
             }
             | "JoinRepIds" >> beam.CoGroupByKey()
             | "RepIds" >> beam.FlatMap(_rep_ids)
+            | "ByPartitionOfNode" >> beam.Map(lambda nv: (partition(nv[0]), nv))
         )
         decided = (
-            {"rows": current.rows, "rep": verdicts}
+            {"slices": slices, "rep": verdicts}
             | "JoinVerdicts" >> beam.CoGroupByKey()
-            | "Decide" >> beam.FlatMap(_decide, cfg, self.prefix).with_outputs("exact", "near", main="kept")
+            | "Decide"
+            >> beam.FlatMap(_decide_partition, cfg, self.prefix).with_outputs("exact", "near", main="kept")
         )
+        _ = decided.kept | "DeleteSpill" >> spill.DeleteSpill(scratch)
         exact_stage, near_stage = self.prefix + EXACT_STAGE, self.prefix + NEAR_STAGE
         return DedupOutputs(
             decided.kept | "CountKept" >> beam.Map(_counted(near_stage, "out")),
