@@ -7,6 +7,9 @@ MurmurHash3 32-bit finaliser and permuted to `a·h + b mod 2^32`. Given the same
 32-bit shingle hashes, `signature` equals datasketch's `hashvalues` bit for bit
 (a test checks it); it is faster because the shingle hashes come from numpy
 (`shingles.shingle_hashes`) and the permutation runs in cache-sized blocks.
+`signatures` computes many documents' signatures in the same blocks (with
+`shingles.shingle_hashes_batch`), so numpy's per-call overhead is paid per block
+of shingles rather than per document.
 
 `optimal_bands(threshold, num_perm, fp_weight, fn_weight)` is datasketch's
 optimal-parameter method: the (bands, rows) minimising the weighted integrals of
@@ -14,7 +17,7 @@ false-positive and false-negative probability. `band_keys` cuts a signature into
 those bands and names each `band index + 8-byte digest of its rows`.
 """
 
-__all__ = ["Permutations", "band_keys", "candidate_probability", "optimal_bands", "signature"]
+__all__ = ["Permutations", "band_keys", "candidate_probability", "optimal_bands", "signature", "signatures"]
 
 import functools
 import hashlib
@@ -23,7 +26,8 @@ import numpy as np
 
 
 _MAX32 = np.uint32(0xFFFFFFFF)
-_BLOCK = 1024  # shingles per block: a block of 1024 × 256 uint32 stays in L2 cache
+_BLOCK = 1 << 18  # uint32 values per block of permuted hashes: 1 MB stays in L2 cache
+_CHUNK = 8192  # shingles per block at most: fewer, longer numpy inner loops than 256 × 1024 blocks (~2× faster)
 
 
 def _fmix32(h: np.ndarray) -> np.ndarray:
@@ -49,7 +53,7 @@ class Permutations:
         self.a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
         self.b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
         self.num_perm = num_perm
-        self._block = np.empty((_BLOCK, num_perm), dtype=np.uint32)
+        self._block = np.empty(_BLOCK, dtype=np.uint32)
 
 
 def signature(hashes: np.ndarray, perms: Permutations) -> np.ndarray:
@@ -57,14 +61,45 @@ def signature(hashes: np.ndarray, perms: Permutations) -> np.ndarray:
 
     Repeated hashes do not change it. An empty input gives all `2^32 − 1`.
     """
-    out = np.full(perms.num_perm, _MAX32, dtype=np.uint32)
-    mixed = _fmix32(np.asarray(hashes, dtype=np.uint32))
-    for start in range(0, mixed.size, _BLOCK):
-        chunk = mixed[start : start + _BLOCK]
-        block = perms._block[: chunk.size]
-        np.multiply(chunk[:, None], perms.a, out=block)
-        np.add(block, perms.b, out=block)
-        np.minimum(out, block.min(axis=0), out=out)
+    return signatures(np.asarray(hashes, dtype=np.uint32), np.array([0, len(hashes)]), perms)[0]
+
+
+def signatures(hashes: np.ndarray, offsets: np.ndarray, perms: Permutations) -> np.ndarray:
+    """The `signature` of each document: rows of a (documents, num_perm) uint32 array.
+
+    Document i's shingle hashes are `hashes[offsets[i] : offsets[i + 1]]` (as
+    `shingles.shingle_hashes_batch` gives them). Repeats within a document are
+    dropped first (one sort of the batch costs less than permuting them). Then the
+    unique hashes of consecutive documents are permuted together, up to `_CHUNK`
+    at a time and in blocks of (permutation, shingle) of at most `_BLOCK` values,
+    so that each permutation's minimum over a document is a contiguous
+    `minimum.reduceat`; a document spanning chunks takes the minimum of its parts.
+    """
+    sizes = np.diff(offsets)
+    out = np.full((len(sizes), perms.num_perm), _MAX32, dtype=np.uint32)
+    if not len(hashes):
+        return out
+    docs = np.repeat(np.arange(len(sizes), dtype=np.uint64), sizes)
+    keys = np.sort((docs << np.uint64(32)) | hashes.astype(np.uint64))  # by document, then hash
+    keys = keys[np.r_[True, keys[1:] != keys[:-1]]]  # not np.unique: a hash table, many times slower here
+    mixed = _fmix32(keys.astype(np.uint32))
+    nonempty = sizes > 0
+    starts = np.searchsorted(keys >> np.uint64(32), np.flatnonzero(nonempty).astype(np.uint64))
+    chunks = np.arange(0, len(mixed), _CHUNK)
+    cuts = np.union1d(starts, chunks)  # segments within one document and one chunk
+    bounds = np.r_[np.searchsorted(cuts, chunks), len(cuts)]  # chunk j's segments: cuts[bounds[j] : bounds[j + 1]]
+    parts = np.empty((perms.num_perm, len(cuts)), dtype=np.uint32)
+    for j, start in enumerate(chunks):
+        chunk = mixed[start : start + _CHUNK]
+        segments, local = slice(bounds[j], bounds[j + 1]), cuts[bounds[j] : bounds[j + 1]] - start
+        rows = max(1, _BLOCK // chunk.size)
+        for p in range(0, perms.num_perm, rows):
+            a, b = perms.a[p : p + rows, None], perms.b[p : p + rows, None]
+            block = perms._block[: len(a) * chunk.size].reshape(len(a), chunk.size)
+            np.multiply(a, chunk, out=block)
+            np.add(block, b, out=block)
+            parts[p : p + rows, segments] = np.minimum.reduceat(block, local, axis=1)
+    out[nonempty] = np.minimum.reduceat(parts, np.searchsorted(cuts, starts), axis=1).T
     return out
 
 

@@ -5,7 +5,15 @@ import pytest
 from datasketch import MinHash
 from datasketch.lsh import _optimal_param
 
-from transforms.dedup.minhash import Permutations, band_keys, candidate_probability, optimal_bands, signature
+from transforms.dedup import minhash
+from transforms.dedup.minhash import (
+    Permutations,
+    band_keys,
+    candidate_probability,
+    optimal_bands,
+    signature,
+    signatures,
+)
 from transforms.dedup.shingles import shingle_hashes
 
 
@@ -69,3 +77,22 @@ def test_band_keys_are_per_band_and_shared_only_by_equal_bands():
 def test_candidate_probability_rises_with_similarity():
     low, mid, high = candidate_probability(np.array([0.3, 0.75, 0.95]), 21, 12)
     assert low < 0.01 < mid < high and high > 0.99
+
+
+@pytest.mark.parametrize(("chunk", "block"), [(8192, 1 << 18), (7, 40)])  # (7, 40): groups of 5 permutations
+def test_batched_signatures_equal_datasketch_per_document(monkeypatch, chunk, block):
+    monkeypatch.setattr(minhash, "_CHUNK", chunk)
+    monkeypatch.setattr(minhash, "_BLOCK", block)
+    rng = np.random.default_rng(1)
+    sizes = [0, 1, 3, 0, 20000, 5, 7, 8, 9, 0, 300, 1]  # empty, one hash, larger than a chunk, at chunk edges
+    docs = [rng.integers(0, 2**32, size, dtype=np.uint64).astype(np.uint32) for size in sizes]
+    docs[5] = np.array([4, 4, 9, 4, 9], dtype=np.uint32)  # repeats
+    offsets = np.cumsum([0, *sizes])
+    perms = Permutations(23, 4)
+    batched = signatures(np.concatenate(docs), offsets, perms)
+    assert batched.shape == (len(docs), 23)
+    for doc, sig in zip(docs, batched, strict=True):
+        reference = MinHash(num_perm=23, seed=4, hashfunc=lambda h: h)
+        reference.update_batch([int(h) for h in doc])
+        assert np.array_equal(sig, reference.hashvalues)
+        assert np.array_equal(sig, signature(doc, perms))

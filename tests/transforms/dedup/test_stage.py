@@ -18,11 +18,15 @@ from transforms.dedup.stage import (
     IN_PREVIOUS,
     NEAR_DUPLICATE,
     Deduplicate,
+    _band_int,
+    _FingerprintFn,
     _verified,
     bucket_edges,
     fingerprint,
+    fingerprints,
     normalize,
 )
+from transforms.packing import unpack
 
 
 WORDS = [f"name{i}" for i in range(20000)]
@@ -150,3 +154,30 @@ def test_far_rows_are_kept_and_counts_add_up(verify):
         assert_that(total, equal_to([len(rows)]), label="Conservation")
         kept = out.main | beam.Map(lambda r: r.idx) | beam.Filter(lambda i: i in ("b03", "n03"))
         assert_that(kept, equal_to(["b03", "n03"]), label="FarKept")
+
+
+def _varied_rows(n: int) -> list[dict]:
+    rng = random.Random(7)
+    texts = ["", "short", "naïve café 世界 x", _text(rng, 3000)]  # empty, fewer than k tokens, non-ASCII, many blocks
+    return [{"input": f"p{i}", "chosen": texts[i] if i < len(texts) else _text(rng, i % 150), "rejected": "r"}
+            for i in range(n)]  # fmt: skip
+
+
+def test_fingerprints_of_a_batch_equal_each_rows_fingerprint():
+    cfg, rows = DedupConfig(id_column=None), _varied_rows(40)
+    perms = Permutations(cfg.num_perm, cfg.seed)
+    assert fingerprints(rows, cfg, perms, current=False) == [fingerprint(r, cfg, perms, False) for r in rows]
+
+
+def test_fingerprint_fn_batches_without_changing_outputs():
+    cfg, rows = DedupConfig(id_column=None), _varied_rows(2 * _FingerprintFn.BATCH + 45)  # full batches and a rest
+    perms = Permutations(cfg.num_perm, cfg.seed)
+    fps = [fingerprint(r, cfg, perms) for r in rows]
+    with TestPipeline() as p:
+        out = p | beam.Create(rows) | beam.ParDo(_FingerprintFn(cfg, True)).with_outputs("marks", "bands", main="rows")
+        assert_that(out.marks, equal_to([(fp.node, fp.row_id) for fp in fps]), label="Marks")
+        entries = out.bands | beam.FlatMap(lambda g: map(tuple, np.frombuffer(g[1], np.uint64).reshape(-1, 2).tolist()))
+        expected = [(_band_int(key), fp.node) for fp in fps for key in fp.keys]
+        assert_that(entries, equal_to(expected), label="Bands")
+        nodes = out.rows | beam.Map(lambda kv: (kv[0], unpack(kv[1])["input"]))
+        assert_that(nodes, equal_to([(fp.node, r["input"]) for fp, r in zip(fps, rows, strict=True)]), label="Rows")
