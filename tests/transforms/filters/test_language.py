@@ -6,6 +6,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.transforms.filters.helpers import assert_conserved, make_pair, stage_counters
+from transforms.filters import language
 from transforms.filters.language import FilterLanguage, build_detector, extract_prose, language_reject, prose_letters
 
 
@@ -75,6 +76,18 @@ def test_too_little_prose_is_undecided_and_kept(detector):
     assert language_reject("Arregla esto.", detector, min_letters=5) is not None
 
 
+def test_language_rejects_matches_language_reject(detector):
+    prompts = [*ENGLISH, *(prompt for prompt, _ in FOREIGN), "Arregla esto.", "", "```py\nx = 1\n```"]
+    counts = defaultdict(int)
+
+    def count(name, n):
+        counts[name] += n
+
+    assert language.language_rejects(prompts, detector, count=count) == [language_reject(p, detector) for p in prompts]
+    assert dict(counts) == {"undecided": 3}
+    assert language.language_rejects([], detector) == []
+
+
 def test_languages_must_include_english():
     with pytest.raises(ValueError, match="ENGLISH"):
         FilterLanguage(languages=("SPANISH", "FRENCH"))
@@ -100,4 +113,39 @@ def test_filter_language_pipeline():
     result.wait_until_finish()
     counters = stage_counters(result, "language_filter")
     assert counters == {"in": 4, "out": 2, "rejected:not_english": 2, "undecided": 1}
+    assert_conserved(counters)
+
+
+def test_failing_prompt_in_a_batch_rejects_only_its_pair(monkeypatch):
+    class Flaky:
+        def __init__(self, languages):
+            self._detector = build_detector(languages)
+
+        def detect_language_of(self, text):
+            if "explode" in text:
+                raise RuntimeError("detector crashed")
+            return self._detector.detect_language_of(text)
+
+        def detect_languages_in_parallel_of(self, texts):
+            return [self.detect_language_of(text) for text in texts]
+
+    monkeypatch.setattr(language, "build_detector", Flaky)
+    monkeypatch.setattr(language._LanguageFn, "batch_size", 3)  # one batch checked in process, one at the bundle's end
+    prompts = [ENGLISH[0], FOREIGN[0][0], "Do not explode on an empty input file.", ENGLISH[1], FOREIGN[5][0]]
+    pairs = [make_pair(str(i) * 16, prompt=prompt) for i, prompt in enumerate(prompts, 1)]
+    p = TestPipeline()
+    out = p | beam.Create(pairs) | FilterLanguage(threshold=1.0)
+    assert_that(out.main | beam.Map(lambda r: r.idx), equal_to(["1" * 16, "4" * 16]), label="CheckMain")
+    got = out.rejected | beam.Map(lambda r: (r.reason, r.record_id, r.detail.split(" (")[0]))
+    want = [
+        ("not_english", "2" * 16, "detected Spanish"),
+        ("language_failed", "3" * 16, "RuntimeError('detector crashed')"),
+        ("not_english", "5" * 16, "detected German"),
+    ]
+    assert_that(got, equal_to(want), label="CheckRejected")
+    result = p.run()
+    result.wait_until_finish()
+    counters = stage_counters(result, "language_filter")
+    assert counters == {"in": 5, "out": 2, "rejected:not_english": 2, "rejected:language_failed": 1,
+                        "error:RuntimeError": 1}  # fmt: skip
     assert_conserved(counters)

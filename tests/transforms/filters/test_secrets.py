@@ -4,6 +4,7 @@ seeded random characters, so this file holds no string a secret scanner would fl
 import base64
 import json
 import random
+import re
 import string
 
 import apache_beam as beam
@@ -12,12 +13,14 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.transforms.filters.helpers import assert_conserved, make_pair, stage_counters
+from transforms.filters import secrets
 from transforms.filters.secrets import FilterSecrets, Finding, find_secrets, mask_secrets, secret_reject
 
 
 RNG = random.Random(7)
 ALNUM = string.ascii_letters + string.digits
 LOWER_HEX = "0123456789abcdef"
+LOWER_ALNUM = string.ascii_lowercase + string.digits
 
 
 def rand(n, alphabet=ALNUM):
@@ -112,6 +115,50 @@ def test_each_detector_finds_its_format(kind, line, secret):
     if secret is not None:
         assert secret not in masked
         assert [f.value for f in findings] == [secret]
+
+
+def _near_indicators(rng):
+    """A random text of noise and pieces of indicators, whole or (half of them) cut short."""
+
+    def pick(n, alphabet=ALNUM + "_-"):
+        return "".join(rng.choice(alphabet) for _ in range(n))
+
+    def any_case(text):
+        return "".join(c.upper() if rng.random() < 0.5 else c for c in text)
+
+    pieces = [
+        *secrets._LITERALS,
+        "A3T" + pick(1, string.ascii_uppercase), "ABIA", "ACCA", "AKIA", "ASIA", "AccountKey=",
+        "AC" + pick(32, LOWER_ALNUM), "SK" + pick(32, LOWER_ALNUM),
+        "SG.", "gh" + rng.choice("pousr") + "_", "github_pat_",
+        "gl" + rng.choice(["pat", "dt", "ft", "soat", "rt", "cbt", "imt", "ptt", "agent", "oas"]) + "-",
+        "-us" + pick(1, string.digits), rng.choice("'\"") + pick(40, ALNUM + "/+") + rng.choice("'\""),
+        rng.choice("MNO") + pick(rng.randint(23, 25)) + "." + pick(6) + ".",
+        "://" + pick(5) + ":" + pick(8) + "@", "://" + any_case("hooks.slack.com"), ":" + pick(35),
+        any_case("xox" + rng.choice("abposr")) + "-",
+    ]  # fmt: skip
+    parts = []
+    for _ in range(rng.randint(0, 3)):
+        piece = rng.choice(pieces)
+        cut = rng.randint(1, len(piece)) if rng.random() < 0.5 else len(piece)
+        parts += [pick(rng.randint(0, 30), ALNUM + " \n'\":./@-_+"), piece[:cut]]
+    return "".join(parts)
+
+
+def test_screen_passes_every_text_the_indicators_match():
+    # find_secrets skips the texts _may_hold_secret rejects, so it must pass whatever _INDICATORS matches.
+    rng = random.Random(11)
+    texts = [line for _, line, _ in SAMPLES] + [CLEAN_CODE, PRIVATE_KEY] + [_near_indicators(rng) for _ in range(5000)]
+    branches = [*map(re.escape, secrets._LITERALS), *secrets._PATTERNS, secrets._SLACK]
+    assert secrets._INDICATORS.pattern == "|".join(branches)
+    hits = dict.fromkeys(branches, 0)
+    for text in texts:
+        if secrets._INDICATORS.search(text):
+            assert secrets._may_hold_secret(text), text
+        for branch in branches:
+            hits[branch] += bool(re.search(branch, text))
+    assert min(hits.values()) > 20, hits  # each branch was put to the test
+    assert sum(not secrets._may_hold_secret(text) for text in texts) > 1000  # and the screen does reject
 
 
 def test_private_key_block_is_masked_whole():
