@@ -24,7 +24,7 @@ for _handler in logging.getLogger().handlers:
     _handler.addFilter(_QuietBeamImport())
 
 import trainer.cli  # noqa: E402 - torch is imported only inside its handlers
-from pipelines import batch, dedup, demo, filter, label, llm_server, mine, mutate  # noqa: E402 - after the log filter
+from pipelines import batch, build, dedup, demo, filter, label, llm_server, mine, mutate  # noqa: E402 - after the log filter
 
 
 def _pipeline(name: str, run: Callable[[argparse.Namespace, list[str]], dict]) -> Callable[..., int]:
@@ -32,6 +32,8 @@ def _pipeline(name: str, run: Callable[[argparse.Namespace, list[str]], dict]) -
 
     def handle(args: argparse.Namespace, beam_args: list[str]) -> int:
         manifest = run(args, beam_args)
+        if manifest is None:  # nothing was run (`build --print-config`)
+            return 0
         print(f"codepref {name}: done", file=sys.stderr)
         mine.print_funnel(manifest)
         print(args.out)
@@ -52,6 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Arguments a pipeline does not know are passed to Apache Beam (e.g. --runner DataflowRunner).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = _sub(sub, "build", "build a release from one config: every source and stage in one DAG",
+             "Build a release from a YAML config (schemas/build.py): git repositories and commit files (mined, "
+             "rated, instructed and judged by the LLM), an instruction set (bugged-instruct pairs), external "
+             "preference datasets (presets or column mappings, efficiency pairing), then length, language, secret, "
+             "dedup and decontamination filters, mix caps and targets, the train/validation split and the system "
+             "column. Writes DIR/data/{split}-*.parquet, DIR/rejects/ and DIR/manifest.json. Unknown arguments go "
+             "to Beam (--runner DataflowRunner ..., --direct_num_workers, --direct_running_mode).")  # fmt: skip
+    build.add_arguments(p)
+    p.set_defaults(func=_pipeline("build", build.run))
     p = _sub(sub, "mine", "mine single-file commits from git repositories or commit files",
              "Mine single-file commits from git repositories and JSONL/Parquet commit files into "
              "DIR/data/train-*.parquet, with rejects under DIR/rejects/ and DIR/manifest.json. Unknown "

@@ -2,7 +2,7 @@
 
 pairs → FilterLength → FilterLanguage → (FilterPerplexity) → FilterSecrets
       → Deduplicate (exact, then near; optionally against a previous release)
-      → Decontaminate → SplitPairs → {split: pairs}
+      → Decontaminate → (MixPairs: caps and targets) → SplitPairs → {split: pairs}
 
 Each stage appends its `StageReport`, so the manifest's funnel shows every one.
 Cheap per-pair filters run first, so dedup sees fewer rows.
@@ -16,8 +16,9 @@ from collections.abc import Iterator
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
+from schemas.build import MixConfig
 from schemas.final import FinalConfig
-from transforms import decontaminate, split
+from transforms import decontaminate, mix, split
 from transforms.dedup.stage import Deduplicate
 from transforms.filters import language, length, perplexity, secrets
 from transforms.manifest import StageReport, count_input
@@ -49,9 +50,16 @@ def read_release_rows(path: str, columns: tuple[str, ...]) -> Iterator[dict]:
 
 
 def final_stages(
-    p: beam.Pipeline, pairs: beam.PCollection, cfg: FinalConfig, reports: list[StageReport]
+    p: beam.Pipeline,
+    pairs: beam.PCollection,
+    cfg: FinalConfig,
+    reports: list[StageReport],
+    mix_cfg: MixConfig | None = None,
 ) -> dict[str, beam.PCollection]:
-    """Wires the final stages; returns the pairs of each split (validation only if its fraction > 0)."""
+    """Wires the final stages; returns the pairs of each split (validation only if its fraction > 0).
+
+    With `mix_cfg` (caps or targets), stage `mix` runs between decontamination and the split.
+    """
     filters = [("FilterLength", length.STAGE, length.FilterLength(cfg.length.max_tokens, cfg.length.tokenizer,
                                                                   cfg.length.kind))]  # fmt: skip
     if cfg.english_only:
@@ -82,7 +90,12 @@ def final_stages(
     )
     counted = count_input(deduped.main, "Decontaminate")
     reports.append(StageReport(decontaminate.STAGE, counted, clean.main, clean.rejected))
-    splits = clean.main | "SplitPairs" >> split.SplitPairs(cfg.split.validation_fraction, cfg.split.salt)
+    final = clean.main
+    if mix_cfg is not None and (mix_cfg.caps or mix_cfg.targets):
+        mixed = final | "MixPairs" >> mix.MixPairs(mix_cfg)
+        reports.append(StageReport(mix.STAGE, count_input(final, "Mix"), mixed.main, mixed.rejected))
+        final = mixed.main
+    splits = final | "SplitPairs" >> split.SplitPairs(cfg.split.validation_fraction, cfg.split.salt)
     if cfg.split.validation_fraction > 0:
         return {split.TRAIN: splits.train, split.VALIDATION: splits.validation}
     return {split.TRAIN: splits.train}

@@ -11,12 +11,14 @@ cache are written to `batch/requests-*.jsonl` for the OpenAI Batch API, and thei
 pairs are rejected `awaiting_batch` until `codepref batch collect` fills the cache.
 """
 
-__all__ = ["add_arguments", "build", "load_label_config", "run"]
+__all__ = ["NO_LLM", "Labelled", "add_arguments", "build", "labelled_pairs", "load_label_config", "run", "write_pairs"]
 
 import argparse
 import hashlib
 import json
 import os
+from collections.abc import Callable
+from typing import NamedTuple
 
 import apache_beam as beam
 import pydantic
@@ -27,9 +29,10 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from pipelines import finalize, mine
 from pipelines.finalize import final_stages
 from schemas.arrow import pair_schema
+from schemas.build import MixConfig
 from schemas.config import CodeConfig, MineConfig, config_id
 from schemas.final import FinalConfig, load_final_config
-from schemas.llm import LabelConfig
+from schemas.llm import EndpointConfig, LabelConfig
 from schemas.records import PairRecord
 from transforms.code.bugged import MUTATE_STAGE, BugIntroduction, BugTask, MutatePairs
 from transforms.code.stages import FUNCTION_STAGE, SYNTAX_STAGE, FilterSyntax, FocusChangedFunctions
@@ -71,6 +74,8 @@ def pair_key(row: dict) -> str:
 
 
 BUGGED_SYNTAX_STAGE = "bugged_syntax_filter"
+NO_LLM = LabelConfig(endpoints=(EndpointConfig(name="none", base_url="http://127.0.0.1:9/v1", model="none"),))
+"""The LLM config of a run that calls no LLM (AST mutations, external datasets); it only fills the manifest."""
 _RUNTIME_ONLY = ("cache", "mode", "batch_size")
 _ENDPOINT_DATA = ("name", "model", "output_mode")
 
@@ -135,28 +140,31 @@ def bugged_instruct_stages(
     return checked.main
 
 
-def build(
+class Labelled(NamedTuple):
+    """The pairs of the commit and instruction sources, and what the manifest needs of their stages."""
+
+    finished: list[beam.PCollection]
+    reports: list[StageReport]
+    llm_stats: dict[str, beam.PCollection]
+    exports: list[beam.PCollection]
+
+
+def labelled_pairs(
     p: beam.Pipeline,
     mine_cfg: MineConfig,
     label_cfg: LabelConfig,
     *,
     repos: list[str],
     commit_patterns: list[str],
-    out: str,
-    code_cfg: CodeConfig | None = None,
+    code_cfg: CodeConfig,
     instruction_patterns: list[str] | None = None,
     columns: InstructionColumns | None = None,
-    final_cfg: FinalConfig | None = None,
-) -> None:
-    """Wires the labelling DAG into `p`.
+) -> Labelled:
+    """Wires the commit pairs (mined, rated, instructed, judged) and the bugged-instruct pairs.
 
-    Commit pairs are rated, given an instruction and judged; bugged-instruct pairs
-    (from `instruction_patterns`) are correct by construction (the rejected side
-    holds a planted bug), so they skip the three LLM stages and join at the sink.
+    Bugged-instruct pairs (from `instruction_patterns`) are correct by construction
+    (the rejected side holds a planted bug), so they skip the three LLM stages.
     """
-    code_cfg = code_cfg or CodeConfig()
-    final_cfg = final_cfg or FinalConfig()
-    config_id = label_config_id(mine_cfg, label_cfg, code_cfg, final_cfg)
     llm_stats: dict = {}
     exports: list = []
     reports: list[StageReport] = []
@@ -200,15 +208,42 @@ def build(
                 exports,
             )
         )  # fmt: skip
-    write_pairs(p, finished, reports, out, config_id, mine.config_json(mine_cfg, label_cfg, code_cfg, final_cfg),
-                mine_cfg.target_shard_bytes, llm_stats, final_cfg)  # fmt: skip
+    return Labelled(finished, reports, llm_stats, exports)
+
+
+def build(
+    p: beam.Pipeline,
+    mine_cfg: MineConfig,
+    label_cfg: LabelConfig,
+    *,
+    repos: list[str],
+    commit_patterns: list[str],
+    out: str,
+    code_cfg: CodeConfig | None = None,
+    instruction_patterns: list[str] | None = None,
+    columns: InstructionColumns | None = None,
+    final_cfg: FinalConfig | None = None,
+) -> None:
+    """Wires the labelling DAG into `p`: `labelled_pairs`, the final stages and the sink."""
+    code_cfg = code_cfg or CodeConfig()
+    final_cfg = final_cfg or FinalConfig()
+    labelled = labelled_pairs(p, mine_cfg, label_cfg, repos=repos, commit_patterns=commit_patterns, code_cfg=code_cfg,
+                              instruction_patterns=instruction_patterns, columns=columns)  # fmt: skip
+    write_pairs(p, labelled.finished, labelled.reports, out, label_config_id(mine_cfg, label_cfg, code_cfg, final_cfg),
+                mine.config_json(mine_cfg, label_cfg, code_cfg, final_cfg), mine_cfg.target_shard_bytes,
+                labelled.llm_stats, final_cfg)  # fmt: skip
     if label_cfg.mode == "export":
-        _ = (
-            exports
-            | "AllBatchRequests" >> beam.Flatten()
-            | "CollectBatchRequests" >> beam.combiners.ToList()
-            | "WriteBatchRequests" >> beam.Map(_write_batch_requests, FileSystems.join(out, "batch"))
-        )
+        write_batch_requests(labelled.exports, out)
+
+
+def write_batch_requests(exports: list[beam.PCollection], out: str) -> None:
+    """Writes the requests the LLM stages could not answer from the cache, for the Batch API."""
+    _ = (
+        exports
+        | "AllBatchRequests" >> beam.Flatten()
+        | "CollectBatchRequests" >> beam.combiners.ToList()
+        | "WriteBatchRequests" >> beam.Map(_write_batch_requests, FileSystems.join(out, "batch"))
+    )
 
 
 def write_pairs(
@@ -221,15 +256,25 @@ def write_pairs(
     target_shard_bytes: int,
     llm_stats: dict | None,
     final_cfg: FinalConfig,
+    mix: MixConfig | None = None,
+    system: Callable[[PairRecord], PairRecord] | None = None,
 ) -> None:
-    """Runs the final stages and writes the pairs of each split, every stage's rejects and the manifest."""
+    """Runs the final stages and writes the pairs of each split, every stage's rejects and the manifest.
+
+    `mix` holds the source caps and criterion × language targets (`transforms.mix`);
+    `system` fills a pair's `system` column before it is written.
+    """
     pairs = (
         finished
         | "AllPairs" >> beam.Flatten(pipeline=p)
         | "WithConfigId" >> beam.Map(lambda pair: pair._replace(config_id=config_id))
     )
-    data = {}
-    for name, split_pairs in final_stages(p, pairs, final_cfg, reports).items():
+    data, composition = {}, []
+    for name, split_pairs in final_stages(p, pairs, final_cfg, reports, mix).items():
+        if system is not None:
+            split_pairs = split_pairs | f"System{name}" >> beam.Map(system)
+        composition.append(split_pairs | f"Cells{name}" >> beam.Map(
+            lambda pair, split=name: (split, pair.source, pair.aspect, pair.language)))  # fmt: skip
         data[name] = (
             split_pairs
             | f"PairRows{name}" >> beam.Map(PairRecord.to_row)
@@ -237,7 +282,8 @@ def write_pairs(
             >> WriteParquetShards(FileSystems.join(out, "data"), name, pair_schema(), pair_key, target_shard_bytes)
         )
     rejects = mine.write_rejects(reports, out, target_shard_bytes)
-    _ = p | "WriteManifest" >> WriteManifest(out, config_id, config, reports, data, rejects, llm_stats)
+    cells = composition | "AllCells" >> beam.Flatten(pipeline=p)
+    _ = p | "WriteManifest" >> WriteManifest(out, config_id, config, reports, data, rejects, llm_stats, cells)
 
 
 def _write_batch_requests(items: list, directory: str) -> list[str]:

@@ -15,7 +15,6 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines import finalize, label, mine
-from schemas.llm import EndpointConfig, LabelConfig
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,11 +47,7 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
         raise mine.UsageError(f"--language {args.language}: not one of C, C#, C++, Go, Java, JavaScript, Python, Ruby")
     args.whole_file, args.llm_bugs = True, args.llm
     code_cfg = label.code_config_from_args(args)
-    if args.llm_config:
-        label_cfg = label.load_label_config(args.llm_config)
-    else:  # no LLM is called; the config only fills the manifest
-        unused = EndpointConfig(name="none", base_url="http://127.0.0.1:9/v1", model="none")
-        label_cfg = LabelConfig(endpoints=(unused,))
+    label_cfg = label.load_label_config(args.llm_config) if args.llm_config else label.NO_LLM
     final_cfg = label.final_config_from_args(args)
     columns = label.columns_from_args(args)
     if args.language:

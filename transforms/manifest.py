@@ -7,7 +7,8 @@ rejected (`RejectRecord`s, counted by reason). `WriteManifest` writes
     {"config_id", "config", "stages": [{"name", "in", "out", "rejected": {reason: n}}],
      "outputs": {split: {"rows", "files"}}, "rejects": {folder: {"rows", "files"}},
      "llm": {stage: {"requests_sent", "cache_hits", "retries", "errors", "prompt_tokens",
-                     "completion_tokens", "cost_usd"}}}      # only for runs with LLM stages
+                     "completion_tokens", "cost_usd"}},      # only for runs with LLM stages
+     "composition": [{"split", "source", "aspect", "language", "rows"}]}  # only where asked
 
 Nothing in it depends on time or worker count, so equal runs give equal manifests.
 """
@@ -59,6 +60,7 @@ def assemble_manifest(
     rejects: dict[str, Iterable[tuple[str, int]]],
     root: str,
     llm: dict[str, Iterable[dict[str, Any]]] | None = None,
+    composition: Iterable[tuple[tuple[str, str, str, str], int]] | None = None,
 ) -> dict[str, Any]:
     """Builds the manifest dict from counted tuples and written files."""
     stages = {name: {"name": name, "in": 0, "out": 0, "rejected": {}} for name in stage_order}
@@ -84,6 +86,9 @@ def assemble_manifest(
     }
     if llm is not None:
         manifest["llm"] = {stage: sum_llm_stats(parts) for stage, parts in llm.items()}
+    if composition is not None:
+        keys = ("split", "source", "aspect", "language")
+        manifest["composition"] = [{**dict(zip(keys, key, strict=True)), "rows": n} for key, n in sorted(composition)]
     return manifest
 
 
@@ -145,8 +150,10 @@ class _WriteJsonFn(beam.DoFn):
     def __init__(self, path: str, fields: dict[str, Any]) -> None:
         self._path, self._fields = path, fields
 
-    def process(self, _: Any, counts: list, outputs: dict, rejects: dict, llm: dict | None = None):
-        manifest = assemble_manifest(counts=counts, outputs=outputs, rejects=rejects, llm=llm, **self._fields)
+    def process(self, _: Any, counts: list, outputs: dict, rejects: dict, llm: dict | None = None,
+                composition: list | None = None):  # fmt: skip
+        manifest = assemble_manifest(counts=counts, outputs=outputs, rejects=rejects, llm=llm,
+                                     composition=composition, **self._fields)  # fmt: skip
         with FileSystems.create(self._path) as f:
             f.write(json.dumps(manifest, indent=2, ensure_ascii=False).encode() + b"\n")
         yield manifest
@@ -164,6 +171,8 @@ class WriteManifest(beam.PTransform):
         outputs: per split, the `(path, rows)` PCollection of its written shards.
         rejects: per reject folder, the `(path, rows)` PCollection of its shards.
         llm: per LLM stage, its PCollection of per-batch stats dicts (optional).
+        composition: `(split, source, aspect, language)` of every written pair (optional):
+            the manifest's `composition` gives the rows of each.
     """
 
     root: str
@@ -173,6 +182,7 @@ class WriteManifest(beam.PTransform):
     outputs: dict[str, beam.PCollection]
     rejects: dict[str, beam.PCollection]
     llm: dict[str, beam.PCollection] | None = None
+    composition: beam.PCollection | None = None
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection[dict[str, Any]]:
         counts = [_stage_counts(r) for r in self.reports] | "AllCounts" >> beam.Flatten()
@@ -204,6 +214,9 @@ class WriteManifest(beam.PTransform):
         }
         if self.llm is not None:
             sides["llm"] = beam.pvalue.AsSingleton(collect(self.llm, "Llm"))
+        if self.composition is not None:
+            cells = self.composition | "CountCells" >> beam.combiners.Count.PerElement()
+            sides["composition"] = beam.pvalue.AsList(cells)
         write = _WriteJsonFn(FileSystems.join(self.root, "manifest.json"), fields)
         return pbegin | "Once" >> beam.Create([None]) | "Write" >> beam.ParDo(write, **sides)
 

@@ -75,7 +75,7 @@ class RunIndex(NamedTuple):
 def spill_directory(pipeline: beam.Pipeline, name: str) -> str:
     """A fresh folder for one transform's runs, under `--temp_location` or the system temp folder."""
     root = pipeline.options.view_as(GoogleCloudOptions).temp_location or tempfile.gettempdir()
-    return FileSystems.join(root, f"codepref-spill-{name}-{uuid.uuid4().hex}")
+    return f"{root.rstrip('/')}/codepref-spill-{name}-{uuid.uuid4().hex}"  # a URL or a POSIX path alike
 
 
 def _encode(item: tuple[int, Any, bytes]) -> bytes:

@@ -6,14 +6,16 @@ and criterion, written for codepref. The demo adds a few commits every real
 history has (an initial import, a merge, a rename, a multi-file change, a README
 edit, ...), so the funnel in the manifest shows each filter at work.
 
-The demo starts the local llama.cpp server (`codepref llm serve`), runs `codepref
-label` with `llm.yaml` into `out/demo/` on the sample repository (function-level
-commit pairs) and on `instructions.jsonl` (16 tasks with reference solutions, two
-per language, turned into bugged-instruct pairs by AST mutation), then the final
+The demo starts the local llama.cpp server (`codepref llm serve`) and runs
+`codepref build` on `build.yaml` into `out/demo/`: the sample repository
+(function-level commit pairs, labelled with `llm.yaml`), `instructions.jsonl` (16
+tasks with reference solutions, two per language, turned into bugged-instruct
+pairs by AST mutation) and `secure_code_dpo.jsonl` (six pairs in the layout of an
+external security preference dataset, capped at five by the mix), then the final
 stages of `filters.yaml` (length, English prompt, secrets, exact and near dedup,
 13-gram decontamination against `benchmark_prompts.jsonl`, a train/validation
-split), and keeps the LLM cache in `out/demo-input/`, so a second run sends no
-request.
+split) and the `system` column. The resolved config and the LLM cache are kept in
+`out/demo-input/`, so a second run sends no request.
 """
 
 __all__ = ["add_arguments", "build_demo_repository", "load_samples", "run"]
@@ -124,9 +126,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"output folder (default {DEFAULT_OUT})")
 
 
+def write_demo_config(inputs: str, repo: str, base_url: str) -> str:
+    """Writes the shipped `build.yaml`, resolved for this machine, to `inputs/build.yaml`; returns its path.
+
+    The sample repository, the LLM server's address and the cache (kept in
+    `inputs`, so a second run sends no request) are filled in; the shipped files
+    are named by absolute path.
+    """
+    shipped = importlib.resources.files("pipelines").joinpath("demo")
+    config = yaml.safe_load(shipped.joinpath("build.yaml").read_text("utf-8"))
+    sources = config["sources"]
+    sources["repos"] = [repo]
+    sources["instructions"]["files"] = [str(shipped.joinpath(f)) for f in sources["instructions"]["files"]]
+    for source in sources["preference"]:
+        source["files"] = [str(shipped.joinpath(f)) for f in source["files"]]
+    llm = yaml.safe_load(shipped.joinpath(config["llm"]).read_text("utf-8"))
+    llm["endpoints"][0]["base_url"] = base_url
+    llm["cache"] = os.path.join(inputs, "llm-cache.sqlite")
+    config["llm"] = llm
+    config["filters"] = str(shipped.joinpath(config["filters"]))
+    path = os.path.join(inputs, "build.yaml")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("# Written by `codepref demo` from pipelines/demo/build.yaml.\n")
+        yaml.safe_dump(config, f, sort_keys=False, allow_unicode=True)
+    return path
+
+
 def run(args: argparse.Namespace, beam_args: list[str]) -> int:
-    """Builds the sample repository, starts the local LLM server and labels the sample."""
-    from pipelines import cli, label, llm_server, mine
+    """Builds the sample repository, starts the local LLM server and runs `codepref build` on the demo config."""
+    from pipelines import build, cli, llm_server, mine
 
     out = os.path.abspath(args.out)
     inputs = os.path.join(os.path.dirname(out), "demo-input")
@@ -135,18 +163,9 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
     print("codepref demo: starting the local LLM server (SmolLM2-135M, llama.cpp)", file=sys.stderr)
     server = llm_server.start_server(log=os.path.join(inputs, "llm-server.log"))
     try:
-        demo_files = importlib.resources.files("pipelines").joinpath("demo")
-        config, instructions = str(demo_files.joinpath("llm.yaml")), str(demo_files.joinpath("instructions.jsonl"))
-        filters = str(demo_files.joinpath("filters.yaml"))
-        label_args, _ = cli.build_parser().parse_known_args(
-            ["label", "--repo", repo, "--instructions", instructions, "--out", out, "--llm-config", config,
-             "--filters", filters]
-        )  # fmt: skip
-        with open(config, encoding="utf-8") as f:
-            endpoints = yaml.safe_load(f)["endpoints"]
-        endpoints[0]["base_url"] = server.base_url
-        overrides = {"endpoints": endpoints, "cache": os.path.join(inputs, "llm-cache.sqlite")}
-        manifest = label.run(label_args, beam_args, overrides)
+        config = write_demo_config(inputs, repo, server.base_url)
+        build_args, _ = cli.build_parser().parse_known_args(["build", "--config", config, "--out", out])
+        manifest = build.run(build_args, beam_args)
     finally:
         server.stop()
     mine.print_funnel(manifest)
@@ -154,6 +173,6 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
     sent = sum(s["requests_sent"] for s in llm.values())
     hits = sum(s["cache_hits"] for s in llm.values())
     print(f"codepref demo: LLM requests sent {sent}, served from cache {hits}", file=sys.stderr)
-    print(f"codepref demo: output in {out}", file=sys.stderr)
+    print(f"codepref demo: output in {out}; the config it ran: {config}", file=sys.stderr)
     print(out)
     return 0

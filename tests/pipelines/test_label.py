@@ -137,16 +137,20 @@ def cached_digests(cache_path):
     return {digest for text in texts for digest in re.findall(r"\b[0-9a-f]{16}\b", text)}
 
 
+def kill_midway(args, server, answered=12):
+    """Runs a pipeline command and kills its process group once the server has answered `answered` requests."""
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while len(server.answered) < answered and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
 def test_kill_and_resume(hostile_repo, tmp_path):
     with ChatServer(delay_s=0.2) as server:  # ~70 requests one at a time: the kill lands midway
         config = write_config(tmp_path / "llm.yaml", server.base_url, tmp_path / "cache.sqlite", concurrency=1)
-        proc = subprocess.Popen(label_args(hostile_repo[0], config, tmp_path / "out"), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
-        deadline = time.monotonic() + 120
-        while len(server.answered) < 12 and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        kill_midway(label_args(hostile_repo[0], config, tmp_path / "out"), server)
         assert not (tmp_path / "out" / "manifest.json").exists()
         persisted = cached_digests(tmp_path / "cache.sqlite")
         assert persisted

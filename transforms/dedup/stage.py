@@ -397,8 +397,7 @@ class Deduplicate(beam.PTransform):
         decided = (
             {"slices": slices, "rep": verdicts}
             | "JoinVerdicts" >> beam.CoGroupByKey()
-            | "Decide"
-            >> beam.FlatMap(_decide_partition, cfg, self.prefix).with_outputs("exact", "near", main="kept")
+            | "Decide" >> beam.FlatMap(_decide_partition, cfg, self.prefix).with_outputs("exact", "near", main="kept")
         )
         _ = decided.kept | "DeleteSpill" >> spill.DeleteSpill(scratch)
         exact_stage, near_stage = self.prefix + EXACT_STAGE, self.prefix + NEAR_STAGE

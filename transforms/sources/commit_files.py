@@ -119,8 +119,10 @@ def iter_rows(path: str) -> Iterator[tuple[str, Any]]:
 class _ReadRowsFn(beam.DoFn):
     """Reads one file's rows and turns each into a record or a reject with `convert`."""
 
-    def __init__(self, stage: str, convert: Callable[..., Any]) -> None:
-        self._stage, self._convert = stage, convert
+    def __init__(
+        self, stage: str, convert: Callable[..., Any], rows: Callable[[str], Iterator[tuple[str, Any]]]
+    ) -> None:
+        self._stage, self._convert, self._rows = stage, convert, rows
 
     def setup(self) -> None:
         self._count = beam_counter(self._stage)
@@ -129,7 +131,7 @@ class _ReadRowsFn(beam.DoFn):
     def process(self, path: str):
         seen = 0
         try:
-            for where, raw in iter_rows(path):
+            for where, raw in self._rows(path):
                 seen += 1
                 if isinstance(raw, json.JSONDecodeError):
                     detail = f"{where}: {raw.msg} at column {raw.colno}"
@@ -155,20 +157,25 @@ class ReadRows(beam.PTransform):
     Attributes:
         stage: the stage's name in counters, rejects and the manifest.
         convert: `convert(raw_row, where=...)` returns a record or a `RejectRecord`.
+        rows: yields `(where, row)` of one input (default: a JSONL or Parquet file).
+        match: the inputs are glob patterns to match (False: read each input as given).
     """
 
     stage: str
     convert: Callable[..., Any]
+    rows: Callable[[str], Iterator[tuple[str, Any]]] = iter_rows
+    match: bool = True
 
     def expand(self, patterns: beam.PCollection[str]):  # returns SourceOutputs
-        out = (
-            patterns
-            | "MatchFiles" >> beam.FlatMap(match_files)
-            | "DistinctFiles" >> beam.Distinct()
-            | "SpreadFiles" >> beam.Reshuffle()
-            | "ReadRows"
-            >> beam.ParDo(_ReadRowsFn(self.stage, self.convert)).with_outputs(TAG_SCANNED, TAG_REJECTED, main="commits")
-        )
+        if self.match:
+            patterns = (
+                patterns
+                | "MatchFiles" >> beam.FlatMap(match_files)
+                | "DistinctFiles" >> beam.Distinct()
+                | "SpreadFiles" >> beam.Reshuffle()
+            )
+        fn = _ReadRowsFn(self.stage, self.convert, self.rows)
+        out = patterns | "ReadRows" >> beam.ParDo(fn).with_outputs(TAG_SCANNED, TAG_REJECTED, main="commits")
         return SourceOutputs(out.commits, out[TAG_REJECTED], out[TAG_SCANNED])
 
 

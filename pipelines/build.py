@@ -1,0 +1,165 @@
+"""`codepref build`: one release from one config file (`schemas.build`), in one Beam DAG.
+
+DAG: git repositories and commit files → mined, rated, instructed, judged
+(`pipelines.label.labelled_pairs`); instruction sets → bugged-instruct pairs;
+external preference datasets → `ReadPreferenceSource` (efficiency-paired where
+they hold measurements) → the final stages (`pipelines.finalize`: length,
+language, secrets, dedup, decontamination, then `mix` caps and targets, split)
+→ the `system` column (paper-facts §1.4, drawn from a hash of the pair id) →
+`OUT/data/{split}-*.parquet`, `OUT/rejects/`, and `OUT/manifest.json` with the
+funnel, the config and its id, the LLM calls and the realised composition
+(split × source × criterion × language).
+
+The same command runs locally or on Dataflow: Beam options after the config
+(`--runner DataflowRunner --project P --region R --temp_location gs://B/tmp
+--setup_file ./setup.py`) go to Beam; every path may be `gs://`.
+"""
+
+__all__ = ["add_arguments", "build", "build_config_id", "run"]
+
+import argparse
+import functools
+import hashlib
+import json
+import os
+import sys
+
+import apache_beam as beam
+import yaml
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from pipelines import label, mine
+from schemas.build import BuildConfig, PreferenceSource, load_build_config
+from schemas.config import CodeConfig, MineConfig
+from schemas.records import PairRecord
+from trainer.prompts import PromptMix, assign_system_prompt
+from transforms.licenses import PERMISSIVE_LICENSES
+from transforms.sources.commit_files import match_files
+from transforms.sources.instructions import InstructionColumns
+from transforms.sources.preference import ReadPreferenceSource, resolve_preset
+
+
+_RUNTIME_ONLY = {"cache", "mode", "batch_size"}  # how the LLM is reached, not what the rows are
+_ENDPOINT_DATA = ("name", "model", "output_mode")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds `codepref build` arguments."""
+    parser.add_argument("--config", required=True, metavar="YAML", help="the build config (see schemas/build.py)")
+    parser.add_argument("--out", metavar="DIR", help="output folder: data/, rejects/, manifest.json")
+    parser.add_argument("--print-config", action="store_true",
+                        help="print the resolved config (presets filled in) and its id; run nothing")  # fmt: skip
+
+
+def build_config_id(cfg: BuildConfig) -> str:
+    """A short id over what decides the rows: not endpoint addresses, limits, the cache or batching."""
+    data = cfg.model_dump(mode="json")
+    if data["llm"] is not None:
+        data["llm"] = {k: v for k, v in data["llm"].items() if k not in _RUNTIME_ONLY}
+        data["llm"]["endpoints"] = [{k: e[k] for k in _ENDPOINT_DATA} for e in data["llm"]["endpoints"]]
+    blob = json.dumps(data, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def mine_config(cfg: BuildConfig) -> MineConfig:
+    """The mining settings (licences default to the permissive list)."""
+    fields = {"licenses": PERMISSIVE_LICENSES, **cfg.mine, "target_shard_bytes": cfg.target_shard_mb << 20}
+    fields["licenses"] = tuple(fields["licenses"])
+    if fields.get("allowlist") is not None:
+        fields["allowlist"] = frozenset(fields["allowlist"])
+    return MineConfig(**fields)
+
+
+def code_config(cfg: BuildConfig) -> CodeConfig:
+    """The tree-sitter and mutation settings."""
+    fields = dict(cfg.code)
+    if "operators" in fields:
+        fields["operators"] = tuple(fields["operators"])
+    return CodeConfig(**fields)
+
+
+def _with_system(pair: PairRecord, mix: PromptMix, seed: int) -> PairRecord:
+    return pair._replace(system=assign_system_prompt(pair.idx, pair.aspect, mix, seed))
+
+
+def build(p: beam.Pipeline, cfg: BuildConfig, out: str, preference: list[PreferenceSource]) -> None:
+    """Wires the whole release into `p`; `preference` holds the preference sources, presets resolved."""
+    sources, code_cfg, mine_cfg = cfg.sources, code_config(cfg), mine_config(cfg)
+    label_cfg = cfg.llm or label.NO_LLM  # no LLM stage runs without one (validated)
+    columns = patterns = None
+    if sources.instructions is not None:
+        spec = sources.instructions
+        language_column = None if spec.language else spec.language_column
+        columns = InstructionColumns(spec.instruction_column, spec.solution_column, language_column, spec.language)
+        patterns = list(spec.files)
+    labelled = label.labelled_pairs(p, mine_cfg, label_cfg, repos=list(sources.repos),
+                                    commit_patterns=list(sources.commit_files), code_cfg=code_cfg,
+                                    instruction_patterns=patterns, columns=columns)  # fmt: skip
+    finished, reports = list(labelled.finished), labelled.reports
+    for i, source in enumerate(preference):
+        finished.append(p | f"Preference{i}_{source.name}" >> ReadPreferenceSource(source, reports))
+    system = None
+    if cfg.system.enabled:
+        mix = PromptMix(cfg.system.none, cfg.system.single, cfg.system.all)
+        system = functools.partial(_with_system, mix=mix, seed=cfg.system.seed)
+    config = {"BuildConfig": cfg.model_dump(mode="json")}
+    label.write_pairs(p, finished, reports, out, build_config_id(cfg), config, mine_cfg.target_shard_bytes,
+                      labelled.llm_stats if labelled.llm_stats else None, cfg.filters, cfg.mix, system)  # fmt: skip
+    if cfg.llm is not None and cfg.llm.mode == "export":
+        label.write_batch_requests(labelled.exports, out)
+
+
+def _check_config(cfg: BuildConfig, path: str) -> list[PreferenceSource]:
+    """Checks the mine and code settings and that every input exists; returns the preference sources, resolved.
+
+    Raises:
+        mine.UsageError: a bad setting, a missing input, an unknown preset or a bad licence.
+    """
+    for section, make in (("mine", mine_config), ("code", code_config)):
+        try:
+            make(cfg)
+        except (TypeError, ValueError) as exc:
+            raise mine.UsageError(f"--config {path}: {section}: {exc}") from exc
+    for repo in cfg.sources.repos:
+        if not os.path.exists(repo):
+            raise mine.UsageError(f"--config {path}: sources.repos {repo}: no such folder")
+    globs = [("sources.commit_files", g) for g in cfg.sources.commit_files]
+    if cfg.sources.instructions is not None:
+        globs += [("sources.instructions.files", g) for g in cfg.sources.instructions.files]
+    for source in cfg.sources.preference:
+        globs += [(f"sources.preference.{source.name}.files", g) for g in source.files]
+    globs += [("filters.decontamination.benchmarks", g) for g in cfg.filters.decontamination.benchmarks]
+    globs += [("filters.previous_release", g) for g in cfg.filters.previous_release]
+    for where, pattern in globs:
+        if not match_files(pattern):
+            raise mine.UsageError(f"--config {path}: {where} {pattern} matched no file")
+    try:
+        return [resolve_preset(source) for source in cfg.sources.preference]
+    except ValueError as exc:
+        raise mine.UsageError(f"--config {path}: {exc}") from exc
+
+
+def run(args: argparse.Namespace, beam_args: list[str]) -> dict | None:
+    """Runs `codepref build` and returns the manifest (None with `--print-config`).
+
+    Raises:
+        mine.UsageError: a bad config, input or argument.
+    """
+    try:
+        cfg = load_build_config(args.config)
+    except ValueError as exc:
+        raise mine.UsageError(str(exc)) from exc
+    preference = _check_config(cfg, args.config)
+    if args.print_config:
+        resolved = cfg.model_dump(mode="json")
+        resolved["sources"]["preference"] = [s.model_dump(mode="json") for s in preference]
+        yaml.safe_dump(resolved, sys.stdout, sort_keys=False, allow_unicode=True)
+        print(f"# config id: {build_config_id(cfg)}")
+        return None
+    if not args.out:
+        raise mine.UsageError("--out DIR is needed (or --print-config)")
+    out = mine.resolve_output(args.out)
+    mine.prepare_output(out)
+    with beam.Pipeline(options=PipelineOptions(beam_args)) as p:
+        build(p, cfg, out, preference)
+    return mine.read_manifest(out)

@@ -1,0 +1,328 @@
+"""The `codepref build` config: every source and stage of one release, in one YAML file.
+
+    sources:
+      repos: [path/to/repo]              # git repositories: mined, rated, instructed, judged
+      commit_files: [commits/*.parquet]  # commit rows (the mine schema)
+      instructions:                      # an instruction set: bugged-instruct pairs
+        files: [tasks.jsonl]
+      preference:                        # external preference datasets
+        - name: cybernative              # the pairs' `source`
+          preset: cybernative-dpo        # a layout of transforms.sources.preference.PRESETS
+          files: [data/cybernative/*.parquet]
+    mine: {licenses: [mit, apache-2.0]}  # MineConfig fields
+    code: {function_level: true}         # CodeConfig fields
+    llm: llm.yaml                        # LabelConfig: a file or the fields inline
+    filters: {split: {validation_fraction: 0.02}}   # FinalConfig: a file or the fields inline
+    mix: {caps: {cybernative: 1000}, targets: {Security Hardness: {Python: 500}}}
+    system: {none: 0.15, single: 0.60, all: 0.25, seed: 0}
+    target_shard_mb: 256
+
+Relative paths (the LLM cache's too) are taken from the config file's folder. Every model forbids
+unknown fields, so a typo is an error that names the field.
+"""
+
+__all__ = [
+    "BuildConfig",
+    "ColumnMap",
+    "EfficiencyPairing",
+    "InstructionSource",
+    "MixConfig",
+    "PreferenceSource",
+    "Sources",
+    "SystemConfig",
+    "load_build_config",
+]
+
+import os
+from typing import Any
+
+import pydantic
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from schemas.final import FinalConfig, _resolve, _resolve_paths
+from schemas.labels import ASPECTS, normalize_language
+from schemas.llm import LabelConfig
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _aspect(value: str | None) -> str | None:
+    if value is not None and value not in ASPECTS:
+        raise ValueError(f"{value!r} is not a criterion; one of {', '.join(ASPECTS)}")
+    return value
+
+
+def _language(value: str | None) -> str | None:
+    if value is not None and value != "NL" and normalize_language(value) is None:
+        raise ValueError(f"{value!r} is not one of C, C#, C++, Go, Java, JavaScript, Python, Ruby, NL")
+    return value if value in (None, "NL") else normalize_language(value)
+
+
+class InstructionSource(_Frozen):
+    """An instruction dataset whose solutions get a planted bug (bugged-instruct pairs).
+
+    Attributes:
+        files: JSONL/Parquet globs (local or gs://).
+        instruction_column: the column of the instruction.
+        solution_column: the column of the reference solution.
+        language_column: the column of the language (None: code fence tag, or detected).
+        language: the language of every row (overrides the column).
+    """
+
+    files: tuple[str, ...] = Field(min_length=1)
+    instruction_column: str = "instruction"
+    solution_column: str = "solution"
+    language_column: str | None = "language"
+    language: str | None = None
+
+    _check_language = field_validator("language")(_language)
+
+
+class ColumnMap(_Frozen):
+    """Where a pair dataset keeps each field; a language or criterion may be a constant instead.
+
+    Attributes:
+        prompt: the prompt column (None: the source's `prompt_template`).
+        chosen: the preferred response column.
+        rejected: the other response column.
+        language: the language column (values like `python`, `cpp`, `C#`), or None.
+        aspect: the criterion column (criterion names), or None.
+    """
+
+    prompt: str | None = "prompt"
+    chosen: str = "chosen"
+    rejected: str = "rejected"
+    language: str | None = "language"
+    aspect: str | None = None
+
+
+class EfficiencyPairing(_Frozen):
+    """Pairs of solutions to one problem where one is much faster or smaller (Venus, CodeNet, ECCO).
+
+    A row is one solution, or (with `solutions`) a problem whose columns hold lists
+    of solutions, each a mapping with the `code` and measurement keys. Solutions
+    of a problem (and of one submitter, where `submitter` is set) are ranked by a
+    measurement; the best and the worst make a pair when the worse one
+    costs at least `min_ratio` times as much, then the next best and next worst,
+    up to `max_pairs` per group. Runtime pairs are Runtime Efficiency, memory
+    pairs Memory Efficiency.
+
+    Attributes:
+        problem: the column identifying the problem.
+        prompt: the column holding the problem statement (None: the source's `prompt_template`).
+        code: the column (or solution key) holding a solution's code.
+        runtime: the runtime column or key (any unit), or None.
+        memory: the memory column or key (any unit), or None.
+        submitter: the column identifying the submitter, or None.
+        solutions: columns holding lists of solutions (empty: a row is one solution).
+        min_ratio: how many times faster or smaller the chosen solution must be.
+        max_pairs: most pairs per group and measurement.
+    """
+
+    problem: str
+    prompt: str | None = None
+    code: str = "code"
+    runtime: str | None = None
+    memory: str | None = None
+    submitter: str | None = None
+    solutions: tuple[str, ...] = ()
+    min_ratio: float = Field(5.0, gt=1.0)
+    max_pairs: int = Field(1, ge=1)
+
+    @model_validator(mode="after")
+    def _a_measurement(self) -> "EfficiencyPairing":
+        if self.runtime is None and self.memory is None:
+            raise ValueError("give runtime, memory or both")
+        return self
+
+
+class PreferenceSource(_Frozen):
+    """An external preference dataset read as pairs.
+
+    A `preset` fills `columns`, `efficiency`, `language`, `aspect` and `license`
+    from a known public layout (`transforms.sources.preference.PRESETS`); fields
+    set here override it. Without a preset, `license` is required.
+
+    Attributes:
+        name: the pairs' `source` value, and the key of `mix.caps`.
+        preset: a known layout.
+        files: JSONL/Parquet globs (local or gs://).
+        hub: a Hugging Face dataset id, read through `datasets` (needs the network), instead of files.
+        split: the Hub split.
+        columns: where the pair's fields are (pair datasets).
+        efficiency: how pairs are made from measured solutions (solution datasets).
+        language: the language of every row (overrides the column).
+        aspect: the criterion of every row (overrides the column).
+        prompt_template: the prompt when no column holds one: a `str.format` template
+            over the row's columns, e.g. "Solve problem {problem_id} in {language}."
+        keep: column → the value a row needs to be read (e.g. `status: Accepted`);
+            other rows are rejected `not_kept`.
+        license: the dataset's SPDX licence id, from its card; it must be permissive.
+    """
+
+    name: str = Field(min_length=1)
+    preset: str | None = None
+    files: tuple[str, ...] = ()
+    hub: str | None = None
+    split: str = "train"
+    columns: ColumnMap | None = None
+    efficiency: EfficiencyPairing | None = None
+    language: str | None = None
+    aspect: str | None = None
+    prompt_template: str | None = None
+    keep: dict[str, Any] = {}
+    license: str | None = None
+
+    _check_language = field_validator("language")(_language)
+    _check_aspect = field_validator("aspect")(_aspect)
+
+    @model_validator(mode="after")
+    def _one_input(self) -> "PreferenceSource":
+        if bool(self.files) == bool(self.hub):
+            raise ValueError("give files or hub, not both")
+        return self
+
+
+class Sources(_Frozen):
+    """Everything a release is built from."""
+
+    repos: tuple[str, ...] = ()
+    commit_files: tuple[str, ...] = ()
+    instructions: InstructionSource | None = None
+    preference: tuple[PreferenceSource, ...] = ()
+
+    @model_validator(mode="after")
+    def _something(self) -> "Sources":
+        if not (self.repos or self.commit_files or self.instructions or self.preference):
+            raise ValueError("name at least one source")
+        names = [s.name for s in self.preference]
+        if len(set(names)) != len(names):
+            raise ValueError(f"preference source names must differ: {names}")
+        return self
+
+
+class MixConfig(_Frozen):
+    """How many pairs of each kind the release keeps (chosen by a hash of the pair id).
+
+    Attributes:
+        caps: source → the most pairs kept from it.
+        targets: criterion → language → the most pairs kept of that cell.
+    """
+
+    caps: dict[str, int] = {}
+    targets: dict[str, dict[str, int]] = {}
+
+    @field_validator("caps")
+    @classmethod
+    def _positive(cls, caps: dict[str, int]) -> dict[str, int]:
+        bad = [k for k, v in caps.items() if v < 0]
+        if bad:
+            raise ValueError(f"caps must be >= 0: {bad}")
+        return caps
+
+    @field_validator("targets")
+    @classmethod
+    def _cells(cls, targets: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+        out = {}
+        for aspect, cells in targets.items():
+            _aspect(aspect)
+            out[aspect] = {_language(language): n for language, n in cells.items()}
+            if any(n < 0 for n in cells.values()):
+                raise ValueError(f"targets of {aspect} must be >= 0")
+        return out
+
+
+class SystemConfig(_Frozen):
+    """The `system` column (paper-facts §1.4), drawn from a hash of the pair id.
+
+    Attributes:
+        enabled: fill the column (False: leave it empty).
+        none: share of pairs with no system prompt.
+        single: share with the base prompt and the pair's criterion.
+        all: share with the base prompt and every code criterion, shuffled.
+        seed: salt of the draw.
+    """
+
+    enabled: bool = True
+    none: float = Field(0.15, ge=0)
+    single: float = Field(0.60, ge=0)
+    all: float = Field(0.25, ge=0)
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _shares(self) -> "SystemConfig":
+        if abs(self.none + self.single + self.all - 1.0) > 1e-6:
+            raise ValueError("none + single + all must be 1")
+        return self
+
+
+class BuildConfig(_Frozen):
+    """One release: its sources, the stages' settings and the output."""
+
+    sources: Sources
+    mine: dict[str, Any] = {}
+    code: dict[str, Any] = {}
+    llm: LabelConfig | None = None
+    filters: FinalConfig = FinalConfig()
+    mix: MixConfig = MixConfig()
+    system: SystemConfig = SystemConfig()
+    target_shard_mb: int = Field(256, ge=1)
+
+    @model_validator(mode="after")
+    def _llm_when_needed(self) -> "BuildConfig":
+        labelled = self.sources.repos or self.sources.commit_files or self.code.get("llm_bugs")
+        if labelled and self.llm is None:
+            raise ValueError("llm: commit sources (and llm_bugs) need an LLM config")
+        return self
+
+
+def _load_yaml(path: str, what: str) -> Any:
+    if not os.path.isfile(path):
+        raise ValueError(f"{what} {path}: no such file")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return yaml.safe_load(f) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{what} {path}: not valid YAML ({exc})") from exc
+
+
+def _resolve_sources(sources: dict, base: str) -> dict:
+    sources = dict(sources)
+    for key in ("repos", "commit_files"):
+        sources[key] = [_resolve(p, base) for p in sources.get(key) or ()]
+    for item in [sources.get("instructions"), *(sources.get("preference") or ())]:
+        if isinstance(item, dict) and isinstance(item.get("files"), list):
+            item["files"] = [_resolve(p, base) for p in item["files"]]
+    return sources
+
+
+def load_build_config(path: str) -> BuildConfig:
+    """Reads and validates a build config; `llm` and `filters` may name their own YAML files.
+
+    Raises:
+        ValueError: a file is missing or not YAML, or a field is wrong (named in the message).
+    """
+    data = _load_yaml(path, "--config")
+    base = os.path.dirname(os.path.abspath(path))
+    if not isinstance(data, dict):
+        raise ValueError(f"--config {path}: the top level must be a mapping")
+    if isinstance(data.get("sources"), dict):
+        data["sources"] = _resolve_sources(data["sources"], base)
+    if isinstance(data.get("llm"), str):
+        data["llm"] = _load_yaml(_resolve(data["llm"], base), "llm:")
+    if isinstance(data.get("llm"), dict):
+        data["llm"]["cache"] = _resolve(data["llm"].get("cache", "llm-cache.sqlite"), base)
+    filters_base = base
+    if isinstance(data.get("filters"), str):
+        filters_path = _resolve(data["filters"], base)
+        data["filters"] = _load_yaml(filters_path, "filters:")
+        filters_base = os.path.dirname(os.path.abspath(filters_path))
+    try:
+        cfg = BuildConfig.model_validate(data)
+    except pydantic.ValidationError as exc:
+        fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ValueError(f"--config {path}: {fields}") from exc
+    return cfg.model_copy(update={"filters": _resolve_paths(cfg.filters, filters_base)})

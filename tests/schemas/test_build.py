@@ -1,0 +1,73 @@
+import pytest
+
+from schemas.build import BuildConfig, MixConfig, load_build_config
+
+
+def write(path, text):
+    path.write_text(text)
+    return str(path)
+
+
+def test_relative_paths_and_included_files_resolve_from_the_config_folder(tmp_path):
+    (tmp_path / "conf").mkdir()
+    write(tmp_path / "conf" / "llm.yaml", "endpoints: [{name: a, base_url: 'http://x/v1', model: m}]\n")
+    write(tmp_path / "conf" / "filters.yaml", "decontamination: {benchmarks: [bench.jsonl]}\n")
+    path = write(
+        tmp_path / "conf" / "build.yaml",
+        """
+sources:
+  repos: [repo]
+  instructions: {files: [tasks.jsonl], language: py}
+  preference: [{name: ext, preset: prosec, files: [ext/*.parquet]}]
+llm: llm.yaml
+filters: filters.yaml
+mix: {caps: {ext: 10}, targets: {Security Hardness: {cpp: 3}}}
+""",
+    )
+    cfg = load_build_config(path)
+    base = str(tmp_path / "conf")
+    assert cfg.sources.repos == (f"{base}/repo",)
+    assert cfg.sources.instructions.files == (f"{base}/tasks.jsonl",) and cfg.sources.instructions.language == "Python"
+    assert cfg.sources.preference[0].files == (f"{base}/ext/*.parquet",)
+    assert cfg.llm.cache == f"{base}/llm-cache.sqlite"
+    assert cfg.filters.decontamination.benchmarks == (f"{base}/bench.jsonl",)
+    assert cfg.mix.targets == {"Security Hardness": {"C++": 3}}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("sources: {}\n", "sources: Value error, name at least one source"),
+        ("sources: {repos: [r]}\n", "llm: commit sources"),
+        ("sources: {preference: [{name: a, files: [x], hub: h/d}]}\n", "give files or hub, not both"),
+        ("sources: {preference: [{name: a, files: [x], langauge: go}]}\n", "sources.preference.0.langauge"),
+        ("sources: {preference: [{name: a, files: [x], aspect: Speed}]}\n", "'Speed' is not a criterion"),
+        ("sources: {preference: [{name: a, files: [x]}]}\nsystem: {none: 0.5}\n", "must be 1"),
+        ("sources: {preference: [{name: a, files: [x]}]}\nmix: {targets: {Speed: {Go: 1}}}\n", "not a criterion"),
+        ("- a list\n", "the top level must be a mapping"),
+    ],
+)
+def test_bad_configs_name_the_field(tmp_path, text, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        load_build_config(write(tmp_path / "b.yaml", text))
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(ValueError, match="no such file"):
+        load_build_config(str(tmp_path / "none.yaml"))
+    with pytest.raises(ValueError, match="not valid YAML"):
+        load_build_config(write(tmp_path / "b.yaml", "sources: [\n"))
+
+
+def test_mix_caps_must_not_be_negative():
+    with pytest.raises(ValueError, match="caps must be >= 0"):
+        MixConfig(caps={"a": -1})
+    assert (
+        BuildConfig.model_validate(
+            {
+                "sources": {"commit_files": ["x"]},
+                "llm": {"endpoints": [{"name": "a", "base_url": "http://x/v1", "model": "m"}]},
+            }
+        ).system.single
+        == 0.6
+    )

@@ -1,0 +1,147 @@
+"""Stage `mix`: per-source caps and per-criterion × language targets on finished pairs.
+
+`MixPairs(cfg)`: PCollection[PairRecord] → `MixOutputs(main, rejected)`.
+
+Every pair gets a rank, a 63-bit hash of its `idx`, so which pairs a cap keeps
+does not depend on input order, runner or worker count, and is an unbiased
+sample of the source or cell. First each capped source keeps its `caps[source]`
+lowest-ranked pairs (the others are rejected `source_cap`), then each targeted
+(criterion, language) cell keeps its `targets[criterion][language]` lowest-ranked
+survivors (`target_cap`). A target is a ceiling: a cell with fewer pairs keeps
+them all, and the manifest's `composition` shows what was realised.
+
+The threshold rank of each capped group is computed first (only ranks are
+combined, at most `cap` of them per group), then pairs at or under it pass; the
+pairs wait for it compressed (`transforms.packing`), since a local runner holds
+them in memory meanwhile. With no caps and no targets the stage passes all.
+"""
+
+__all__ = ["MixOutputs", "MixPairs", "SOURCE_CAP", "STAGE", "TARGET_CAP", "rank"]
+
+import dataclasses
+import hashlib
+import heapq
+import itertools
+from collections.abc import Iterable
+from typing import NamedTuple
+
+import apache_beam as beam
+
+from schemas.build import MixConfig
+from schemas.records import PairRecord, RejectRecord
+from transforms.filters import pair_row
+from transforms.metrics import beam_counter
+from transforms.packing import pack, unpack
+
+
+STAGE = "mix"
+SOURCE_CAP, TARGET_CAP = "source_cap", "target_cap"
+
+
+def rank(pair: PairRecord) -> int:
+    """A 63-bit hash of the pair's id: the order in which caps keep pairs."""
+    return int.from_bytes(hashlib.sha256(pair.idx.encode("utf-8", "surrogatepass")).digest()[:8], "big") >> 1
+
+
+class _SmallestRanks(beam.CombineFn):
+    """The largest of a group's `limit` smallest ranks; None when the group has no more than `limit`."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+
+    def create_accumulator(self) -> list[int]:
+        return []  # the smallest ranks seen, negated: a max-heap of them
+
+    def add_input(self, acc: list[int], value: int) -> list[int]:
+        heapq.heappush(acc, -value)
+        if len(acc) > self._limit:
+            heapq.heappop(acc)
+        return acc
+
+    def merge_accumulators(self, accs: Iterable[list[int]]) -> list[int]:
+        merged = heapq.nlargest(self._limit, itertools.chain.from_iterable(accs))
+        heapq.heapify(merged)
+        return merged
+
+    def extract_output(self, acc: list[int]) -> int | None:
+        if self._limit == 0:
+            return -1  # no rank is ≤ −1: the group keeps nothing
+        return -acc[0] if len(acc) >= self._limit else None
+
+
+class MixOutputs(NamedTuple):
+    """`main`: the pairs kept; `rejected`: RejectRecords (`source_cap`, `target_cap`)."""
+
+    main: beam.PCollection
+    rejected: beam.PCollection
+
+
+def _groups(pair: PairRecord) -> dict[str, str]:
+    return {"source": pair.source, "cell": f"{pair.aspect} × {pair.language}"}
+
+
+def _cap(
+    items: beam.PCollection, limits: dict[str, int], kind: str, reason: str
+) -> tuple[beam.PCollection, beam.PCollection]:
+    """Keeps the `limits[group]` lowest-ranked items of each limited group of `kind`; returns (kept, rejected)."""
+    thresholds = [
+        items
+        | f"{kind}{i}Ranks" >> beam.FlatMap(lambda x, g=group: [x[0]] if x[1][kind] == g else [])
+        | f"{kind}{i}Threshold" >> beam.CombineGlobally(_SmallestRanks(limit))
+        | f"{kind}{i}Keyed" >> beam.Map(lambda t, g=group: (g, t))
+        for i, (group, limit) in enumerate(sorted(limits.items()))
+    ]
+    side = beam.pvalue.AsDict(thresholds | f"{kind}Thresholds" >> beam.Flatten(pipeline=items.pipeline))
+    out = items | f"{kind}Apply" >> beam.ParDo(_ApplyCap(kind, reason), side).with_outputs("rejected", main="kept")
+    return out.kept, out.rejected
+
+
+class _ApplyCap(beam.DoFn):
+    def __init__(self, kind: str, reason: str) -> None:
+        self._kind, self._reason = kind, reason
+
+    def setup(self) -> None:
+        self._count = beam_counter(STAGE)
+
+    def process(self, item: tuple[int, dict[str, str], bytes], thresholds: dict[str, int | None]):
+        group = item[1][self._kind]
+        threshold = thresholds.get(group)
+        if threshold is None or item[0] <= threshold:
+            yield item
+            return
+        pair = unpack(item[2])
+        self._count(f"rejected:{self._reason}", 1)
+        detail = f"{self._kind} {group} keeps its lowest-ranked pairs"
+        yield beam.pvalue.TaggedOutput("rejected", RejectRecord.make(STAGE, self._reason, pair.idx, detail,
+                                                                     pair_row(pair)))  # fmt: skip
+
+
+def _ranked(pair: PairRecord) -> tuple[int, dict[str, str], bytes]:
+    return rank(pair), _groups(pair), pack(pair)
+
+
+@dataclasses.dataclass
+class MixPairs(beam.PTransform):
+    """Applies the source caps, then the criterion × language targets; see the module docstring.
+
+    Attributes:
+        cfg: the caps and targets.
+    """
+
+    cfg: MixConfig
+
+    def expand(self, pairs: beam.PCollection):  # returns MixOutputs
+        if not self.cfg.caps and not self.cfg.targets:
+            return MixOutputs(pairs, pairs.pipeline | "NoRejects" >> beam.Create([]))
+        items = pairs | "Rank" >> beam.Map(_ranked)
+        rejected = []
+        if self.cfg.caps:
+            items, dropped = _cap(items, dict(self.cfg.caps), "source", SOURCE_CAP)
+            rejected.append(dropped)
+        targets = {f"{aspect} × {language}": n for aspect, cells in self.cfg.targets.items()
+                   for language, n in cells.items()}  # fmt: skip
+        if targets:
+            items, dropped = _cap(items, targets, "cell", TARGET_CAP)
+            rejected.append(dropped)
+        kept = items | "Unpack" >> beam.Map(lambda item: unpack(item[2]))
+        return MixOutputs(kept, rejected | "AllRejects" >> beam.Flatten(pipeline=pairs.pipeline))
