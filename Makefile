@@ -11,6 +11,9 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=O
 .PHONY: demo test lint bench clean
 
 $(STAMP): pyproject.toml
+	# The audit page's browser test drives Debian's Chromium (Playwright downloads no browser).
+	command -v chromium >/dev/null || { $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "torch==2.13.0" -e ".[test,llm,train]"
@@ -21,7 +24,7 @@ demo: $(STAMP)
 	$(VENV)/bin/codepref demo
 
 test: $(STAMP) lint
-	$(PY) -m pytest -q
+	CODEPREF_TEST_ARTIFACTS=$(CURDIR)/out/test-artifacts $(PY) -m pytest -q
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

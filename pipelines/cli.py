@@ -24,7 +24,7 @@ for _handler in logging.getLogger().handlers:
     _handler.addFilter(_QuietBeamImport())
 
 import trainer.cli  # noqa: E402 - torch is imported only inside its handlers
-from pipelines import batch, build, dedup, demo, filter, label, llm_server, mine, mutate  # noqa: E402 - after the log filter
+from pipelines import audit, batch, build, dedup, demo, filter, label, llm_server, mine, mutate, publish  # noqa: E402
 
 
 def _pipeline(name: str, run: Callable[[argparse.Namespace, list[str]], dict]) -> Callable[..., int]:
@@ -98,8 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
              "DIR/data/{split}-*.parquet, DIR/rejects/ and DIR/manifest.json.")  # fmt: skip
     filter.add_arguments(p)
     p.set_defaults(func=_pipeline("filter", filter.run))
+    p = _sub(sub, "publish", "publish a run as a versioned Hugging Face dataset with its card and plots",
+             "Check a run (its manifest balances, the secret scan ran, and a fresh scan of its pairs finds no "
+             "secret), render its data card and plots from the manifest, config and data, and push data, card, "
+             "plots and manifest to the Hub in one commit tagged vX.Y.Z (token from HF_TOKEN); or write the same "
+             "layout to --local-dir, keeping earlier versions under versions/; --dry-run lists the files.")  # fmt: skip
+    publish.add_arguments(p)
+    p.set_defaults(func=publish.run)
     p = _sub(sub, "demo", "run the pipeline on the embedded sample into out/demo",
-             "Build the embedded sample repository, start the local LLM server and run `label` on it.")  # fmt: skip
+             "Build the embedded sample repository, start the local LLM server and run `codepref build` on the demo "
+             "config (pipelines/demo/build.yaml): the sample repository, an instruction set and an external-format "
+             "dataset; then render the data card and print how to audit the output.")  # fmt: skip
     demo.add_arguments(p)
     p.set_defaults(func=demo.run)
     llm = _sub(sub, "llm", "the local LLM server", "Tools for the local OpenAI-compatible LLM server.")
@@ -111,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     llm_server.add_arguments(p)
     p.set_defaults(func=lambda args, _: llm_server.run(args))
     batch.add_subcommands(sub)
+    audit.add_subcommands(sub)
     trainer.cli.add_subcommands(sub)
     return parser
 
@@ -121,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     args, beam_args = parser.parse_known_args(argv)
     try:
         return args.func(args, beam_args)
-    except (mine.UsageError, llm_server.ServerError) as exc:
+    except (mine.UsageError, llm_server.ServerError, publish.ReleaseError) as exc:
         parser.exit(2, f"codepref {args.command}: error: {exc}\n")
     return 0
 

@@ -15,7 +15,8 @@ external security preference dataset, capped at five by the mix), then the final
 stages of `filters.yaml` (length, English prompt, secrets, exact and near dedup,
 13-gram decontamination against `benchmark_prompts.jsonl`, a train/validation
 split) and the `system` column. The resolved config and the LLM cache are kept in
-`out/demo-input/`, so a second run sends no request.
+`out/demo-input/`, so a second run sends no request. It ends by rendering the data
+card (`out/demo/card/README.md`, with its plots) and printing how to audit the output.
 """
 
 __all__ = ["add_arguments", "build_demo_repository", "load_samples", "run"]
@@ -154,6 +155,7 @@ def write_demo_config(inputs: str, repo: str, base_url: str) -> str:
 
 def run(args: argparse.Namespace, beam_args: list[str]) -> int:
     """Builds the sample repository, starts the local LLM server and runs `codepref build` on the demo config."""
+    from data_cards.card import render_card
     from pipelines import build, cli, llm_server, mine
 
     out = os.path.abspath(args.out)
@@ -174,5 +176,9 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
     hits = sum(s["cache_hits"] for s in llm.values())
     print(f"codepref demo: LLM requests sent {sent}, served from cache {hits}", file=sys.stderr)
     print(f"codepref demo: output in {out}; the config it ran: {config}", file=sys.stderr)
+    card = render_card(out, os.path.join(out, "card"), "codepref/demo", "0.1.0")
+    print(f"codepref demo: data card: {card}", file=sys.stderr)
+    print(f"codepref demo: audit it: codepref audit sample {out} --n 20 --seed 0 && codepref audit serve {out}",
+          file=sys.stderr)  # fmt: skip
     print(out)
     return 0

@@ -17,7 +17,7 @@ Stage `read_<name>` rejects `not_kept` (fails a `keep` rule), `missing_field`,
 `malformed_json` and `unreadable_file`. Stage `efficiency_<name>` counts
 solutions: one in at least one pair is `out`, the others are rejected `unpaired`.
 
-A pair's `idx` is a UUID from a hash of its source and texts, so reading a
+A pair's `idx` is a UUID from a hash of its source, criterion and texts, so reading a
 dataset twice gives the same ids; its `license` is the source's, which the user
 states from the dataset's card (`resolve_preset` refuses a source without one, or
 with one that is not permissive). The presets' layouts were checked against the
@@ -30,6 +30,7 @@ __all__ = ["PRESETS", "ReadPreferenceSource", "efficiency_pairs", "pair_from_map
 import dataclasses
 import functools
 import hashlib
+import json
 import math
 import uuid
 from collections.abc import Iterable, Iterator
@@ -137,9 +138,10 @@ def resolve_preset(source: PreferenceSource) -> PreferenceSource:
     return source
 
 
-def pair_id(source: str, prompt: str, chosen: str, rejected: str) -> str:
-    """A UUID from a hash of the pair's source and texts."""
-    digest = hashlib.sha256("\x1f".join((source, prompt, chosen, rejected)).encode("utf-8", "surrogatepass"))
+def pair_id(source: str, aspect: str, prompt: str, chosen: str, rejected: str) -> str:
+    """A UUID from a hash of the pair's source, criterion and texts."""
+    text = "\x1f".join((source, aspect, prompt, chosen, rejected))
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass"))
     return str(uuid.UUID(bytes=digest.digest()[:16]))
 
 
@@ -224,7 +226,7 @@ def pair_from_mapped(raw: Any, where: str, source: PreferenceSource) -> PairReco
     except _RowError as problem:
         return _rejected(f"read_{source.name}", where, problem, raw)
     return PairRecord(
-        idx=pair_id(source.name, prompt, chosen, rejected), input=prompt, chosen=chosen, rejected=rejected,
+        idx=pair_id(source.name, aspect, prompt, chosen, rejected), input=prompt, chosen=chosen, rejected=rejected,
         language=language, aspect=aspect, source=source.name, license=source.license,
     )  # fmt: skip
 
@@ -287,7 +289,7 @@ def efficiency_pairs(solutions: list[Solution], source: PreferenceSource) -> tup
     For each measurement, solutions are ranked (ties by code, so the order does not
     depend on the input's); the i-th best and the i-th worst make pair i while the
     worse costs at least `min_ratio` times the better, up to `max_pairs`. The same
-    code never faces itself.
+    code never faces itself. A pair's `label_details` holds its measurements as JSON.
     """
     eff = source.efficiency
     assert eff is not None
@@ -301,9 +303,10 @@ def efficiency_pairs(solutions: list[Solution], source: PreferenceSource) -> tup
             if worse < eff.min_ratio * better or best.code == worst.code:
                 break
             pairs.append(PairRecord(
-                idx=pair_id(source.name, best.prompt, best.code, worst.code), input=best.prompt, chosen=best.code,
-                rejected=worst.code, language=best.language, aspect=aspect, source=source.name,
-                license=source.license, label_details=f"{field} {better:g} vs {worse:g}",
+                idx=pair_id(source.name, aspect, best.prompt, best.code, worst.code), input=best.prompt,
+                chosen=best.code, rejected=worst.code, language=best.language, aspect=aspect, source=source.name,
+                license=source.license, label_details=json.dumps({"efficiency": {
+                    "measure": field, "chosen": better, "rejected": worse, "ratio": round(worse / better, 3)}}),
             ))  # fmt: skip
             used.update((ranked[k], ranked[-1 - k]))
     return pairs, used

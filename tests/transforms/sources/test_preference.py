@@ -57,7 +57,7 @@ def test_generic_mapping_reads_a_pair_and_names_what_is_wrong():
     pair = pair_from_mapped(row, "f:1", s)
     assert isinstance(pair, PairRecord)
     assert (pair.language, pair.aspect, pair.source, pair.license) == ("C++", "Runtime Efficiency", "ext", "mit")
-    assert pair.idx == pair_id("ext", "Sort it", "a", "b") == pair_from_mapped(dict(row), "f:9", s).idx
+    assert pair.idx == pair_id("ext", "Runtime Efficiency", "Sort it", "a", "b") == pair_from_mapped(row, "f:9", s).idx
     cases = [
         ({**row, "good": " "}, "missing_field", "good"),
         ({**row, "lang": "cobol"}, "unknown_language", "cobol"),
@@ -96,7 +96,9 @@ def test_efficiency_pairs_need_the_ratio_and_pair_best_with_worst():
         ("Runtime Efficiency", "a", "d"),  # 10 vs 100: 10×; then b (20) vs c (60): 3×, below 5×: stop
         ("Memory Efficiency", "a", "c"),  # 100 vs 700: 7×; then d (110) vs b (120): stop
     ]
-    assert used == {0, 2, 3} and "runtime 10 vs 100" in pairs[0].label_details
+    assert used == {0, 2, 3} and len({p.idx for p in pairs}) == 2
+    assert json.loads(pairs[0].label_details) == {"efficiency": {"measure": "runtime", "chosen": 10, "rejected": 100,
+                                                                 "ratio": 10.0}}  # fmt: skip
     assert efficiency_pairs([solution("a", 10), solution("a", 99)], s) == ([], set())  # same code never faces itself
 
 

@@ -1,0 +1,161 @@
+"""Renders a release's dataset card: `README.md` and its figures, from a run folder.
+
+`render_card(run_dir, out_dir, repo_id, version)` reads `manifest.json`, streams
+the shards into `ReleaseStats` (`data_cards.stats`), draws the figures into
+`out_dir/images/` (`data_cards.plots`), and fills `data_cards/template.md` with
+the `render_*` sections (`data_cards.sections`) under the Hub's YAML header
+(`data_cards.metadata`). `card_markdown` is the pure part: statistics and
+manifest in, Markdown out.
+
+The card is generated, never hand-edited (a hand edit is lost at the next
+release): every number comes from the data or the manifest, and the same run
+folder gives byte-identical files (no dates; sorted keys; PNGs without
+timestamps), so a re-render shows no diff when nothing changed.
+"""
+
+__all__ = ["IMAGES", "card_markdown", "fill_template", "load_template", "render_card"]
+
+import importlib.resources
+import json
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from data_cards import metadata, plots, sections
+from data_cards.stats import ReleaseStats, compute_stats, load_manifest, read_features
+
+
+IMAGES = {
+    "heatmap": "images/composition_heatmap.png",
+    "lengths": "images/token_lengths.png",
+    "judge": "images/judge_votes.png",
+    "funnel": "images/funnel.png",
+}
+"""Figure name → path relative to the README (the card links them as written)."""
+
+_PLACEHOLDER = re.compile(r"\[\[([a-z_]+)\]\]")
+
+
+def load_template() -> str:
+    """Returns `data_cards/template.md`: the card's headings and `[[placeholders]]`."""
+    return importlib.resources.files("data_cards").joinpath("template.md").read_text(encoding="utf-8")
+
+
+def fill_template(template: str, values: Mapping[str, str]) -> str:
+    """Replaces each `[[name]]` with `values[name]`.
+
+    Raises:
+        ValueError: a placeholder has no value, or a value has no placeholder (a
+            section rendered but silently missing from the card).
+    """
+    wanted = set(_PLACEHOLDER.findall(template))
+    if wanted != set(values):
+        raise ValueError(f"template placeholders {sorted(wanted)} != sections {sorted(values)}")
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+
+
+def card_markdown(
+    stats: ReleaseStats,
+    manifest: Mapping[str, Any],
+    features: Any,
+    repo_id: str,
+    version: str,
+    previous_manifest: Mapping[str, Any] | None = None,
+    previous_version: str | None = None,
+    pretty_name: str | None = None,
+) -> str:
+    """Returns the whole README.md: YAML header and Markdown body.
+
+    Args:
+        stats: the release's statistics.
+        manifest: the run's manifest.
+        features: the release's `datasets.Features`.
+        repo_id: the Hub id, `ORG/NAME`.
+        version: this release's version.
+        previous_manifest: the manifest of the previous release, if any.
+        previous_version: its version.
+        pretty_name: the display name; default the NAME part of `repo_id`.
+    """
+    pretty_name = pretty_name or repo_id.split("/")[-1]
+    criteria, languages = list(features["aspect"].names), list(features["language"].names)
+    header = metadata.card_metadata(stats, features, pretty_name)
+    first_split = next((s.name for s in stats.splits if s.files), stats.splits[0].name if stats.splits else "train")
+    body = fill_template(
+        load_template(),
+        {
+            "pretty_name": pretty_name,
+            "summary": sections.render_summary(stats, manifest, repo_id, version),
+            "composition": sections.render_composition(stats, criteria, languages, IMAGES["heatmap"]),
+            "funnel": sections.render_funnel(manifest, IMAGES["funnel"]),
+            "judge": sections.render_judge(stats.judge, IMAGES["judge"] if stats.judge.pairs else None),
+            "lengths": sections.render_lengths(stats.lengths, IMAGES["lengths"]),
+            "licences": sections.render_licences(stats.licences, header.license),
+            "loading": sections.render_loading(repo_id, features, first_split),
+            "changes": sections.render_changes(stats, manifest, version, previous_manifest, previous_version),
+            "configuration": sections.render_configuration(manifest),
+            "citation": sections.render_citation(repo_id, version),
+        },
+    )
+    return metadata.render_header(header) + "\n" + body
+
+
+def _previous(previous: Mapping[str, Any] | str | os.PathLike | None) -> Mapping[str, Any] | None:
+    """A previous manifest given as a dict, a manifest.json path or a run folder."""
+    if previous is None or isinstance(previous, Mapping):
+        return previous
+    path = os.fspath(previous)
+    if path.endswith(".json"):
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    return load_manifest(path)
+
+
+def render_card(
+    run_dir: str,
+    out_dir: str,
+    repo_id: str,
+    version: str,
+    previous_manifest: Mapping[str, Any] | str | os.PathLike | None = None,
+    previous_version: str | None = None,
+    pretty_name: str | None = None,
+) -> str:
+    """Writes `out_dir/README.md` and `out_dir/images/*.png` for the release in `run_dir`.
+
+    Args:
+        run_dir: the folder `codepref build` wrote (local path or URI).
+        out_dir: a local folder for the card (created if needed; may be `run_dir`).
+        repo_id: the Hub id, `ORG/NAME`, used in the loading snippet and citation.
+        version: this release's version, e.g. `v1.1.0`.
+        previous_manifest: the previous release's manifest (dict, manifest.json path
+            or run folder), to report changes; None for the first version.
+        previous_version: the previous release's version.
+        pretty_name: the display name; default the NAME part of `repo_id`.
+
+    Returns:
+        The path of the README.md written.
+
+    Raises:
+        ValueError: the files hold other row counts than the manifest says.
+    """
+    manifest = load_manifest(run_dir)
+    stats = compute_stats(run_dir, manifest)
+    features = read_features(run_dir, manifest)
+    os.makedirs(os.path.join(out_dir, "images"), exist_ok=True)
+
+    def image(name: str) -> str:
+        return os.path.join(out_dir, IMAGES[name])
+
+    plots.plot_heatmap(stats.composition, features["aspect"].names, features["language"].names, image("heatmap"))
+    plots.plot_lengths(stats.lengths, image("lengths"))
+    plots.plot_funnel(manifest["stages"], image("funnel"))
+    if stats.judge.pairs:
+        plots.plot_judge_votes(stats.judge, image("judge"))
+    elif os.path.exists(image("judge")):
+        os.remove(image("judge"))  # a figure left from an earlier render would describe other data
+    text = card_markdown(stats, manifest, features, repo_id, version, _previous(previous_manifest), previous_version,
+                         pretty_name)  # fmt: skip
+    path = os.path.join(out_dir, "README.md")
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+    return path
