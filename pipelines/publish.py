@@ -191,7 +191,10 @@ def run(args: argparse.Namespace, _: list[str]) -> int:
         api = HfApi(token=token)
         previous, previous_version = _previous_hub(api, args.repo_id) if token else (None, None)
     with tempfile.TemporaryDirectory(prefix="codepref-card-") as card_dir:
-        render_card(out, card_dir, args.repo_id, args.version, previous, previous_version)
+        try:
+            render_card(out, card_dir, args.repo_id, args.version, previous, previous_version)
+        except ValueError as exc:  # the files do not hold what the manifest says
+            raise ReleaseError(f"{out}: {exc}; re-run the pipeline") from exc
         release = {"repo_id": args.repo_id, "version": args.version}
         public = {**manifest, "config": scrub_config(manifest["config"]), "release": release}
         with open(os.path.join(card_dir, "manifest.json"), "w", encoding="utf-8") as f:
