@@ -26,8 +26,10 @@ import dataclasses
 import ipaddress
 import json
 import os
+import signal
 import socket
 import sys
+import threading
 import urllib.parse
 from collections.abc import Callable
 from http import HTTPStatus
@@ -230,6 +232,9 @@ def serve(
     Raises:
         AuditError: a non-loopback host, or no audit set in `audit_dir`.
     """
+    if threading.current_thread() is threading.main_thread():
+        # A process started in the background of a shell inherits SIGINT ignored; Ctrl-C must still stop it.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     with AuditServer(audit_dir, host, port) as server:
         (on_ready or (lambda url: print(url, flush=True)))(server.url)
         try:
