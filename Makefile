@@ -8,12 +8,9 @@ STAMP := $(VENV)/.installed
 # so build for AVX2, which every x86-64 machine of the last decade runs.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test browser lint bench clean
 
 $(STAMP): pyproject.toml
-	# The audit page's browser test drives Debian's Chromium (Playwright downloads no browser).
-	command -v chromium >/dev/null || { $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
-		$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "torch==2.13.0" -e ".[test,llm,train]"
@@ -23,7 +20,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/codepref demo
 
-test: $(STAMP) lint
+# The audit page's browser test drives Debian's Chromium (Playwright downloads no browser).
+browser:
+	command -v chromium >/dev/null || { $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; }
+
+test: $(STAMP) browser lint
 	CODEPREF_TEST_ARTIFACTS=$(CURDIR)/out/test-artifacts $(PY) -m pytest -q
 
 lint: $(STAMP)
