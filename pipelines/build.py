@@ -39,10 +39,6 @@ from transforms.sources.instructions import InstructionColumns
 from transforms.sources.preference import ReadPreferenceSource, resolve_preset
 
 
-_RUNTIME_ONLY = {"cache", "mode", "batch_size"}  # how the LLM is reached, not what the rows are
-_ENDPOINT_DATA = ("name", "model", "output_mode")
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds `codepref build` arguments."""
     parser.add_argument("--config", required=True, metavar="YAML", help="the build config (see schemas/build.py)")
@@ -54,9 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def build_config_id(cfg: BuildConfig) -> str:
     """A short id over what decides the rows: not endpoint addresses, limits, the cache or batching."""
     data = cfg.model_dump(mode="json")
-    if data["llm"] is not None:
-        data["llm"] = {k: v for k, v in data["llm"].items() if k not in _RUNTIME_ONLY}
-        data["llm"]["endpoints"] = [{k: e[k] for k in _ENDPOINT_DATA} for e in data["llm"]["endpoints"]]
+    data["llm"] = label.llm_identity(cfg.llm) if cfg.llm is not None else None
     blob = json.dumps(data, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 

@@ -80,6 +80,13 @@ _RUNTIME_ONLY = ("cache", "mode", "batch_size")
 _ENDPOINT_DATA = ("name", "model", "output_mode")
 
 
+def llm_identity(label_cfg: LabelConfig) -> dict:
+    """The LLM config's part of a config id: what decides the rows, not addresses, limits, cache or batching."""
+    data = label_cfg.model_dump(mode="json", exclude=set(_RUNTIME_ONLY))
+    data["endpoints"] = [{k: e[k] for k in _ENDPOINT_DATA} for e in data["endpoints"]]
+    return data
+
+
 def label_config_id(
     mine_cfg: MineConfig,
     label_cfg: LabelConfig,
@@ -87,10 +94,9 @@ def label_config_id(
     final_cfg: FinalConfig | None = None,
 ) -> str:
     """A short id over what decides the rows: not addresses, limits, cache or batching."""
-    data = label_cfg.model_dump(mode="json", exclude=set(_RUNTIME_ONLY))
-    data["endpoints"] = [{k: e[k] for k in _ENDPOINT_DATA} for e in data["endpoints"]]
     code = config_id(code_cfg) if code_cfg else None
     final = final_cfg.model_dump(mode="json") if final_cfg else None
+    data = llm_identity(label_cfg)
     blob = json.dumps({"mine": mine_cfg.id, "label": data, "code": code, "final": final}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 

@@ -1,6 +1,6 @@
 """Stage `mix`: per-source caps and per-criterion × language targets on finished pairs.
 
-`MixPairs(cfg)`: PCollection[PairRecord] → `MixOutputs(main, rejected)`.
+`MixPairs(cfg)`: PCollection[PairRecord] → `FilterOutputs(main, rejected)`.
 
 Every pair gets a rank, a 63-bit hash of its `idx`, so which pairs a cap keeps
 does not depend on input order, runner or worker count, and is an unbiased
@@ -16,20 +16,19 @@ pairs wait for it compressed (`transforms.packing`), since a local runner holds
 them in memory meanwhile. With no caps and no targets the stage passes all.
 """
 
-__all__ = ["MixOutputs", "MixPairs", "SOURCE_CAP", "STAGE", "TARGET_CAP", "rank"]
+__all__ = ["MixPairs", "SOURCE_CAP", "STAGE", "TARGET_CAP", "rank"]
 
 import dataclasses
 import hashlib
 import heapq
 import itertools
 from collections.abc import Iterable
-from typing import NamedTuple
 
 import apache_beam as beam
 
 from schemas.build import MixConfig
 from schemas.records import PairRecord, RejectRecord
-from transforms.filters import pair_row
+from transforms.filters import FilterOutputs, pair_row
 from transforms.metrics import beam_counter
 from transforms.packing import pack, unpack
 
@@ -67,13 +66,6 @@ class _SmallestRanks(beam.CombineFn):
         if self._limit == 0:
             return -1  # no rank is ≤ −1: the group keeps nothing
         return -acc[0] if len(acc) >= self._limit else None
-
-
-class MixOutputs(NamedTuple):
-    """`main`: the pairs kept; `rejected`: RejectRecords (`source_cap`, `target_cap`)."""
-
-    main: beam.PCollection
-    rejected: beam.PCollection
 
 
 def _groups(pair: PairRecord) -> dict[str, str]:
@@ -130,9 +122,9 @@ class MixPairs(beam.PTransform):
 
     cfg: MixConfig
 
-    def expand(self, pairs: beam.PCollection):  # returns MixOutputs
+    def expand(self, pairs: beam.PCollection):  # returns FilterOutputs
         if not self.cfg.caps and not self.cfg.targets:
-            return MixOutputs(pairs, pairs.pipeline | "NoRejects" >> beam.Create([]))
+            return FilterOutputs(pairs, pairs.pipeline | "NoRejects" >> beam.Create([]))
         items = pairs | "Rank" >> beam.Map(_ranked)
         rejected = []
         if self.cfg.caps:
@@ -144,4 +136,4 @@ class MixPairs(beam.PTransform):
             items, dropped = _cap(items, targets, "cell", TARGET_CAP)
             rejected.append(dropped)
         kept = items | "Unpack" >> beam.Map(lambda item: unpack(item[2]))
-        return MixOutputs(kept, rejected | "AllRejects" >> beam.Flatten(pipeline=pairs.pipeline))
+        return FilterOutputs(kept, rejected | "AllRejects" >> beam.Flatten(pipeline=pairs.pipeline))
