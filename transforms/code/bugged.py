@@ -16,6 +16,7 @@ functions (none added or removed).
 __all__ = ["MUTATE_STAGE", "BugIntroduction", "BugTask", "MutatePairs", "bug_reject", "mutant_pair"]
 
 import dataclasses
+import functools
 import json
 from collections.abc import Sequence
 
@@ -26,7 +27,6 @@ from schemas.records import PairRecord, RejectRecord
 from transforms.llm.parsing import ParseFailure, parse_answer
 from transforms.llm.requests import build_request, derived_seed, merge_details
 from transforms.llm.stage import Plan, RunLLMTask, for_config, transport_reject
-from transforms.metrics import beam_counter
 
 
 MUTATE_STAGE = "mutate"
@@ -60,24 +60,6 @@ def mutant_pair(pair: PairRecord, operators: Sequence[str], seed: int) -> PairRe
     return pair._replace(rejected=mutant.code, label_details=merge_details(pair.label_details, "mutation", details))
 
 
-class _MutateFn(beam.DoFn):
-    def __init__(self, operators: tuple[str, ...], seed: int) -> None:
-        self._operators, self._seed = operators, seed
-
-    def setup(self) -> None:
-        from transforms.code.parsing import GRAMMARS, get_parser
-
-        for language in GRAMMARS:
-            get_parser(language)
-        self._count = beam_counter(MUTATE_STAGE)
-
-    def process(self, pair: PairRecord):
-        self._count("in", 1)
-        out = mutant_pair(pair, self._operators, self._seed)
-        self._count(f"rejected:{out.reason}" if isinstance(out, RejectRecord) else "out", 1)
-        yield out
-
-
 @dataclasses.dataclass
 class MutatePairs(beam.PTransform):
     """Fills `rejected` with an AST mutant; see the module docstring.
@@ -93,14 +75,10 @@ class MutatePairs(beam.PTransform):
     timeout_s: float = 60.0
 
     def expand(self, pairs: beam.PCollection[PairRecord]):  # returns CodeStageOutputs
-        from transforms.code.stages import CodeStageOutputs, _failed, _split
+        from transforms.code.stages import isolated_stage
 
-        good, bad = pairs | "Mutate" >> beam.ParDo(_MutateFn(self.operators, self.seed)).with_exception_handling(
-            use_subprocess=True, timeout=self.timeout_s, threshold=0.05
-        )
-        kept, rejected = good | "SplitRejects" >> beam.Partition(_split, 2)
-        failed = bad | "MutateFailed" >> beam.Map(_failed, MUTATE_STAGE)
-        return CodeStageOutputs(kept, (rejected, failed) | "AllRejects" >> beam.Flatten(), kept)
+        mutate = functools.partial(mutant_pair, operators=self.operators, seed=self.seed)
+        return isolated_stage(pairs, mutate, MUTATE_STAGE, self.timeout_s, threshold=0.05)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,9 +10,10 @@
     node_count: named nodes.
 
 Parsers are cached per process (build them in `DoFn.setup()` through
-`get_parser`). The py-tree-sitter binding has no parse timeout; the budget is a
-size limit here (`max_bytes`) plus `with_exception_handling(use_subprocess=True,
-timeout=...)` around the Beam stage, which also survives a crashing parser.
+`get_parser`, or all at once with `load_parsers`). The budget of a parse is a
+size limit here (`max_bytes`) plus the per-pair timeout of the Beam stages,
+which parse in a child process (`transforms.isolation`) that also survives a
+crashing parser.
 """
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "ParseStats",
     "get_language",
     "get_parser",
+    "load_parsers",
     "parse_code",
     "tree_stats",
 ]
@@ -72,6 +74,12 @@ def get_parser(language: str) -> Any:
     import tree_sitter
 
     return tree_sitter.Parser(get_language(language))
+
+
+def load_parsers() -> None:
+    """Builds the parsers of all 8 languages (in `DoFn.setup()` or a child process)."""
+    for language in GRAMMARS:
+        get_parser(language)
 
 
 def tree_stats(root: Any) -> ParseStats:

@@ -4,8 +4,9 @@
     Parses chosen and rejected code (`transforms.code.syntax.syntax_reject`);
     reasons `syntax_error`, `too_shallow`, `old_too_broken`, `empty_after_comments`,
     `too_large_to_parse`, and `parse_failed` when the parser raised, crashed or
-    ran past `timeout_s` (the parse runs in a long-lived subprocess with a
-    per-element timeout, so a pathological file cannot take the worker down).
+    ran past `timeout_s` (the parse runs in a long-lived child process with a
+    per-element timeout, `transforms.isolation`, so a pathological file cannot
+    take the worker down).
 
 `FocusChangedFunctions` (stage `function_pairs`): one pair per function whose
     body changed (`transforms.code.functions.changed_functions`), each side the
@@ -16,15 +17,25 @@
     `main` holds the pairs, one or more per kept input.
 """
 
-__all__ = ["CodeStageOutputs", "FilterSyntax", "FocusChangedFunctions", "function_pairs"]
+__all__ = [
+    "CodeStageOutputs",
+    "FilterSyntax",
+    "FocusChangedFunctions",
+    "function_pairs",
+    "isolated_stage",
+    "syntax_checked",
+]
 
 import dataclasses
+import functools
+from collections.abc import Callable
 from typing import NamedTuple
 
 import apache_beam as beam
 
 from schemas.records import PairRecord, RejectRecord
 from transforms.commit_filters import record_id
+from transforms.isolation import ChildProcess
 from transforms.metrics import beam_counter
 
 
@@ -42,28 +53,53 @@ class CodeStageOutputs(NamedTuple):
     kept: beam.PCollection
 
 
-class _SyntaxFn(beam.DoFn):
-    def __init__(self, cfg: object, stage: str) -> None:
-        self._cfg, self._stage = cfg, stage
+def syntax_checked(pair: PairRecord, cfg: object, stage: str) -> PairRecord | RejectRecord:
+    """Returns the pair, or its reject when its code fails the syntax checks."""
+    from transforms.code.syntax import syntax_reject
+
+    problem = syntax_reject(pair.chosen, pair.rejected, pair.language, cfg)
+    return RejectRecord.make(stage, problem[0], pair.idx, problem[1]) if problem else pair
+
+
+class _IsolatedFn(beam.DoFn):
+    """Runs a pure `pair → pair | reject` function in a child process; counts here."""
+
+    def __init__(self, fn: Callable[[PairRecord], PairRecord | RejectRecord], stage: str, timeout_s: float) -> None:
+        self._fn, self._stage, self._timeout_s = fn, stage, timeout_s
 
     def setup(self) -> None:
-        from transforms.code.parsing import GRAMMARS, get_parser
+        from transforms.code.parsing import load_parsers
 
-        for language in GRAMMARS:
-            get_parser(language)
+        self._child = ChildProcess(self._fn, self._timeout_s, prepare=load_parsers)
         self._count = beam_counter(self._stage)
 
     def process(self, pair: PairRecord):
-        from transforms.code.syntax import syntax_reject
-
         self._count("in", 1)
-        problem = syntax_reject(pair.chosen, pair.rejected, pair.language, self._cfg)
-        if problem:
-            self._count(f"rejected:{problem[0]}", 1)
-            yield RejectRecord.make(self._stage, problem[0], pair.idx, problem[1])
-        else:
-            self._count("out", 1)
-            yield pair
+        try:
+            out = self._child(pair)
+        except Exception:
+            self._count(f"rejected:{PARSE_FAILED}", 1)
+            raise
+        self._count(f"rejected:{out.reason}" if isinstance(out, RejectRecord) else "out", 1)
+        yield out
+
+    def teardown(self) -> None:
+        self._child.close()
+
+
+def isolated_stage(pairs: beam.PCollection, fn: Callable, stage: str, timeout_s: float,
+                   threshold: float) -> CodeStageOutputs:  # fmt: skip
+    """Applies `fn` to each pair in a child process (`transforms.isolation`).
+
+    A pair on which the child raised, crashed or ran past `timeout_s` becomes a
+    `parse_failed` reject; more than `threshold` of them fails the job (a bug).
+    """
+    good, bad = pairs | "Run" >> beam.ParDo(_IsolatedFn(fn, stage, timeout_s)).with_exception_handling(
+        threshold=threshold
+    )
+    kept, rejected = good | "SplitRejects" >> beam.Partition(_split, 2)
+    failed = bad | "Failed" >> beam.Map(_failed, stage)
+    return CodeStageOutputs(kept, (rejected, failed) | "AllRejects" >> beam.Flatten(), kept)
 
 
 def _split(element: PairRecord | RejectRecord, _: int) -> int:
@@ -93,13 +129,8 @@ class FilterSyntax(beam.PTransform):
     threshold: float = 0.05
 
     def expand(self, pairs: beam.PCollection[PairRecord]):  # returns CodeStageOutputs
-        good, bad = pairs | "Parse" >> beam.ParDo(_SyntaxFn(self.cfg, self.stage)).with_exception_handling(
-            use_subprocess=True, timeout=self.timeout_s, threshold=self.threshold
-        )
-        kept, rejected = good | "SplitRejects" >> beam.Partition(_split, 2)
-        failed = bad | "ParseFailed" >> beam.Map(_failed, self.stage)
-        rejected = (rejected, failed) | "AllRejects" >> beam.Flatten()
-        return CodeStageOutputs(kept, rejected, kept)
+        check = functools.partial(syntax_checked, cfg=self.cfg, stage=self.stage)
+        return isolated_stage(pairs, check, self.stage, self.timeout_s, self.threshold)
 
 
 def function_pairs(pair: PairRecord) -> list[PairRecord]:

@@ -6,7 +6,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from schemas.records import PairRecord
 from transforms.code.bugged import bug_reject, mutant_pair
-from transforms.code.stages import FilterSyntax, FocusChangedFunctions, function_pairs
+from transforms.code.stages import FilterSyntax, FocusChangedFunctions, function_pairs, isolated_stage
 from transforms.code.syntax import SyntaxConfig
 
 
@@ -42,6 +42,24 @@ def test_filter_and_focus_pipelines():
         assert_that(focused.rejected | beam.Map(lambda r: r.reason), equal_to(["no_function_changed"]),
                     label="CheckFocusRejected")  # fmt: skip
         assert_that(focused.main | beam.combiners.Count.Globally(), equal_to([1]), label="CheckFocusPairs")
+
+
+def crash_on_empty(pair):
+    """Kills its process on a pair with no chosen code, as a segfaulting parser would."""
+    import os
+
+    if not pair.chosen:
+        os.abort()
+    return pair
+
+
+def test_a_crash_in_the_child_process_is_one_parse_failed_reject():
+    pairs = [pair(str(n) * 16, NEW, OLD) for n in range(1, 4)] + [pair("9" * 16, "", OLD)]
+    with TestPipeline() as p:
+        out = isolated_stage(p | beam.Create(pairs), crash_on_empty, "crashy", timeout_s=30, threshold=0.5)
+        assert_that(out.main | beam.Map(lambda r: r.idx), equal_to([str(n) * 16 for n in range(1, 4)]))
+        got = out.rejected | beam.Map(lambda r: (r.stage, r.reason, r.record_id, "died" in r.detail))
+        assert_that(got, equal_to([("crashy", "parse_failed", "9" * 16, True)]), label="CheckRejected")
 
 
 def test_mutant_pair_and_bug_validation():

@@ -1,0 +1,108 @@
+import os
+import threading
+import time
+
+import pytest
+
+from transforms.isolation import ChildProcess, IsolationError
+
+
+HELD = threading.Lock()
+"""Held by a thread of the parent in one test; a forked child would inherit it held."""
+
+
+def work(element):
+    """Squares numbers; other elements crash, hang or raise in the child."""
+    if element == "abort":
+        os.abort()
+    if element == "hang":
+        time.sleep(60)
+    if element == "raise":
+        raise ValueError("bad element")
+    if element == "unpicklable":
+        return threading.Lock()
+    if element == "lock":
+        return HELD.acquire(timeout=2)
+    if element == "pid":
+        return os.getpid()
+    return element * element
+
+
+def slow_start():
+    time.sleep(1.5)
+
+
+@pytest.fixture
+def child():
+    process = ChildProcess(work, timeout_s=3)
+    yield process
+    process.close()
+
+
+def test_results_come_from_a_separate_process(child):
+    assert [child(n) for n in range(5)] == [0, 1, 4, 9, 16]
+    assert child("pid") != os.getpid()
+    assert child("pid") == child("pid"), "one child serves many elements"
+
+
+def test_a_crash_costs_only_its_element(child):
+    first = child("pid")
+    with pytest.raises(IsolationError, match="died on this element"):
+        child("abort")
+    assert child(7) == 49
+    assert child("pid") != first, "a new child replaced the dead one"
+
+
+def test_a_hang_is_stopped_at_the_timeout():
+    process = ChildProcess(work, timeout_s=0.5)
+    try:
+        process(2)
+        started = time.monotonic()
+        with pytest.raises(IsolationError, match="no result within 0.5 s"):
+            process("hang")
+        assert time.monotonic() - started < 10
+        assert process(3) == 9
+    finally:
+        process.close()
+
+
+def test_an_exception_keeps_its_type_and_the_child_traceback(child):
+    with pytest.raises(ValueError, match="bad element") as raised:
+        child("raise")
+    assert any("in the child process" in note and "work" in note for note in raised.value.__notes__)
+    with pytest.raises(RuntimeError, match="pickle"):
+        child("unpicklable")
+    assert child(4) == 16
+
+
+def test_the_child_inherits_no_lock_held_in_the_parent(child):
+    acquired, release = threading.Event(), threading.Event()
+
+    def hold():
+        with HELD:
+            acquired.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        acquired.wait(5)
+        assert child("lock") is True, "a forked child would wait on the parent's held lock"
+    finally:
+        release.set()
+        holder.join()
+
+
+def test_starting_and_prepare_do_not_count_against_the_timeout():
+    process = ChildProcess(work, timeout_s=1, prepare=slow_start)
+    try:
+        assert process(5) == 25
+    finally:
+        process.close()
+
+
+def test_a_child_that_cannot_start_is_reported():
+    process = ChildProcess(work, timeout_s=1, prepare=os.abort)
+    with pytest.raises(IsolationError, match="could not start"):
+        process(1)
+    process.close()
