@@ -37,6 +37,8 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import GoogleCloudOptions
 
+from transforms.bundles import in_global_window
+
 
 _LENGTH = 4  # bytes of each record's length prefix
 
@@ -124,11 +126,8 @@ class _SpillFn(beam.DoFn):
             yield self._write()
 
     def finish_bundle(self):
-        from apache_beam.transforms.window import GlobalWindow
-        from apache_beam.utils.windowed_value import WindowedValue
-
         if self._items:
-            yield WindowedValue(self._write(), 0, [GlobalWindow()])
+            yield from in_global_window([self._write()])
 
     def _write(self) -> RunIndex:
         items = sorted(self._items)

@@ -51,6 +51,7 @@ import numpy as np
 from schemas.dedup import DedupConfig
 from schemas.records import RejectRecord
 from transforms import spill
+from transforms.bundles import in_global_window
 from transforms.dedup.components import ConnectedComponents
 from transforms.dedup.minhash import Permutations, band_keys, optimal_bands, signatures
 from transforms.dedup.shingles import hash_jaccard, shingle_hashes, shingle_hashes_batch
@@ -198,13 +199,7 @@ class _FingerprintFn(beam.DoFn):
             yield from self._fingerprint_rows()
 
     def finish_bundle(self):
-        from apache_beam.transforms.window import GlobalWindows
-
-        for out in itertools.chain(self._fingerprint_rows(), self._flush()):
-            if isinstance(out, beam.pvalue.TaggedOutput):
-                yield beam.pvalue.TaggedOutput(out.tag, GlobalWindows.windowed_value(out.value))
-            else:
-                yield GlobalWindows.windowed_value(out)
+        yield from in_global_window(itertools.chain(self._fingerprint_rows(), self._flush()))
 
 
 def partition(node: int) -> int:

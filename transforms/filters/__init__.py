@@ -28,10 +28,9 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import apache_beam as beam
-from apache_beam.transforms.window import GlobalWindow
-from apache_beam.utils.windowed_value import WindowedValue
 
 from schemas.records import PairRecord, RejectRecord
+from transforms.bundles import in_global_window
 from transforms.metrics import TAG_REJECTED, beam_counter, route
 
 
@@ -101,12 +100,7 @@ class PairFilterFn(beam.DoFn):
             yield from self._flush()
 
     def finish_bundle(self):
-        # Outputs of finish_bundle carry no element's window; the filters run in the global one.
-        for out in self._flush():
-            if isinstance(out, beam.pvalue.TaggedOutput):
-                yield beam.pvalue.TaggedOutput(out.tag, WindowedValue(out.value, 0, [GlobalWindow()]))
-            else:
-                yield WindowedValue(out, 0, [GlobalWindow()])
+        yield from in_global_window(self._flush())
 
     def _flush(self) -> Iterator[Any]:
         pairs, self._pending = self._pending, []

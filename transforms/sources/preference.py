@@ -83,6 +83,14 @@ PRESETS: dict[str, dict[str, Any]] = {
         "prompt_template": "Write an efficient Python program that solves problem {problem_id}: read the input "
         "from standard input and print the answer to standard output.",
     },  # fmt: skip
+    # PIE (madaan/pie-perf trajectories, mirrored as rootacess/pie-perf): user_id, problem_id, language,
+    # input (slower program v0), target (faster program v1), cpu_time_v0/v1, memory_v0/v1, status_v0/v1, ...
+    "pie-perf": {
+        "columns": {"prompt": None, "chosen": "target", "rejected": "input", "language": "language"},
+        "aspect": "Runtime Efficiency",
+        "prompt_template": "Write an efficient {language} program that solves Project CodeNet problem "
+        "{problem_id}: read the input from standard input and print the answer to standard output.",
+    },  # fmt: skip
     # iNeil77/CodeNet (one config per language): s_id, p_id, u_id, date, language, original_language,
     # filename_ext, status, cpu_time (ms), memory (KB), code_size, code; every column a string.
     "codenet": {

@@ -35,7 +35,7 @@ def test_presets_fill_unset_fields_and_the_source_overrides_them():
     s = source(preset="cybernative-dpo")
     assert s.columns.prompt == "question" and s.aspect == "Security Hardness"
     assert source(preset="cybernative-dpo", aspect="Functional Correctness").aspect == "Functional Correctness"
-    assert set(PRESETS) >= {"cybernative-dpo", "prosec", "runbugrun", "ecco-edit", "codenet", "venus"}
+    assert set(PRESETS) >= {"cybernative-dpo", "prosec", "runbugrun", "ecco-edit", "pie-perf", "codenet", "venus"}
 
 
 @pytest.mark.parametrize(
@@ -175,6 +175,9 @@ def test_venus_fixture_pairs_inside_one_row(tmp_path):
          ("q(\"... ?\", n)", "q(\"... '\" + n + \"'\")", "Security Hardness", "Java")),
         ("ecco-edit", {"problem_id": "p02547", "input": "slow()", "target": "fast()"},
          ("fast()", "slow()", "Runtime Efficiency", "Python")),
+        ("pie-perf", {"user_id": "u1", "problem_id": "p00849", "language": "C++", "input": "slow();",
+                      "target": "fast();", "cpu_time_v0": 900, "cpu_time_v1": 90, "status_v0": "Accepted"},
+         ("fast();", "slow();", "Runtime Efficiency", "C++")),
         ("runbugrun", {"problem_id": "p1", "buggy_code": "puts 1", "fixed_code": "puts 2", "labels": [],
                        "buggy_submission_id": 1, "fixed_submission_id": 2, "user_id": "u", "language": "ruby"},
          ("puts 2", "puts 1", "Functional Correctness", "Ruby")),
