@@ -4,23 +4,32 @@ A crash or a hang then costs that element, not the worker. Beam's
 `with_exception_handling(use_subprocess=True)` forks the worker for this. A
 worker that talks gRPC (the multi-process DirectRunner, Dataflow) has threads
 holding locks, and a forked child inherits those locks held: in CI such a child
-aborted on abseil's mutex check, and healthy pairs failed with it. `ChildProcess`
-starts its child with `spawn` instead, a fresh interpreter that inherits
-nothing, and keeps it for the next elements. After a crash or a timeout the
-child is stopped and the next call starts a new one.
+aborted on abseil's mutex check, and healthy pairs failed with it.
 
-The function, its elements and results cross a pipe, so they must pickle, and
-the function must be importable (defined at module level or a
-`functools.partial` of one). As with any `spawn`, a script that runs a pipeline
-must guard it with `if __name__ == "__main__":`.
+`ChildProcess` starts a fresh interpreter instead (`python -c`, no fork of the
+worker, no re-import of its `__main__`), gives it the worker's `sys.path`, and
+keeps it for the next elements. The child imports only what unpickling the
+function needs, so keep such functions in modules that do not import Beam.
+After a crash or a timeout the child is stopped and the next call starts a new
+one. The function, its elements and results cross a pipe, so they must pickle
+(a module-level function, or a `functools.partial` of one).
 """
 
 __all__ = ["ChildProcess", "IsolationError"]
 
-import multiprocessing
+import pathlib
+import signal
+import subprocess
+import sys
 import traceback
 from collections.abc import Callable
+from multiprocessing.connection import Connection, Pipe
 from typing import Any
+
+
+_ROOT = str(pathlib.Path(__file__).resolve().parent.parent)
+_BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv[1]); import transforms.isolation as i; i.serve(int(sys.argv[2]))"
+"""The child's program: find this package, then serve on the inherited pipe."""
 
 
 class IsolationError(RuntimeError):
@@ -28,7 +37,7 @@ class IsolationError(RuntimeError):
 
 
 class ChildProcess:
-    """Calls `fn(element)` in a long-lived spawned child process.
+    """Calls `fn(element)` in a long-lived child interpreter.
 
     Args:
         fn: the function to run; an exception it raises is raised again here,
@@ -41,22 +50,22 @@ class ChildProcess:
 
     def __init__(self, fn: Callable[[Any], Any], timeout_s: float, prepare: Callable[[], None] | None = None) -> None:
         self._fn, self._timeout_s, self._prepare = fn, timeout_s, prepare
-        self._process: Any = None
-        self._conn: Any = None
+        self._process: subprocess.Popen | None = None
+        self._conn: Connection | None = None
 
     def __call__(self, element: Any) -> Any:
         conn = self._conn or self._start()
         try:
             conn.send(element)
-        except (BrokenPipeError, ConnectionResetError):
-            raise self._died() from None
+        except OSError:
+            raise self._died("died before this element") from None
         if not conn.poll(self._timeout_s):
             self.close()
             raise IsolationError(f"no result within {self._timeout_s:g} s; the child process was stopped")
         try:
             ok, value = conn.recv()
-        except (EOFError, ConnectionResetError):
-            raise self._died() from None
+        except (EOFError, OSError):
+            raise self._died("died on this element") from None
         if ok:
             return value
         error, child_traceback = value
@@ -68,34 +77,40 @@ class ChildProcess:
         if self._process is not None:
             self._conn.close()
             self._process.kill()
-            self._process.join()
+            self._process.wait()
         self._process = self._conn = None
 
-    def _start(self) -> Any:
-        context = multiprocessing.get_context("spawn")
-        parent, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, self._fn, self._prepare), daemon=True)
-        self._process.start()
+    def _start(self) -> Connection:
+        parent, child = Pipe()
+        self._process = subprocess.Popen([sys.executable, "-c", _BOOTSTRAP, _ROOT, str(child.fileno())],
+                                         pass_fds=[child.fileno()], stdin=subprocess.DEVNULL)  # fmt: skip
         child.close()
         self._conn = parent
         try:
+            parent.send(sys.path)
+            parent.send((self._fn, self._prepare))
             parent.recv()  # the child is ready: imports and `prepare` are done
-        except (EOFError, ConnectionResetError):
-            raise IsolationError(f"the child process could not start (exit code {self._exit_code()})") from None
+        except (EOFError, OSError):
+            raise self._died("could not start") from None
         return parent
 
-    def _died(self) -> IsolationError:
-        error = IsolationError(f"the child process died on this element (exit code {self._exit_code()})")
+    def _died(self, what: str) -> IsolationError:
+        self._process.wait()
+        code = self._process.returncode
+        how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
         self.close()
-        return error
-
-    def _exit_code(self) -> int | None:
-        self._process.join(5)
-        return self._process.exitcode
+        return IsolationError(f"the child process {what} ({how})")
 
 
-def _serve(conn: Any, fn: Callable[[Any], Any], prepare: Callable[[], None] | None) -> None:
-    """The child's loop: answer `(True, result)` or `(False, (error, traceback))`."""
+def serve(fd: int) -> None:
+    """Runs the child's side of the pipe `fd`.
+
+    Takes the worker's `sys.path`, then the function and `prepare`, then answers
+    each element with `(True, result)` or `(False, (error, traceback))`.
+    """
+    conn = Connection(fd)
+    sys.path[:] = conn.recv()
+    fn, prepare = conn.recv()
     if prepare is not None:
         prepare()
     conn.send(None)

@@ -1,4 +1,5 @@
 import os
+import sys
 import threading
 import time
 
@@ -25,6 +26,8 @@ def work(element):
         return HELD.acquire(timeout=2)
     if element == "pid":
         return os.getpid()
+    if element == "modules":
+        return "apache_beam" in sys.modules, getattr(sys.modules["__main__"], "__file__", None)
     return element * element
 
 
@@ -47,10 +50,14 @@ def test_results_come_from_a_separate_process(child):
 
 def test_a_crash_costs_only_its_element(child):
     first = child("pid")
-    with pytest.raises(IsolationError, match="died on this element"):
+    with pytest.raises(IsolationError, match=r"died on this element \(killed by SIGABRT\)"):
         child("abort")
     assert child(7) == 49
     assert child("pid") != first, "a new child replaced the dead one"
+
+
+def test_the_child_imports_only_what_the_function_needs(child):
+    assert child("modules") == (False, None), "neither Beam nor a copy of the worker's __main__"
 
 
 def test_a_hang_is_stopped_at_the_timeout():
@@ -103,6 +110,6 @@ def test_starting_and_prepare_do_not_count_against_the_timeout():
 
 def test_a_child_that_cannot_start_is_reported():
     process = ChildProcess(work, timeout_s=1, prepare=os.abort)
-    with pytest.raises(IsolationError, match="could not start"):
+    with pytest.raises(IsolationError, match=r"could not start \(killed by SIGABRT\)"):
         process(1)
     process.close()

@@ -1,6 +1,6 @@
 """Functional Correctness pairs from reference solutions: plant a bug, keep the pair.
 
-Two ways, same validation (`bug_reject`): the mutant must parse, differ from the
+Two ways, same validation (`transforms.code.planted.bug_reject`): the mutant must parse, differ from the
 original in more than whitespace and comments, add no comment, and keep the same
 functions (none added or removed).
 
@@ -24,40 +24,14 @@ import apache_beam as beam
 
 from schemas.llm import EndpointConfig, LabelConfig, LLMResult
 from schemas.records import PairRecord, RejectRecord
+from transforms.code.planted import MUTATE_STAGE, bug_reject, mutant_pair
 from transforms.llm.parsing import ParseFailure, parse_answer
 from transforms.llm.requests import build_request, derived_seed, merge_details
 from transforms.llm.stage import Plan, RunLLMTask, for_config, transport_reject
 
 
-MUTATE_STAGE = "mutate"
 BUG_STAGE = "introduce_bug"
-NO_VALID_MUTANT = "no_valid_mutant"
 BUG_UNPARSEABLE = "bug_unparseable"
-
-
-def bug_reject(original: str, buggy: str, language: str) -> str | None:
-    """Returns why a planted bug is not acceptable, or None."""
-    from transforms.code.functions import extract_functions
-    from transforms.code.mutations import mutation_reject
-
-    reason = mutation_reject(original, buggy, language)
-    if reason:
-        return reason
-    before = [f.qualified_name for f in extract_functions(original, language)]
-    after = [f.qualified_name for f in extract_functions(buggy, language)]
-    return "structure_changed" if before != after else None
-
-
-def mutant_pair(pair: PairRecord, operators: Sequence[str], seed: int) -> PairRecord | RejectRecord:
-    """Plants one deterministic AST mutation in `pair.chosen` as the rejected side."""
-    from transforms.code.mutations import mutate
-
-    mutant = mutate(pair.chosen, pair.language, f"{seed}:{pair.idx}", tuple(operators))
-    if mutant is None or bug_reject(pair.chosen, mutant.code, pair.language):
-        return RejectRecord.make(MUTATE_STAGE, NO_VALID_MUTANT, pair.idx, f"operators {','.join(operators)}")
-    details = {"operator": mutant.operator, "line": mutant.line, "column": mutant.column,
-               "before": mutant.before, "after": mutant.after}  # fmt: skip
-    return pair._replace(rejected=mutant.code, label_details=merge_details(pair.label_details, "mutation", details))
 
 
 @dataclasses.dataclass

@@ -23,7 +23,6 @@ __all__ = [
     "FocusChangedFunctions",
     "function_pairs",
     "isolated_stage",
-    "syntax_checked",
 ]
 
 import dataclasses
@@ -51,14 +50,6 @@ class CodeStageOutputs(NamedTuple):
     main: beam.PCollection
     rejected: beam.PCollection
     kept: beam.PCollection
-
-
-def syntax_checked(pair: PairRecord, cfg: object, stage: str) -> PairRecord | RejectRecord:
-    """Returns the pair, or its reject when its code fails the syntax checks."""
-    from transforms.code.syntax import syntax_reject
-
-    problem = syntax_reject(pair.chosen, pair.rejected, pair.language, cfg)
-    return RejectRecord.make(stage, problem[0], pair.idx, problem[1]) if problem else pair
 
 
 class _IsolatedFn(beam.DoFn):
@@ -129,6 +120,8 @@ class FilterSyntax(beam.PTransform):
     threshold: float = 0.05
 
     def expand(self, pairs: beam.PCollection[PairRecord]):  # returns CodeStageOutputs
+        from transforms.code.syntax import syntax_checked
+
         check = functools.partial(syntax_checked, cfg=self.cfg, stage=self.stage)
         return isolated_stage(pairs, check, self.stage, self.timeout_s, self.threshold)
 

@@ -42,6 +42,7 @@ __all__ = [
     "comment_ranges",
     "remove_ranges",
     "strip_comments",
+    "syntax_checked",
     "syntax_reject",
 ]
 
@@ -50,6 +51,7 @@ import functools
 from typing import Any
 
 from schemas.config import config_id
+from schemas.records import PairRecord, RejectRecord
 from transforms.code.parsing import get_language, parse_code
 
 
@@ -207,3 +209,9 @@ def syntax_reject(chosen: str, rejected: str, language: str, cfg: SyntaxConfig) 
     if old.error_nodes > cfg.max_old_error_nodes:
         return OLD_TOO_BROKEN, f"rejected: {old.error_nodes} error nodes > {cfg.max_old_error_nodes}"
     return None
+
+
+def syntax_checked(pair: PairRecord, cfg: SyntaxConfig, stage: str) -> PairRecord | RejectRecord:
+    """Returns the pair, or its reject in `stage` when its code fails `syntax_reject`."""
+    problem = syntax_reject(pair.chosen, pair.rejected, pair.language, cfg)
+    return RejectRecord.make(stage, problem[0], pair.idx, problem[1]) if problem else pair

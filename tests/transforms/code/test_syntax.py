@@ -10,6 +10,7 @@ from transforms.code.syntax import (
     TOO_SHALLOW,
     SyntaxConfig,
     strip_comments,
+    syntax_checked,
     syntax_reject,
 )
 
@@ -21,6 +22,16 @@ CFG = SyntaxConfig()
 
 def test_a_clean_pair_is_kept():
     assert syntax_reject(GOOD, "def f(x):\n    return x\n", "Python", CFG) is None
+
+
+def test_syntax_checked_returns_the_pair_or_its_reject():
+    from schemas.records import PairRecord
+
+    good = PairRecord(idx="a" * 16, input="", chosen=GOOD, rejected=BROKEN, language="Python",
+                      aspect="Functional Correctness", source="commits")  # fmt: skip
+    assert syntax_checked(good, CFG, "syntax_filter") is good
+    reject = syntax_checked(good._replace(chosen=BROKEN), CFG, "instructions_syntax")
+    assert (reject.stage, reject.reason, reject.record_id) == ("instructions_syntax", SYNTAX_ERROR, "a" * 16)
 
 
 def test_too_large_either_side():
