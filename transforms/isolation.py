@@ -95,9 +95,11 @@ class ChildProcess:
         return parent
 
     def _died(self, what: str) -> IsolationError:
-        self._process.wait()
-        code = self._process.returncode
-        how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+        try:
+            code = self._process.wait(5)
+        except subprocess.TimeoutExpired:  # the pipe broke but the process lives on: stopped below
+            code = None
+        how = f"killed by {signal.Signals(-code).name}" if code and code < 0 else f"exit code {code}"
         self.close()
         return IsolationError(f"the child process {what} ({how})")
 
