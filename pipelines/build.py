@@ -21,7 +21,6 @@ import argparse
 import functools
 import hashlib
 import json
-import os
 import sys
 
 import apache_beam as beam
@@ -33,7 +32,6 @@ from schemas.build import BuildConfig, PreferenceSource, load_build_config
 from schemas.config import CodeConfig, MineConfig
 from schemas.records import PairRecord
 from trainer.prompts import PromptMix, assign_system_prompt
-from transforms.licenses import PERMISSIVE_LICENSES
 from transforms.sources.commit_files import match_files
 from transforms.sources.instructions import InstructionColumns
 from transforms.sources.preference import ReadPreferenceSource, resolve_preset
@@ -56,19 +54,33 @@ def build_config_id(cfg: BuildConfig) -> str:
 
 
 def mine_config(cfg: BuildConfig) -> MineConfig:
-    """The mining settings (licences default to the permissive list)."""
-    fields = {"licenses": PERMISSIVE_LICENSES, **cfg.mine, "target_shard_bytes": cfg.target_shard_mb << 20}
-    fields["licenses"] = tuple(fields["licenses"])
+    """The mining settings, read as `codepref mine` reads its flags (licences default to `permissive`).
+
+    Raises:
+        mine.UsageError: a bad licence list or date.
+        TypeError, ValueError: an unknown field or a value out of range.
+    """
+    fields = {**cfg.mine, "target_shard_bytes": cfg.target_shard_mb << 20}
+    fields["licenses"] = mine.license_list(fields.get("licenses", "permissive"))
+    for bound in ("since", "until"):
+        if not isinstance(fields.get(bound), int | None):
+            fields[bound] = mine.parse_time(fields[bound], bound)
     if fields.get("allowlist") is not None:
         fields["allowlist"] = frozenset(fields["allowlist"])
     return MineConfig(**fields)
 
 
 def code_config(cfg: BuildConfig) -> CodeConfig:
-    """The tree-sitter and mutation settings."""
+    """The tree-sitter and mutation settings, with the operator names checked.
+
+    Raises:
+        mine.UsageError: an unknown operator.
+        TypeError, ValueError: an unknown field or a value out of range.
+    """
     fields = dict(cfg.code)
     if "operators" in fields:
         fields["operators"] = tuple(fields["operators"])
+        label.check_operators(fields["operators"], "operators")
     return CodeConfig(**fields)
 
 
@@ -96,7 +108,7 @@ def build(p: beam.Pipeline, cfg: BuildConfig, out: str, preference: list[Prefere
     if cfg.system.enabled:
         mix = PromptMix(cfg.system.none, cfg.system.single, cfg.system.all)
         system = functools.partial(_with_system, mix=mix, seed=cfg.system.seed)
-    config = {"BuildConfig": cfg.model_dump(mode="json")}
+    config = mine.config_json(cfg)
     label.write_pairs(p, finished, reports, out, build_config_id(cfg), config, mine_cfg.target_shard_bytes,
                       labelled.llm_stats if labelled.llm_stats else None, cfg.filters, cfg.mix, system)  # fmt: skip
     if cfg.llm is not None and cfg.llm.mode == "export":
@@ -112,18 +124,16 @@ def _check_config(cfg: BuildConfig, path: str) -> list[PreferenceSource]:
     for section, make in (("mine", mine_config), ("code", code_config)):
         try:
             make(cfg)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, mine.UsageError) as exc:
             raise mine.UsageError(f"--config {path}: {section}: {exc}") from exc
     for repo in cfg.sources.repos:
-        if not os.path.exists(repo):
-            raise mine.UsageError(f"--config {path}: sources.repos {repo}: no such folder")
+        mine.check_repository(repo, f"--config {path}: sources.repos")
+    label.check_final_config(cfg.filters, f"--config {path}: filters.")
     globs = [("sources.commit_files", g) for g in cfg.sources.commit_files]
     if cfg.sources.instructions is not None:
         globs += [("sources.instructions.files", g) for g in cfg.sources.instructions.files]
     for source in cfg.sources.preference:
         globs += [(f"sources.preference.{source.name}.files", g) for g in source.files]
-    globs += [("filters.decontamination.benchmarks", g) for g in cfg.filters.decontamination.benchmarks]
-    globs += [("filters.previous_release", g) for g in cfg.filters.previous_release]
     for where, pattern in globs:
         if not match_files(pattern):
             raise mine.UsageError(f"--config {path}: {where} {pattern} matched no file")

@@ -332,14 +332,25 @@ def code_config_from_args(args: argparse.Namespace) -> CodeConfig:
     from transforms.code.mutations import OPERATORS
 
     operators = tuple(o.strip() for o in args.operators.split(",")) if args.operators else tuple(OPERATORS)
-    unknown = [o for o in operators if o not in OPERATORS]
-    if unknown:
-        raise mine.UsageError(f"--operators: unknown {', '.join(unknown)}; known: {', '.join(OPERATORS)}")
+    check_operators(operators, "--operators")
     try:
         return CodeConfig(function_level=not args.whole_file, allow_syntax_errors=args.allow_syntax_errors,
                           min_depth=args.min_depth, operators=operators, llm_bugs=args.llm_bugs)  # fmt: skip
     except ValueError as exc:
         raise mine.UsageError(str(exc)) from exc
+
+
+def check_operators(operators: tuple[str, ...], where: str) -> None:
+    """Checks mutation operator names.
+
+    Raises:
+        mine.UsageError: an unknown one; the message starts with `where`.
+    """
+    from transforms.code.mutations import OPERATORS
+
+    unknown = [o for o in operators if o not in OPERATORS]
+    if unknown:
+        raise mine.UsageError(f"{where}: unknown {', '.join(unknown)}; known: {', '.join(OPERATORS)}")
 
 
 def columns_from_args(args: argparse.Namespace) -> InstructionColumns:
@@ -366,15 +377,24 @@ def final_config_from_args(args: argparse.Namespace) -> FinalConfig:
         cfg = load_final_config(args.filters)
     except ValueError as exc:
         raise mine.UsageError(str(exc)) from exc
+    check_final_config(cfg, f"--filters {args.filters}: ")
+    return cfg
+
+
+def check_final_config(cfg: FinalConfig, where: str) -> None:
+    """Checks that the final stages' file patterns match and the tokenizer exists.
+
+    Raises:
+        mine.UsageError: one does not; the message starts with `where` and names the field.
+    """
     for what, patterns in (("decontamination.benchmarks", cfg.decontamination.benchmarks),
                            ("previous_release", cfg.previous_release)):  # fmt: skip
         for pattern in patterns:
             if not match_files(pattern):
-                raise mine.UsageError(f"--filters {args.filters}: {what} {pattern} matched no file")
+                raise mine.UsageError(f"{where}{what} {pattern} matched no file")
     if cfg.length.tokenizer and not os.path.exists(cfg.length.tokenizer):
-        raise mine.UsageError(f"--filters {args.filters}: length.tokenizer {cfg.length.tokenizer}: no such file or "
-                              "folder; give a local tokenizer.json or a tokenizer folder")  # fmt: skip
-    return cfg
+        raise mine.UsageError(f"{where}length.tokenizer {cfg.length.tokenizer}: no such file or folder; give a "
+                              "local tokenizer.json or a tokenizer folder")  # fmt: skip
 
 
 def run(args: argparse.Namespace, beam_args: list[str], overrides: dict | None = None) -> dict:

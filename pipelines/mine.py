@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Iterable
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
@@ -159,11 +160,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keep duplicate file contents (default: removed; word 5-grams, Jaccard 0.7)")  # fmt: skip
 
 
-def _parse_time(value: str | None, flag: str) -> int | None:
+def license_list(spec: str | Iterable[str]) -> tuple[str, ...]:
+    """Lowercase licence ids from a preset (`permissive`, `themis`), a comma list or a list."""
+    presets = {"permissive": PERMISSIVE_LICENSES, "themis": THEMIS_LICENSES}
+    if isinstance(spec, str):
+        spec = presets.get(spec) or spec.split(",")
+    return tuple(x.strip().lower() for x in spec if x.strip())
+
+
+def parse_time(value: str | dt.date | None, flag: str) -> int | None:
+    """A date or ISO time (UTC unless it says otherwise) as a unix time; None stays None.
+
+    Raises:
+        UsageError: not a date; the message names `flag`.
+    """
     if not value:
         return None
     try:
-        when = dt.datetime.fromisoformat(value)
+        when = dt.datetime.fromisoformat(str(value))
     except ValueError as exc:
         raise UsageError(f"{flag} {value!r} is not a date; use YYYY-MM-DD or 2019-03-01T00:00:00") from exc
     if when.tzinfo is None:
@@ -192,16 +206,14 @@ def config_from_args(args: argparse.Namespace) -> MineConfig:
     Raises:
         UsageError: a value is out of range or unreadable.
     """
-    presets = {"permissive": PERMISSIVE_LICENSES, "themis": THEMIS_LICENSES}
-    licenses = presets.get(args.licenses) or tuple(x.strip().lower() for x in args.licenses.split(",") if x.strip())
     if args.terms_dir and not os.path.isdir(args.terms_dir):
         raise UsageError(f"--terms-dir {args.terms_dir}: no such folder")
     try:
         return MineConfig(
-            licenses=tuple(licenses),
+            licenses=license_list(args.licenses),
             max_file_bytes=args.max_file_bytes,
-            since=_parse_time(args.since, "--since"),
-            until=_parse_time(args.until, "--until"),
+            since=parse_time(args.since, "--since"),
+            until=parse_time(args.until, "--until"),
             allowlist=_read_allowlist(args.allowlist),
             batch_size=args.batch_size,
             target_shard_bytes=args.target_shard_mb * 1024 * 1024,
@@ -224,15 +236,22 @@ def check_inputs(repos: list[str], patterns: list[str], instructions: list[str] 
         if not commit_files.match_files(pattern):
             raise UsageError(f"--instructions {pattern}: matched no file")
     for repo in repos:
-        if not os.path.exists(repo):
-            raise UsageError(f"--repo {repo}: no such folder")
-        if not is_git_repository(repo):
-            raise UsageError(
-                f"--repo {repo}: not a git repository; pass the folder that holds .git, or a bare repository"
-            )
+        check_repository(repo, "--repo")
     for pattern in patterns:
         if not commit_files.match_files(pattern):
             raise UsageError(f"--commits-file {pattern}: matched no file")
+
+
+def check_repository(repo: str, where: str) -> None:
+    """Checks that `repo` is a git repository.
+
+    Raises:
+        UsageError: it is not; the message starts with `where`.
+    """
+    if not os.path.exists(repo):
+        raise UsageError(f"{where} {repo}: no such folder")
+    if not is_git_repository(repo):
+        raise UsageError(f"{where} {repo}: not a git repository; pass the folder that holds .git, or a bare repository")
 
 
 _MANAGED = ("data", "rejects", "batch", "manifest.json")

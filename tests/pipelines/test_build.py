@@ -147,6 +147,21 @@ def test_bad_configs_fail_with_the_field_named(tmp_path):
     assert done.returncode == 2 and "mine: " in done.stderr and "licences" in done.stderr
 
 
+def test_mine_and_code_settings_read_like_the_flags():
+    import datetime as dt
+
+    from pipelines.mine import UsageError
+    from schemas.build import BuildConfig
+
+    sources = {"instructions": {"files": ["x.jsonl"]}}
+    cfg = BuildConfig(sources=sources, mine={"licenses": "MIT, Apache-2.0", "since": dt.date(2019, 3, 1)})
+    mined = build.mine_config(cfg)
+    assert mined.licenses == ("mit", "apache-2.0") and mined.since == 1551398400
+    assert build.mine_config(BuildConfig(sources=sources, mine={"licenses": "themis"})).licenses[0] == "mit"
+    with pytest.raises(UsageError, match="operators: unknown flip"):
+        build.code_config(BuildConfig(sources=sources, code={"operators": ["flip"]}))
+
+
 def commit_config(root, repo, llm_config):
     return write_build_config(root, sources={"repos": [repo], "preference": [
         {"name": "secure", "preset": "cybernative-dpo", "files": [f"{DEMO}/secure_code_dpo.jsonl"], "license": "mit"}
