@@ -41,7 +41,7 @@ import apache_beam as beam
 from schemas.build import ColumnMap, PreferenceSource
 from schemas.labels import ASPECTS, normalize_language
 from schemas.records import PairRecord, RejectRecord
-from transforms.licenses import PERMISSIVE_LICENSES
+from transforms.licenses import PERMISSIVE_LICENSES, normalize_license
 from transforms.manifest import StageReport
 from transforms.sources.commit_files import ReadRows
 
@@ -138,12 +138,11 @@ def resolve_preset(source: PreferenceSource) -> PreferenceSource:
     if source.license is None:
         raise ValueError(f"preference source {source.name}: give the licence from the dataset's card "
                          "(license: an SPDX id)")  # fmt: skip
-    if source.license.lower() not in PERMISSIVE_LICENSES:
+    license_id = normalize_license(source.license)
+    if license_id not in PERMISSIVE_LICENSES:
         raise ValueError(f"preference source {source.name}: licence {source.license} is not permissive; "
                          f"only {', '.join(PERMISSIVE_LICENSES)} reach the output")  # fmt: skip
-    if source.columns is None:
-        source = source.model_copy(update={"columns": ColumnMap()})
-    return source
+    return source.model_copy(update={"license": license_id, "columns": source.columns or ColumnMap()})
 
 
 def pair_id(source: str, aspect: str, prompt: str, chosen: str, rejected: str) -> str:
@@ -205,8 +204,7 @@ def _prompt(row: dict, column: str | None, source: PreferenceSource) -> str:
 
 
 def _row_language(row: dict, source: PreferenceSource) -> str:
-    columns = source.columns or ColumnMap()
-    value = source.language if source.language is not None else row.get(columns.language or "")
+    value = source.language if source.language is not None else row.get(source.columns.language or "")
     language = _language(value)
     if language is None:
         raise _RowError(UNKNOWN_LANGUAGE, f"language {value!r}")
@@ -218,8 +216,8 @@ def _rejected(stage: str, where: str, problem: _RowError, raw: Any) -> RejectRec
 
 
 def pair_from_mapped(raw: Any, where: str, source: PreferenceSource) -> PairRecord | RejectRecord:
-    """One row of a pair dataset → a `PairRecord`, or a reject saying which field is wrong."""
-    columns = source.columns or ColumnMap()
+    """One row of a pair dataset (`source` resolved by `resolve_preset`) → a `PairRecord`, or a reject."""
+    columns = source.columns
     try:
         row = _checked(raw, source)
         prompt = _prompt(row, columns.prompt, source)

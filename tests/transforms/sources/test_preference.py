@@ -44,11 +44,16 @@ def test_presets_fill_unset_fields_and_the_source_overrides_them():
         ({"preset": "nope"}, "unknown preset 'nope'"),
         ({"license": None}, "give the licence"),
         ({"license": "gpl-3.0"}, "not permissive"),
+        ({"license": "GPL 3"}, "not permissive"),
     ],
 )
 def test_bad_sources_are_refused_with_a_reason(fields, message):
     with pytest.raises(ValueError, match=message):
         source(**fields)
+
+
+def test_the_licence_is_stored_as_its_spdx_id():
+    assert source(license="Apache 2.0").license == "apache-2.0" and source(license="MIT").license == "mit"
 
 
 def test_generic_mapping_reads_a_pair_and_names_what_is_wrong():
