@@ -146,13 +146,14 @@ def render_card(
     def image(name: str) -> str:
         return os.path.join(out_dir, IMAGES[name])
 
+    for name in IMAGES:  # a figure left from an earlier render would describe other data
+        if os.path.exists(image(name)):
+            os.remove(image(name))
     plots.plot_heatmap(stats.composition, features["aspect"].names, features["language"].names, image("heatmap"))
     plots.plot_lengths(stats.lengths, image("lengths"))
     plots.plot_funnel(manifest["stages"], image("funnel"))
     if stats.judge.pairs:
         plots.plot_judge_votes(stats.judge, image("judge"))
-    elif os.path.exists(image("judge")):
-        os.remove(image("judge"))  # a figure left from an earlier render would describe other data
     text = card_markdown(stats, manifest, features, repo_id, version, _previous(previous_manifest), previous_version,
                          pretty_name)  # fmt: skip
     path = os.path.join(out_dir, "README.md")

@@ -77,11 +77,13 @@ def check_release(out: str, manifest: dict[str, Any]) -> None:
     Raises:
         ReleaseError: why the run must not be published.
     """
+    from transforms.filters import secrets
+
     problems = check_conservation(manifest)
     if problems:
         raise ReleaseError("the manifest does not balance (in != out + rejected), so rows went missing: "
                            + "; ".join(problems) + ". Re-run the pipeline; do not publish this output.")  # fmt: skip
-    if not any(stage["name"] == "secret_scan" for stage in manifest["stages"]):
+    if not any(stage["name"] == secrets.STAGE for stage in manifest["stages"]):
         raise ReleaseError("no secret scan ran on this output (its manifest has no secret_scan stage); "
                            "run it with `secrets: true` in the filters (the default)")  # fmt: skip
     data = [f for split in manifest["outputs"].values() for f in split["files"]]
@@ -100,25 +102,25 @@ def release_files(out: str, manifest: dict[str, Any], card_dir: str) -> list[Rel
     return sorted(files, key=lambda f: f.path)
 
 
-def _previous_local(local_dir: str) -> tuple[dict | None, str | None]:
-    path = os.path.join(local_dir, "manifest.json")
-    if not os.path.exists(path):
-        return None, None
+def _read_release(path: str) -> tuple[dict, str | None]:
+    """A published manifest and the version it records."""
     with open(path, encoding="utf-8") as f:
         manifest = json.load(f)
     return manifest, manifest.get("release", {}).get("version")
+
+
+def _previous_local(local_dir: str) -> tuple[dict | None, str | None]:
+    path = os.path.join(local_dir, "manifest.json")
+    return _read_release(path) if os.path.exists(path) else (None, None)
 
 
 def _previous_hub(api: Any, repo_id: str) -> tuple[dict | None, str | None]:
     from huggingface_hub.utils import EntryNotFoundError, RepositoryNotFoundError
 
     try:
-        path = api.hf_hub_download(repo_id, "manifest.json", repo_type="dataset")
+        return _read_release(api.hf_hub_download(repo_id, "manifest.json", repo_type="dataset"))
     except (EntryNotFoundError, RepositoryNotFoundError):
         return None, None
-    with open(path, encoding="utf-8") as f:
-        manifest = json.load(f)
-    return manifest, manifest.get("release", {}).get("version")
 
 
 def _write_local(files: list[ReleaseFile], local_dir: str, version: str) -> None:
@@ -133,9 +135,13 @@ def _write_local(files: list[ReleaseFile], local_dir: str, version: str) -> None
             shutil.rmtree(old)
         elif os.path.exists(old):
             os.remove(old)
-    for f in files:
-        os.makedirs(os.path.dirname(os.path.join(local_dir, f.path)), exist_ok=True)
-        shutil.copyfile(f.source, os.path.join(local_dir, f.path))
+    for f in files:  # the top level shares the version's files (a link; a copy where links fail)
+        top = os.path.join(local_dir, f.path)
+        os.makedirs(os.path.dirname(top), exist_ok=True)
+        try:
+            os.link(os.path.join(target, f.path), top)
+        except OSError:
+            shutil.copyfile(f.source, top)
 
 
 def _push_hub(api: Any, files: list[ReleaseFile], repo_id: str, version: str) -> str:

@@ -157,17 +157,17 @@ class ReadRows(beam.PTransform):
     Attributes:
         stage: the stage's name in counters, rejects and the manifest.
         convert: `convert(raw_row, where=...)` returns a record or a `RejectRecord`.
-        rows: yields `(where, row)` of one input (default: a JSONL or Parquet file).
-        match: the inputs are glob patterns to match (False: read each input as given).
+        rows: yields `(where, row)` of one input. The default reads JSONL or Parquet
+            files, and the inputs are glob patterns to match; any other reader gets
+            each input as given (e.g. a Hub dataset spec).
     """
 
     stage: str
     convert: Callable[..., Any]
     rows: Callable[[str], Iterator[tuple[str, Any]]] = iter_rows
-    match: bool = True
 
     def expand(self, patterns: beam.PCollection[str]):  # returns SourceOutputs
-        if self.match:
+        if self.rows is iter_rows:
             patterns = (
                 patterns
                 | "MatchFiles" >> beam.FlatMap(match_files)

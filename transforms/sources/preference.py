@@ -365,7 +365,7 @@ class ReadPreferenceSource(beam.PTransform):
         stage = f"read_{name}"
         if source.hub:
             spec = p | "HubSpec" >> beam.Create([f"hub:{source.hub}:{source.split}"])
-            read = spec | "ReadHub" >> ReadRows(stage, convert, rows=_iter_hub_rows, match=False)
+            read = spec | "ReadHub" >> ReadRows(stage, convert, rows=_iter_hub_rows)
         else:
             read = p | "Patterns" >> beam.Create(sorted(source.files)) | "ReadFiles" >> ReadRows(stage, convert)
         self.reports.append(StageReport(stage, read.scanned, read.commits, read.rejected))
