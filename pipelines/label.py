@@ -22,7 +22,6 @@ from typing import NamedTuple
 
 import apache_beam as beam
 import pydantic
-import yaml
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
@@ -31,6 +30,7 @@ from pipelines.finalize import final_stages
 from schemas.arrow import pair_schema
 from schemas.build import MixConfig
 from schemas.config import CodeConfig, MineConfig, config_id
+from schemas.config_files import field_errors, read_yaml
 from schemas.final import FinalConfig, load_final_config
 from schemas.llm import EndpointConfig, LabelConfig
 from schemas.records import PairRecord
@@ -53,19 +53,15 @@ def load_label_config(path: str, overrides: dict | None = None) -> LabelConfig:
     Raises:
         mine.UsageError: the file is missing, not YAML, or a field is wrong (named).
     """
-    if not os.path.isfile(path):
-        raise mine.UsageError(f"--llm-config {path}: no such file")
     try:
-        with open(path, encoding="utf-8") as f:
-            data = yaml.safe_load(f) or {}
-    except yaml.YAMLError as exc:
-        raise mine.UsageError(f"--llm-config {path}: not valid YAML ({exc})") from exc
+        data = read_yaml(path, "--llm-config")
+    except ValueError as exc:
+        raise mine.UsageError(str(exc)) from exc
     data.update(overrides or {})
     try:
         return LabelConfig.model_validate(data)
     except pydantic.ValidationError as exc:
-        fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise mine.UsageError(f"--llm-config {path}: {fields}") from exc
+        raise mine.UsageError(f"--llm-config {path}: {field_errors(exc)}") from exc
 
 
 def pair_key(row: dict) -> str:

@@ -37,9 +37,9 @@ import os
 from typing import Any
 
 import pydantic
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from schemas.config_files import field_errors, read_yaml
 from schemas.final import FinalConfig, _resolve, _resolve_paths
 from schemas.labels import ASPECTS, normalize_language
 from schemas.llm import LabelConfig
@@ -279,16 +279,6 @@ class BuildConfig(_Frozen):
         return self
 
 
-def _load_yaml(path: str, what: str) -> Any:
-    if not os.path.isfile(path):
-        raise ValueError(f"{what} {path}: no such file")
-    try:
-        with open(path, encoding="utf-8") as f:
-            return yaml.safe_load(f) or {}
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{what} {path}: not valid YAML ({exc})") from exc
-
-
 def _resolve_sources(sources: dict, base: str) -> dict:
     sources = dict(sources)
     for key in ("repos", "commit_files"):
@@ -305,24 +295,23 @@ def load_build_config(path: str) -> BuildConfig:
     Raises:
         ValueError: a file is missing or not YAML, or a field is wrong (named in the message).
     """
-    data = _load_yaml(path, "--config")
+    data = read_yaml(path, "--config")
     base = os.path.dirname(os.path.abspath(path))
     if not isinstance(data, dict):
         raise ValueError(f"--config {path}: the top level must be a mapping")
     if isinstance(data.get("sources"), dict):
         data["sources"] = _resolve_sources(data["sources"], base)
     if isinstance(data.get("llm"), str):
-        data["llm"] = _load_yaml(_resolve(data["llm"], base), "llm:")
+        data["llm"] = read_yaml(_resolve(data["llm"], base), "llm:")
     if isinstance(data.get("llm"), dict):
         data["llm"]["cache"] = _resolve(data["llm"].get("cache", "llm-cache.sqlite"), base)
     filters_base = base
     if isinstance(data.get("filters"), str):
         filters_path = _resolve(data["filters"], base)
-        data["filters"] = _load_yaml(filters_path, "filters:")
+        data["filters"] = read_yaml(filters_path, "filters:")
         filters_base = os.path.dirname(os.path.abspath(filters_path))
     try:
         cfg = BuildConfig.model_validate(data)
     except pydantic.ValidationError as exc:
-        fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ValueError(f"--config {path}: {fields}") from exc
+        raise ValueError(f"--config {path}: {field_errors(exc)}") from exc
     return cfg.model_copy(update={"filters": _resolve_paths(cfg.filters, filters_base)})

@@ -18,9 +18,9 @@ import os
 from typing import Literal
 
 import pydantic
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.config_files import field_errors, read_yaml
 from schemas.dedup import PAIR_DEDUP, DedupConfig
 
 
@@ -128,14 +128,8 @@ def load_final_config(path: str | None, flag: str = "--filters") -> FinalConfig:
     """
     if path is None:
         return FinalConfig()
-    if not os.path.isfile(path):
-        raise ValueError(f"{flag} {path}: no such file")
+    data = read_yaml(path, flag)
     try:
-        with open(path, encoding="utf-8") as f:
-            data = yaml.safe_load(f) or {}
         return _resolve_paths(FinalConfig.model_validate(data), os.path.dirname(os.path.abspath(path)))
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{flag} {path}: not valid YAML ({exc})") from exc
     except pydantic.ValidationError as exc:
-        fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ValueError(f"{flag} {path}: {fields}") from exc
+        raise ValueError(f"{flag} {path}: {field_errors(exc)}") from exc
