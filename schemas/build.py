@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from schemas.config_files import field_errors, read_yaml
 from schemas.final import FinalConfig, _resolve, _resolve_paths
-from schemas.labels import ASPECTS, normalize_language
+from schemas.labels import ASPECTS, pair_language
 from schemas.llm import LabelConfig
 
 
@@ -56,9 +56,9 @@ def _aspect(value: str | None) -> str | None:
 
 
 def _language(value: str | None) -> str | None:
-    if value is not None and value != "NL" and normalize_language(value) is None:
+    if value is not None and pair_language(value) is None:
         raise ValueError(f"{value!r} is not one of C, C#, C++, Go, Java, JavaScript, Python, Ruby, NL")
-    return value if value in (None, "NL") else normalize_language(value)
+    return pair_language(value) if value is not None else None
 
 
 class InstructionSource(_Frozen):

@@ -13,6 +13,7 @@ __all__ = [
     "TARGET_LANGUAGES",
     "language_for_path",
     "normalize_language",
+    "pair_language",
 ]
 
 import posixpath
@@ -122,3 +123,8 @@ _LANGUAGE_ALIASES: dict[str, str] = {
 def normalize_language(name: str | None) -> str | None:
     """Returns the target language a name or alias means (`cpp`, `CSharp`, `py`...), else None."""
     return _LANGUAGE_ALIASES.get((name or "").strip().lower())
+
+
+def pair_language(name: str | None) -> str | None:
+    """Returns a pair's language: a target language (or alias) or `NL` for prose, else None."""
+    return "NL" if (name or "").strip().upper() == "NL" else normalize_language(name)

@@ -39,7 +39,7 @@ from typing import Any, NamedTuple
 import apache_beam as beam
 
 from schemas.build import ColumnMap, PreferenceSource
-from schemas.labels import ASPECTS, normalize_language
+from schemas.labels import ASPECTS, pair_language
 from schemas.records import PairRecord, RejectRecord
 from transforms.licenses import PERMISSIVE_LICENSES, normalize_license
 from transforms.manifest import StageReport
@@ -158,9 +158,7 @@ def _text(row: dict, column: str | None) -> str | None:
 
 
 def _language(value: Any) -> str | None:
-    if isinstance(value, str) and value.strip().upper() == "NL":
-        return "NL"
-    return normalize_language(value) if isinstance(value, str) else None
+    return pair_language(value) if isinstance(value, str) else None
 
 
 _ASPECT_NAMES = {a.lower().replace(" and ", " "): a for a in ASPECTS}
