@@ -43,29 +43,43 @@ def rank(pair: PairRecord) -> int:
 
 
 class _SmallestRanks(beam.CombineFn):
-    """The largest of a group's `limit` smallest ranks; None when the group has no more than `limit`."""
+    """Per limited group: the largest of its `limit` smallest ranks, None when it has no more than `limit`.
 
-    def __init__(self, limit: int) -> None:
-        self._limit = limit
+    One pass over `(group, rank)` for all groups; the accumulator holds at most
+    `limits[group]` ranks per group.
+    """
 
-    def create_accumulator(self) -> list[int]:
-        return []  # the smallest ranks seen, negated: a max-heap of them
+    def __init__(self, limits: dict[str, int]) -> None:
+        self._limits = limits
 
-    def add_input(self, acc: list[int], value: int) -> list[int]:
-        heapq.heappush(acc, -value)
-        if len(acc) > self._limit:
-            heapq.heappop(acc)
+    def create_accumulator(self) -> dict[str, list[int]]:
+        return {}  # per group, the smallest ranks seen, negated: a max-heap of them
+
+    def add_input(self, acc: dict[str, list[int]], item: tuple[str, int]) -> dict[str, list[int]]:
+        group, value = item
+        heap = acc.setdefault(group, [])
+        heapq.heappush(heap, -value)
+        if len(heap) > self._limits[group]:
+            heapq.heappop(heap)
         return acc
 
-    def merge_accumulators(self, accs: Iterable[list[int]]) -> list[int]:
-        merged = heapq.nlargest(self._limit, itertools.chain.from_iterable(accs))
-        heapq.heapify(merged)
+    def merge_accumulators(self, accs: Iterable[dict[str, list[int]]]) -> dict[str, list[int]]:
+        parts: dict[str, list[list[int]]] = {}
+        for acc in accs:
+            for group, heap in acc.items():
+                parts.setdefault(group, []).append(heap)
+        merged = {}
+        for group, heaps in parts.items():
+            merged[group] = heapq.nlargest(self._limits[group], itertools.chain.from_iterable(heaps))
+            heapq.heapify(merged[group])
         return merged
 
-    def extract_output(self, acc: list[int]) -> int | None:
-        if self._limit == 0:
-            return -1  # no rank is ≤ −1: the group keeps nothing
-        return -acc[0] if len(acc) >= self._limit else None
+    def extract_output(self, acc: dict[str, list[int]]) -> dict[str, int | None]:
+        thresholds: dict[str, int | None] = {}
+        for group, limit in self._limits.items():
+            heap = acc.get(group, [])
+            thresholds[group] = -1 if limit == 0 else -heap[0] if len(heap) >= limit else None  # -1: keeps nothing
+        return thresholds
 
 
 def _groups(pair: PairRecord) -> dict[str, str]:
@@ -76,14 +90,12 @@ def _cap(
     items: beam.PCollection, limits: dict[str, int], kind: str, reason: str
 ) -> tuple[beam.PCollection, beam.PCollection]:
     """Keeps the `limits[group]` lowest-ranked items of each limited group of `kind`; returns (kept, rejected)."""
-    thresholds = [
+    thresholds = (
         items
-        | f"{kind}{i}Ranks" >> beam.FlatMap(lambda x, g=group: [x[0]] if x[1][kind] == g else [])
-        | f"{kind}{i}Threshold" >> beam.CombineGlobally(_SmallestRanks(limit))
-        | f"{kind}{i}Keyed" >> beam.Map(lambda t, g=group: (g, t))
-        for i, (group, limit) in enumerate(sorted(limits.items()))
-    ]
-    side = beam.pvalue.AsDict(thresholds | f"{kind}Thresholds" >> beam.Flatten(pipeline=items.pipeline))
+        | f"{kind}Ranks" >> beam.FlatMap(lambda x: [(x[1][kind], x[0])] if x[1][kind] in limits else [])
+        | f"{kind}Thresholds" >> beam.CombineGlobally(_SmallestRanks(limits))
+    )
+    side = beam.pvalue.AsSingleton(thresholds)
     out = items | f"{kind}Apply" >> beam.ParDo(_ApplyCap(kind, reason), side).with_outputs("rejected", main="kept")
     return out.kept, out.rejected
 

@@ -17,13 +17,17 @@ def expected_kept(pairs, n):
 
 
 def test_smallest_ranks_threshold_merges_like_one_pass():
-    fn = _SmallestRanks(3)
+    fn = _SmallestRanks({"a": 3, "b": 8, "c": 0, "d": 2})
     parts = [fn.create_accumulator() for _ in range(3)]
     for i, v in enumerate([9, 4, 7, 1, 8, 2, 6]):
-        fn.add_input(parts[i % 3], v)
-    assert fn.extract_output(fn.merge_accumulators(parts)) == 4  # the 3 smallest: 1, 2, 4
-    assert _SmallestRanks(8).extract_output(fn.merge_accumulators(parts)) is None  # fewer than the cap: keep all
-    assert _SmallestRanks(0).extract_output([]) == -1
+        fn.add_input(parts[i % 3], ("a", v))
+        fn.add_input(parts[i % 3], ("b", v))
+    assert fn.extract_output(fn.merge_accumulators(parts)) == {
+        "a": 4,  # the 3 smallest: 1, 2, 4
+        "b": None,  # fewer than the cap: keep all
+        "c": -1,  # a zero cap keeps nothing
+        "d": None,  # no pair at all
+    }
 
 
 def test_caps_then_targets_keep_the_lowest_ranks_and_reject_the_rest():
