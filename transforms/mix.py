@@ -19,7 +19,6 @@ them in memory meanwhile. With no caps and no targets the stage passes all.
 __all__ = ["MixPairs", "SOURCE_CAP", "STAGE", "TARGET_CAP", "rank"]
 
 import dataclasses
-import hashlib
 import heapq
 import itertools
 from collections.abc import Iterable
@@ -31,6 +30,7 @@ from schemas.records import PairRecord, RejectRecord
 from transforms.filters import FilterOutputs, pair_row
 from transforms.metrics import beam_counter
 from transforms.packing import pack, unpack
+from transforms.sinks import stable_hash
 
 
 STAGE = "mix"
@@ -39,7 +39,7 @@ SOURCE_CAP, TARGET_CAP = "source_cap", "target_cap"
 
 def rank(pair: PairRecord) -> int:
     """A 63-bit hash of the pair's id: the order in which caps keep pairs."""
-    return int.from_bytes(hashlib.sha256(pair.idx.encode("utf-8", "surrogatepass")).digest()[:8], "big") >> 1
+    return stable_hash(pair.idx) >> 1
 
 
 class _SmallestRanks(beam.CombineFn):

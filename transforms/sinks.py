@@ -18,7 +18,7 @@ Every shard of a split is written, an empty one too (with no row group, so
 Input: PCollection of Arrow-ready dicts. Output: PCollection of `(path, rows)`.
 """
 
-__all__ = ["WriteParquetShards", "estimate_bytes", "shard_name", "write_shard"]
+__all__ = ["WriteParquetShards", "estimate_bytes", "shard_name", "stable_hash", "write_shard"]
 
 import dataclasses
 import hashlib
@@ -45,13 +45,14 @@ def shard_name(split: str, index: int, count: int) -> str:
     return f"{split}-{index:05d}-of-{count:05d}.parquet"
 
 
-def _stable_hash(text: str) -> int:
+def stable_hash(text: str) -> int:
+    """A 64-bit hash of a text that is the same in every process and run."""
     return int.from_bytes(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()[:8], "big")
 
 
 def _sort_key(key: str, row: dict[str, Any]) -> tuple[str, int]:
     """The key, then a 63-bit hash of the whole row (fits Beam's int coder) to order equal keys."""
-    return key, _stable_hash(json.dumps(row, sort_keys=True, ensure_ascii=False, default=str)) >> 1
+    return key, stable_hash(json.dumps(row, sort_keys=True, ensure_ascii=False, default=str)) >> 1
 
 
 def write_shard(
@@ -100,7 +101,7 @@ _BUCKETS = 1 << 20  # spill buckets: a shard holds a contiguous range of them
 def _spill_item(row: dict[str, Any], key: Callable[[dict[str, Any]], str]) -> tuple[int, tuple[str, int], bytes]:
     """(bucket, sort key, packed row): the bucket is the top bits of the key's hash."""
     sort_key = _sort_key(key(row), row)
-    return _stable_hash(sort_key[0]) * _BUCKETS >> 64, sort_key, pack(row)
+    return stable_hash(sort_key[0]) * _BUCKETS >> 64, sort_key, pack(row)
 
 
 def _shard_bounds(count: int) -> tuple[int, ...]:
