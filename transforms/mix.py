@@ -28,9 +28,9 @@ import apache_beam as beam
 from schemas.build import MixConfig
 from schemas.records import PairRecord, RejectRecord
 from transforms.filters import FilterOutputs, pair_row
+from transforms.hashing import stable_hash
 from transforms.metrics import beam_counter
 from transforms.packing import pack, unpack
-from transforms.sinks import stable_hash
 
 
 STAGE = "mix"

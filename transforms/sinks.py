@@ -18,10 +18,9 @@ Every shard of a split is written, an empty one too (with no row group, so
 Input: PCollection of Arrow-ready dicts. Output: PCollection of `(path, rows)`.
 """
 
-__all__ = ["WriteParquetShards", "estimate_bytes", "shard_name", "stable_hash", "write_shard"]
+__all__ = ["WriteParquetShards", "estimate_bytes", "shard_name", "write_shard"]
 
 import dataclasses
-import hashlib
 import json
 import math
 from collections.abc import Callable, Iterable
@@ -32,6 +31,7 @@ import pyarrow as pa
 from apache_beam.io.filesystems import FileSystems
 
 from transforms import spill
+from transforms.hashing import stable_hash
 from transforms.packing import pack, unpack
 
 
@@ -43,11 +43,6 @@ def estimate_bytes(row: dict[str, Any]) -> int:
 def shard_name(split: str, index: int, count: int) -> str:
     """Returns `train-00000-of-00004.parquet`."""
     return f"{split}-{index:05d}-of-{count:05d}.parquet"
-
-
-def stable_hash(text: str) -> int:
-    """A 64-bit hash of a text that is the same in every process and run."""
-    return int.from_bytes(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()[:8], "big")
 
 
 def _sort_key(key: str, row: dict[str, Any]) -> tuple[str, int]:

@@ -119,25 +119,25 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="changes which pairs are drawn (default: %(default)s)")
     p.add_argument("--audit-dir", metavar="DIR", help="where to write (default: OUT/audit)")
     p.set_defaults(func=_guarded("sample", _sample))
-    p = steps.add_parser(
-        "serve", help="review the sample in the browser, one pair at a time",
-        description="Serve the audit page on 127.0.0.1 (loopback only) and print its URL; serves until Ctrl-C. "
-        "Keys: a agree, d disagree, u unsure (each saves and moves on), n note (Enter saves), j/k or the arrow "
-        "keys next/previous. Every verdict is saved at once; the page opens at the first pair without one.",
-    )  # fmt: skip
-    p.add_argument("audit_dir", nargs="?", default=".", metavar="AUDIT_DIR | OUT",
-                   help="the audit folder, or the release folder whose audit/ to use (default: .)")  # fmt: skip
-    p.add_argument("--port", type=int, default=0, help="the port (default: a free one)")
-    p.add_argument("--host", default="127.0.0.1", help="a loopback address: 127.0.0.1, ::1 or localhost")
-    p.set_defaults(func=_guarded("serve", _serve))
-    p = steps.add_parser(
-        "report", help="agreement with the labels per criterion × language, with Wilson 95%% intervals",
-        description="Print agree / (agree + disagree) per criterion × language, per criterion, per language and "
-        "overall, with Wilson 95% confidence intervals (unsure and pending counted apart), and plot the rates "
-        "with their intervals to a PNG.",
-    )  # fmt: skip
-    p.add_argument("audit_dir", nargs="?", default=".", metavar="AUDIT_DIR | OUT",
-                   help="the audit folder, or the release folder whose audit/ to use (default: .)")  # fmt: skip
-    p.add_argument("--png", metavar="PATH", help="where to write the plot (default: AUDIT_DIR/agreement.png)")
-    p.add_argument("--no-png", action="store_true", help="print the table only")
-    p.set_defaults(func=_guarded("report", _report))
+    readers = {
+        "serve": (_serve, "review the sample in the browser, one pair at a time",
+                  "Serve the audit page on 127.0.0.1 (loopback only) and print its URL; serves until Ctrl-C. "
+                  "Keys: a agree, d disagree, u unsure (each saves and moves on), n note (Enter saves), j/k or the "
+                  "arrow keys next/previous. Every verdict is saved at once; the page opens at the first pair "
+                  "without one."),
+        "report": (_report, "agreement with the labels per criterion × language, with Wilson 95%% intervals",
+                   "Print agree / (agree + disagree) per criterion × language, per criterion, per language and "
+                   "overall, with Wilson 95% confidence intervals (unsure and pending counted apart), and plot the "
+                   "rates with their intervals to a PNG."),
+    }  # fmt: skip
+    for name, (func, help_text, description) in readers.items():
+        p = steps.add_parser(name, help=help_text, description=description)
+        p.add_argument("audit_dir", nargs="?", default=".", metavar="AUDIT_DIR | OUT",
+                       help="the audit folder, or the release folder whose audit/ to use (default: .)")  # fmt: skip
+        p.set_defaults(func=_guarded(name, func))
+        if name == "serve":
+            p.add_argument("--port", type=int, default=0, help="the port (default: a free one)")
+            p.add_argument("--host", default="127.0.0.1", help="a loopback address: 127.0.0.1, ::1 or localhost")
+        else:
+            p.add_argument("--png", metavar="PATH", help="where to write the plot (default: AUDIT_DIR/agreement.png)")
+            p.add_argument("--no-png", action="store_true", help="print the table only")

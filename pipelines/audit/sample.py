@@ -35,7 +35,6 @@ __all__ = ["AuditSet", "Stratum", "allocate", "pair_rank", "sample"]
 
 import dataclasses
 import glob
-import hashlib
 import heapq
 import json
 import math
@@ -50,6 +49,7 @@ import pyarrow.parquet as pq
 from pipelines.audit.records import DEFAULT_SUBDIR, STORE_FILE, AuditError, AuditPair, write_audit
 from pipelines.audit.store import VerdictStore
 from schemas.labels import ASPECTS, LANGUAGES
+from transforms.hashing import stable_hash
 
 
 DEFAULT_STRATIFY: tuple[str, ...] = ("aspect", "language")
@@ -88,7 +88,7 @@ class AuditSet:
 
 def pair_rank(idx: str, seed: int) -> int:
     """The seeded hash rank of a pair: lower ranks are drawn first."""
-    return int.from_bytes(hashlib.sha256(f"{seed}\0{idx}".encode()).digest()[:8], "big")
+    return stable_hash(f"{seed}\0{idx}")
 
 
 def allocate(

@@ -38,7 +38,7 @@ from typing import Any
 
 from pipelines.audit.page import render_page
 from pipelines.audit.records import STORE_FILE, AuditError, load_audit
-from pipelines.audit.store import Verdict, VerdictStore, first_unreviewed
+from pipelines.audit.store import VerdictStore, first_unreviewed
 
 
 _MAX_BODY = 256 * 1024
@@ -90,7 +90,7 @@ class AuditServer(ThreadingHTTPServer):
         self.pairs = load_audit(audit_dir)
         if not self.pairs:
             raise AuditError(f"{audit_dir}: the audit set is empty")
-        self.positions = {pair.idx: i for i, pair in enumerate(self.pairs)}
+        self.idxs = frozenset(pair.idx for pair in self.pairs)
         self.store = VerdictStore(os.path.join(audit_dir, STORE_FILE))
         self.address_family = socket.AF_INET6 if ":" in address else socket.AF_INET
         super().__init__((address, port), _Handler)
@@ -101,9 +101,9 @@ class AuditServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
 
-    def state(self, reviews: dict[str, Verdict] | None = None) -> dict[str, Any]:
+    def state(self) -> dict[str, Any]:
         """Progress and every review, as served by `/api/state`."""
-        reviews = self.store.all() if reviews is None else reviews
+        reviews = self.store.all()
         idxs = [p.idx for p in self.pairs]
         return {
             "total": len(idxs),
@@ -164,11 +164,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _page(self, number: str | None) -> None:
         pairs = self.server.pairs
         reviews = self.server.store.all()
-        statuses = [(reviews[p.idx].verdict if p.idx in reviews else None) for p in pairs]
         if number is None:
             resume = first_unreviewed([p.idx for p in pairs], reviews)
             self._send(HTTPStatus.FOUND, b"", "text/plain", {"Location": f"/?i={(resume or 0) + 1}"})
             return
+        statuses = [(reviews[p.idx].verdict if p.idx in reviews else None) for p in pairs]
         try:
             position = min(max(int(number), 1), len(pairs)) - 1
         except ValueError:
@@ -193,7 +193,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, KeyError, TypeError):
             self._json(HTTPStatus.BAD_REQUEST, {"error": "expected a JSON object with idx"})
             return
-        if idx not in self.server.positions:
+        if idx not in self.server.idxs:
             self._json(HTTPStatus.NOT_FOUND, {"error": f"idx {idx!r} is not in the audit set"})
             return
         note = body.get("note")

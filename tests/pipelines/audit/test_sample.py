@@ -161,3 +161,13 @@ def test_allocation_takes_the_raises_back_from_the_strata_most_above_quota():
     # quotas 5.6, 3.2, 1.2 → floors 5, 3, 1; the largest remainder (.6) takes the last.
     assert allocate({"a": 56, "b": 32, "c": 12}, 10) == {"a": 6, "b": 3, "c": 1}
     assert math.isclose(sum(allocate({"a": 3, "b": 3}, 5).values()), 5)
+
+
+def test_audit_pairs_carry_every_pair_column_but_the_config_id():
+    import dataclasses
+
+    from pipelines.audit.records import AuditPair
+    from schemas.arrow import pair_schema
+
+    fields = {f.name for f in dataclasses.fields(AuditPair)}
+    assert fields == (set(pair_schema().names) - {"config_id"}) | {"split", "rank"}
