@@ -57,7 +57,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from schemas.labels import ASPECTS, LANGUAGES
+from schemas.arrow import class_label_names
 from transforms.filters.length import estimate_tokens
 
 
@@ -162,15 +162,6 @@ def token_bin(tokens: int, edges: tuple[int, ...] = TOKEN_BIN_EDGES) -> int:
     return max(bisect.bisect_right(edges, tokens) - 1, 0)
 
 
-def _names(schema: pa.Schema, column: str, default: tuple[str, ...]) -> tuple[str, ...]:
-    """The ClassLabel names of a column from the shard's `datasets` metadata, else `default`."""
-    meta = (schema.metadata or {}).get(b"huggingface")
-    if meta is None:
-        return default
-    feature = json.loads(meta).get("info", {}).get("features", {}).get(column, {})
-    return tuple(feature.get("names") or default)
-
-
 class _Accumulator:
     """Mutable partial statistics; `add_batch`, `merge` and `result` as in a CombineFn."""
 
@@ -189,8 +180,8 @@ class _Accumulator:
         """Folds one batch of pair rows of `split` in."""
         self.rows[split] += batch.num_rows
         self.num_bytes[split] += batch.nbytes
-        languages = _names(batch.schema, "language", LANGUAGES)
-        aspects = _names(batch.schema, "aspect", ASPECTS)
+        languages = class_label_names(batch.schema, "language")
+        aspects = class_label_names(batch.schema, "aspect")
         sources = batch.column("source").to_pylist()
         for source, aspect, language in zip(
             sources, batch.column("aspect").to_pylist(), batch.column("language").to_pylist(), strict=True

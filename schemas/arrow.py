@@ -7,6 +7,7 @@ names and order.
 
 __all__ = [
     "REJECT_SCHEMA",
+    "class_label_names",
     "commit_features",
     "commit_schema",
     "pair_features",
@@ -14,6 +15,7 @@ __all__ = [
 ]
 
 import functools
+import json
 
 import pyarrow as pa
 
@@ -31,6 +33,20 @@ REJECT_SCHEMA = pa.schema(
     ]
 )
 """Reject rows, one folder per stage under `rejects/`."""
+
+
+def class_label_names(schema: pa.Schema, column: str) -> tuple[str, ...]:
+    """The ClassLabel names of `language` or `aspect` as the file's `datasets` metadata records them.
+
+    Files record their own names, so a release reads right even if a later codepref
+    reorders the labels; a file without the metadata gets today's order.
+    """
+    default = {"language": LANGUAGES, "aspect": ASPECTS}[column]
+    meta = (schema.metadata or {}).get(b"huggingface")
+    if meta is None:
+        return default
+    feature = json.loads(meta).get("info", {}).get("features", {}).get(column, {})
+    return tuple(feature.get("names") or default)
 
 
 @functools.cache

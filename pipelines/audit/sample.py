@@ -48,7 +48,7 @@ import pyarrow.parquet as pq
 
 from pipelines.audit.records import DEFAULT_SUBDIR, STORE_FILE, AuditError, AuditPair, write_audit
 from pipelines.audit.store import VerdictStore
-from schemas.labels import ASPECTS, LANGUAGES
+from schemas.arrow import class_label_names
 from transforms.hashing import stable_hash
 
 
@@ -56,7 +56,7 @@ DEFAULT_STRATIFY: tuple[str, ...] = ("aspect", "language")
 SPLIT = "split"
 """A pseudo-column: the split a pair's Parquet file belongs to."""
 
-_CLASS_LABELS = {"aspect": ASPECTS, "language": LANGUAGES}
+_CLASS_LABELS = ("aspect", "language")
 _SHARD = re.compile(r"^(?P<split>.+?)-\d+-of-\d+\.parquet$")
 _MISSING = "(none)"
 _BATCH_ROWS = 1024
@@ -149,12 +149,12 @@ def _shards(out_dir: str) -> list[tuple[str, str]]:
     return shards
 
 
-def _label(value: object, column: str) -> str:
-    """A ClassLabel id as its name; strings (a release written with names) pass through."""
+def _label(value: object, column: str, schema: pa.Schema) -> str:
+    """A ClassLabel id as the name its file records; strings (a release written with names) pass through."""
     if value is None:
         return _MISSING
-    names = _CLASS_LABELS.get(column)
-    if names is not None and isinstance(value, int):
+    if column in _CLASS_LABELS and isinstance(value, int):
+        names = class_label_names(schema, column)
         return names[value] if 0 <= value < len(names) else f"{column}#{value}"
     return str(value)
 
@@ -181,9 +181,10 @@ def _rank_strata(
     heaps: dict[tuple, list] = {}
     read = ["idx", *(c for c in stratify if c != SPLIT)]
     for split, path in shards:
+        schema = pq.read_schema(path)
         for cols in _rows(path, read):
             for i, idx in enumerate(cols["idx"]):
-                key = tuple(split if c == SPLIT else _label(cols[c][i], c) for c in stratify)
+                key = tuple(split if c == SPLIT else _label(cols[c][i], c, schema) for c in stratify)
                 counts[key] = counts.get(key, 0) + 1
                 item = (-pair_rank(idx, seed), idx)
                 heap = heaps.setdefault(key, [])
@@ -206,8 +207,8 @@ def _read_chosen(shards: Sequence[tuple[str, str]], chosen: Mapping[str, int]) -
             for row in hits.to_pylist():
                 if row["idx"] in found:  # ids are content hashes; a repeat is the same pair
                     continue
-                row["aspect"] = _label(row["aspect"], "aspect")
-                row["language"] = _label(row["language"], "language")
+                row["aspect"] = _label(row["aspect"], "aspect", file.schema_arrow)
+                row["language"] = _label(row["language"], "language", file.schema_arrow)
                 found[row["idx"]] = AuditPair(split=split, rank=chosen[row["idx"]], **row)
     return sorted(found.values(), key=lambda p: (p.rank, p.idx))
 
