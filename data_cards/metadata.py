@@ -85,16 +85,13 @@ def card_license(licences: Mapping[tuple[str, str | None], int]) -> str:
     return "other"
 
 
-def card_metadata(
-    stats: ReleaseStats, features: Any, pretty_name: str, *, licence: str | None = None
-) -> Any:  # huggingface_hub.DatasetCardData
+def card_metadata(stats: ReleaseStats, features: Any, pretty_name: str) -> Any:  # huggingface_hub.DatasetCardData
     """Builds the header of the card.
 
     Args:
         stats: the release's statistics (splits with rows and bytes).
         features: the release's `datasets.Features`.
         pretty_name: the dataset's display name.
-        licence: the `license` value; default `card_license(stats.licences)`.
 
     Returns:
         A `huggingface_hub.DatasetCardData`; splits without files are left out
@@ -107,7 +104,7 @@ def card_metadata(
     splits = [s for s in stats.splits if s.files]
     card = DatasetCardData(
         pretty_name=pretty_name,
-        license=licence or card_license(stats.licences),
+        license=card_license(stats.licences),
         language=["en", "code"],
         task_categories=list(TASK_CATEGORIES),
         size_categories=[size_category(stats.rows)],
