@@ -140,7 +140,7 @@ def cached_digests(cache_path):
 def kill_midway(args, server, answered=12):
     """Runs a pipeline command and kills its process group once the server has answered `answered` requests."""
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 900
     while len(server.answered) < answered and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)

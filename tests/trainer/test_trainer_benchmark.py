@@ -13,7 +13,7 @@ def test_gpu_throughput_tiny_runs_on_cpu():
         capture_output=True,
         text=True,
         check=True,
-        timeout=120,
+        timeout=1800,  # only a hang ends it: a slow machine is not a failure
     )
     lines = out.stdout.strip().splitlines()
     result = json.loads(lines[0])

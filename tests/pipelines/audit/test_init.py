@@ -69,10 +69,10 @@ def test_serve_prints_the_url_and_stops_on_ctrl_c(release):
     try:
         url = proc.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:") and url.endswith("/")
-        with urllib.request.urlopen(url + "api/state", timeout=10) as response:
+        with urllib.request.urlopen(url + "api/state", timeout=120) as response:
             assert b'"total": 3' in response.read()
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=20) == 0
+        assert proc.wait(timeout=120) == 0
         assert "stopped" in proc.stderr.read()
     finally:
         if proc.poll() is None:
