@@ -76,7 +76,13 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"codepref audit serve: open {url} (Ctrl-C stops; verdicts are saved as you go)", file=sys.stderr)
         print(url, flush=True)
 
-    serve(resolve_audit_dir(args.audit_dir), host=args.host, port=args.port, on_ready=ready)
+    serve(
+        resolve_audit_dir(args.audit_dir),
+        host=args.host,
+        port=args.port,
+        on_ready=ready,
+        read_timeout=args.read_timeout,
+    )
     return 0
 
 
@@ -138,6 +144,8 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
         if name == "serve":
             p.add_argument("--port", type=int, default=0, help="the port (default: a free one)")
             p.add_argument("--host", default="127.0.0.1", help="a loopback address: 127.0.0.1, ::1 or localhost")
+            p.add_argument("--read-timeout", type=float, default=10.0, metavar="SECONDS",
+                           help="cut off a client that sends nothing for this long (default: %(default)s)")  # fmt: skip
         else:
             p.add_argument("--png", metavar="PATH", help="where to write the plot (default: AUDIT_DIR/agreement.png)")
             p.add_argument("--no-png", action="store_true", help="print the table only")

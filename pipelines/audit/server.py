@@ -9,39 +9,68 @@ Routes:
 
 Why loopback only: the page has no authentication and writes a person's verdicts,
 so `serve` refuses any host that is not a loopback address (reach it from another
-machine through `ssh -L`). Two more checks close the holes a loopback server
-still has against a web page open in the same browser: the `Host` header must be
-the loopback address the server is on (DNS rebinding), and POSTs must be
-`application/json` (a cross-site form cannot send that without a CORS preflight,
-which this server never grants). Every page carries a Content-Security-Policy
-that allows only its own inline style and script and requests to itself.
+machine through `ssh -L`). More checks close the holes a loopback server still has
+against a web page open in the same browser:
 
-`ThreadingHTTPServer` serves each request in a thread; the verdict store opens a
-connection per call, so threads share nothing but the read-only audit set.
+- `Host` must be the server's own `host:port` (or `localhost:port`), else 421: a
+  page on a rebound DNS name reaches the socket but names a foreign host.
+- A POST's `Origin`, when there is one, must be the server's own
+  (`http://host:port`), else 403. Browsers send `Origin` on every POST, the page's
+  own `fetch` included, so a cross-site request always carries a foreign one (or
+  `null`). A POST with no `Origin` does not come from a browser (curl, a script on
+  this machine, which could write the SQLite file anyway) and is allowed, the
+  `Host` check still applying.
+- POSTs must be `application/json` (415): a cross-site form cannot send that, and
+  a cross-site `fetch` needs a CORS preflight this server never grants.
+
+Every page carries a Content-Security-Policy that allows only its own inline style
+and script and requests to itself.
+
+No request can end the server or drop a connection unanswered: bodies are checked
+by `pipelines.audit.api` (400 for a malformed one, 411 without a length, 413 over
+`api.MAX_BODY`), http.server's own refusals are answered as JSON too, and anything
+unexpected is a 500 with the traceback in the server's log. Every socket read and
+write has a timeout (`read_timeout`): a client that stalls in the request line or
+headers is disconnected, one that stalls in the body gets a 408, so a stalled
+request holds its thread for at most that long per read. The timeout bounds each
+read, not the whole request: a local process trickling a byte at a time could hold
+a thread longer, which a loopback-only server accepts.
+
+`ThreadingHTTPServer` serves each connection in a thread (one request each, HTTP/1.0);
+the verdict store opens a connection per call, so threads share nothing but the
+read-only audit set.
 """
 
-__all__ = ["AuditServer", "check_loopback", "serve"]
+__all__ = ["DEFAULT_READ_TIMEOUT_S", "AuditServer", "check_loopback", "serve"]
 
 import dataclasses
 import ipaddress
 import json
+import math
 import os
 import signal
 import socket
 import sys
 import threading
+import time
+import traceback
 import urllib.parse
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from pipelines.audit.api import POST_ROUTES, ROUTE_VERDICT, RequestError, body_length, parse_post
 from pipelines.audit.page import render_page
 from pipelines.audit.records import STORE_FILE, AuditError, load_audit
 from pipelines.audit.store import VerdictStore, first_unreviewed
 
 
-_MAX_BODY = 256 * 1024
+DEFAULT_READ_TIMEOUT_S = 10.0
+"""How long a socket read or write may wait before the connection is given up."""
+
+_LINGER_S = 2.0
+_LINGER_BYTES = 1 << 20
 _CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
     "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -80,13 +109,21 @@ class AuditServer(ThreadingHTTPServer):
             when missing).
         host: A loopback address (see `check_loopback`).
         port: The port; 0 picks a free one (see `url`).
+        read_timeout: Seconds a socket read or write may wait; a client that
+            stalls longer is cut off (see the module docstring).
 
     Raises:
-        AuditError: a non-loopback host, or no audit set in `audit_dir`.
+        AuditError: a non-loopback host, a read timeout that is not a positive
+            number, or no audit set in `audit_dir`.
     """
 
-    def __init__(self, audit_dir: str, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, audit_dir: str, host: str = "127.0.0.1", port: int = 0, read_timeout: float = DEFAULT_READ_TIMEOUT_S
+    ) -> None:
         address = check_loopback(host)
+        if not (isinstance(read_timeout, int | float) and math.isfinite(read_timeout) and read_timeout > 0):
+            raise AuditError(f"read timeout {read_timeout!r}: expected a positive number of seconds")
+        self.read_timeout = float(read_timeout)
         self.pairs = load_audit(audit_dir)
         if not self.pairs:
             raise AuditError(f"{audit_dir}: the audit set is empty")
@@ -94,6 +131,24 @@ class AuditServer(ThreadingHTTPServer):
         self.store = VerdictStore(os.path.join(audit_dir, STORE_FILE))
         self.address_family = socket.AF_INET6 if ":" in address else socket.AF_INET
         super().__init__((address, port), _Handler)
+        bound, port = self.server_address[:2]
+        shown = f"[{bound}]" if ":" in bound else bound
+        # The Host headers answered (a rebound DNS name is another host; browsers pin localhost to loopback) and
+        # the Origins a POST may come from: the page itself.
+        self.allowed_hosts = frozenset({f"{shown}:{port}", f"localhost:{port}"})
+        self.allowed_origins = frozenset(f"http://{h}" for h in self.allowed_hosts)
+
+    def handle_error(self, request: socket.socket, client_address: tuple) -> None:
+        """Logs a connection that failed; the server and its other threads carry on.
+
+        A client that went away or stalled mid-answer gets one line; anything
+        else (a bug) gets the traceback.
+        """
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError):
+            print(f"codepref audit serve: {client_address[0]}: connection dropped ({exc!r})", file=sys.stderr)
+        else:
+            super().handle_error(request, client_address)
 
     @property
     def url(self) -> str:
@@ -117,11 +172,25 @@ class _Handler(BaseHTTPRequestHandler):
     server: AuditServer
     server_version = "codepref-audit"
 
+    def setup(self) -> None:
+        # Every read and write on the connection waits at most this long; http.server itself drops a connection
+        # that stalls in the request line or headers, and `_read_body` answers 408 for one that stalls in the body.
+        self.timeout = self.server.read_timeout
+        self._answered = False
+        self._unread_body = False
+        super().setup()
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         if isinstance(code, HTTPStatus | int) and int(code) >= 400:
             super().log_request(code, size)
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (malformed request line or headers, unknown method), as JSON."""
+        self.close_connection = True
+        self._json(code, {"error": (message or self.responses.get(code, ("error",))[0])[:300]})
+
     def _send(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
+        self._answered = True
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -138,17 +207,68 @@ class _Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, payload: dict[str, Any]) -> None:
         self._send(status, json.dumps(payload, ensure_ascii=False).encode(), "application/json; charset=utf-8")
 
-    def _host_ok(self) -> bool:
-        host, port = self.server.server_address[:2]
-        allowed = {f"{host}:{port}", f"[{host}]:{port}", f"localhost:{port}"}  # browsers pin localhost to loopback
-        if self.headers.get("Host", "") in allowed:
-            return True
-        self._json(HTTPStatus.MISDIRECTED_REQUEST, {"error": "unexpected Host header"})
-        return False
+    def _guarded(self, handle: Callable[[], None]) -> None:
+        """Runs a route: a `RequestError` is its answer, anything unexpected a 500; the server carries on."""
+        try:
+            handle()
+        except RequestError as exc:
+            self._json(exc.status, {"error": str(exc)})
+            if self._unread_body:
+                self._linger()
+        except (ConnectionError, TimeoutError):
+            raise  # the client went away or stalled mid-answer: http.server and `handle_error` drop the connection
+        except Exception as exc:  # the last line of defence: a bug answers 500 instead of a dropped connection
+            self.log_error("internal error on %s %r; traceback follows", self.command, self.path[:200])
+            traceback.print_exc(file=sys.stderr)
+            self.close_connection = True
+            if not self._answered:
+                error = f"internal error ({type(exc).__name__}); the server's log has the traceback"
+                self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": error})
+
+    def _linger(self) -> None:
+        """Half-closes, then discards what the client still sends, for a bounded time.
+
+        Closing a socket with unread bytes resets the connection, and a reset can
+        reach the client before it has read the answer; refusing a body without
+        reading it (413, 411, 415) therefore waits for the client to finish.
+        """
+        deadline = time.monotonic() + min(self.timeout, _LINGER_S)
+        discarded = 0
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+            while discarded < _LINGER_BYTES and (left := deadline - time.monotonic()) > 0:
+                self.connection.settimeout(left)
+                chunk = self.connection.recv(65536)
+                if not chunk:
+                    break
+                discarded += len(chunk)
+        except OSError:
+            pass  # the client is gone or slow: the answer was sent, the connection closes either way
+
+    def _check_host(self) -> None:
+        hosts = self.headers.get_all("Host") or []
+        if len(hosts) != 1 or hosts[0].strip().lower() not in self.server.allowed_hosts:
+            raise RequestError(HTTPStatus.MISDIRECTED_REQUEST, "unexpected Host header: this server answers "
+                               + " or ".join(sorted(self.server.allowed_hosts)))  # fmt: skip
+
+    def _check_origin(self) -> None:
+        origins = self.headers.get_all("Origin")
+        if origins is None:
+            return  # not a browser's request (see the module docstring)
+        if len(origins) != 1 or origins[0] not in self.server.allowed_origins:
+            raise RequestError(HTTPStatus.FORBIDDEN, f"Origin {origins[0][:100]!r} is not this server")
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        if not self._host_ok():
-            return
+        self._guarded(self._get)
+
+    do_HEAD = do_GET  # noqa: N815
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        self._guarded(self._post)
+
+    def _get(self) -> None:
+        self._check_host()
         url = urllib.parse.urlsplit(self.path)
         if url.path == "/api/state":
             self._json(HTTPStatus.OK, self.server.state())
@@ -157,9 +277,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif url.path == "/favicon.ico":
             self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon")
         else:
-            self._json(HTTPStatus.NOT_FOUND, {"error": f"no route {url.path}"})
-
-    do_HEAD = do_GET  # noqa: N815
+            raise RequestError(HTTPStatus.NOT_FOUND, f"no route {url.path[:200]}")
 
     def _page(self, number: str | None) -> None:
         pairs = self.server.pairs
@@ -177,48 +295,48 @@ class _Handler(BaseHTTPRequestHandler):
         page = render_page(pairs[position], position, statuses, reviews, banner)
         self._send(HTTPStatus.OK, page.encode(), "text/html; charset=utf-8")
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
-        if not self._host_ok():
-            return
+    def _post(self) -> None:
+        self._unread_body = True
+        self._check_host()
+        self._check_origin()
+        route = urllib.parse.urlsplit(self.path).path
+        if route not in POST_ROUTES:
+            raise RequestError(HTTPStatus.NOT_FOUND, f"no route {route[:200]}")
         if self.headers.get_content_type() != "application/json":
-            self._json(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, {"error": "send application/json"})
-            return
-        length = int(self.headers.get("Content-Length") or 0)
-        if not 0 < length <= _MAX_BODY:
-            self._json(HTTPStatus.BAD_REQUEST, {"error": f"body must be 1 to {_MAX_BODY} bytes"})
-            return
-        try:
-            body = json.loads(self.rfile.read(length))
-            idx = body["idx"]
-        except (ValueError, KeyError, TypeError):
-            self._json(HTTPStatus.BAD_REQUEST, {"error": "expected a JSON object with idx"})
-            return
-        if idx not in self.server.idxs:
-            self._json(HTTPStatus.NOT_FOUND, {"error": f"idx {idx!r} is not in the audit set"})
-            return
-        note = body.get("note")
-        if note is not None and not isinstance(note, str):
-            self._json(HTTPStatus.BAD_REQUEST, {"error": "note must be a string"})
-            return
+            raise RequestError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send application/json")
+        length = body_length(
+            self.headers.get_all("Content-Length") or [], self.headers.get_all("Transfer-Encoding") or []
+        )
+        post = parse_post(route, self._read_body(length), self.server.idxs)
         store = self.server.store
-        try:
-            if self.path == "/api/verdict":
-                review = store.mark(idx, body.get("verdict"), note)
-            elif self.path == "/api/note":
-                review = store.set_note(idx, note or "")
-            else:
-                self._json(HTTPStatus.NOT_FOUND, {"error": f"no route {self.path}"})
-                return
-        except AuditError as exc:
-            self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
-            return
+        if post.route == ROUTE_VERDICT:
+            review = store.mark(post.idx, post.verdict, post.note)
+        else:
+            review = store.set_note(post.idx, post.note)
         state = self.server.state()
         progress = {"reviewed": state["reviewed"], "total": state["total"]}
         self._json(HTTPStatus.OK, {**dataclasses.asdict(review), **progress})
 
+    def _read_body(self, length: int) -> bytes:
+        try:
+            raw = self.rfile.read(length)
+        except TimeoutError:
+            self._unread_body = False  # lingering would only wait for the stalled client again
+            raise RequestError(
+                HTTPStatus.REQUEST_TIMEOUT, f"the request stalled: no data for {self.timeout:g} s"
+            ) from None
+        self._unread_body = False
+        if len(raw) < length:
+            raise RequestError(HTTPStatus.BAD_REQUEST, f"the body ended after {len(raw)} of {length} bytes")
+        return raw
+
 
 def serve(
-    audit_dir: str, host: str = "127.0.0.1", port: int = 0, on_ready: Callable[[str], None] | None = None
+    audit_dir: str,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    on_ready: Callable[[str], None] | None = None,
+    read_timeout: float = DEFAULT_READ_TIMEOUT_S,
 ) -> None:
     """Serves the audit page of `audit_dir` until interrupted (Ctrl-C).
 
@@ -228,14 +346,17 @@ def serve(
         port: The port; 0 picks a free one.
         on_ready: Called with the page's URL once the server listens; by default
             the URL is printed to stdout.
+        read_timeout: Seconds a socket read or write may wait before a stalled
+            client is cut off.
 
     Raises:
-        AuditError: a non-loopback host, or no audit set in `audit_dir`.
+        AuditError: a non-loopback host, a read timeout that is not a positive
+            number, or no audit set in `audit_dir`.
     """
     if threading.current_thread() is threading.main_thread():
         # A process started in the background of a shell inherits SIGINT ignored; Ctrl-C must still stop it.
         signal.signal(signal.SIGINT, signal.default_int_handler)
-    with AuditServer(audit_dir, host, port) as server:
+    with AuditServer(audit_dir, host, port, read_timeout) as server:
         (on_ready or (lambda url: print(url, flush=True)))(server.url)
         try:
             server.serve_forever()

@@ -74,13 +74,13 @@ def release(tmp_path):
 
 @pytest.fixture
 def running():
-    """Starts an `AuditServer` in a thread: `running(audit_dir) -> server`; stopped after the test."""
+    """Starts an `AuditServer` in a thread: `running(audit_dir, **options) -> server`; stopped after the test."""
     from pipelines.audit.server import AuditServer
 
     servers = []
 
-    def start(audit_dir):
-        server = AuditServer(audit_dir)
+    def start(audit_dir, **options):
+        server = AuditServer(audit_dir, **options)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         return server

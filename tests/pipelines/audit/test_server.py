@@ -1,6 +1,7 @@
 import http.client
 import json
 import os
+import socket
 import sqlite3
 import urllib.parse
 
@@ -99,6 +100,182 @@ def test_api_rejects_bad_requests(audit_dir, running):
     assert request(server, "GET", "/api/state", headers=rebound)[0].status == 421  # DNS rebinding
     assert request(server, "GET", "/nowhere")[0].status == 404
     assert server.store.all() == {}
+
+
+def raw_exchange(server, data, timeout=60):
+    """Sends raw bytes and reads until the server closes: (status or None, head text, body bytes)."""
+    with socket.create_connection(server.server_address[:2], timeout=timeout) as sock:
+        sock.sendall(data)
+        answer = read_until_closed(sock)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/") else None
+    return status, head.decode("latin-1"), body
+
+
+def read_until_closed(sock):
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def raw_post(server, headers, body=b"", path="/api/verdict"):
+    host, port = server.server_address[:2]
+    lines = [f"POST {path} HTTP/1.1", f"Host: {host}:{port}", "Content-Type: application/json", *headers]
+    return raw_exchange(server, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+
+
+def test_posts_from_a_foreign_origin_are_refused(audit_dir, running):
+    server = running(audit_dir)
+    host, port = server.server_address[:2]
+    body = {"idx": "pair-a", "verdict": "agree"}
+    foreign = ["http://attacker.example", f"http://127.0.0.1:{port + 1}", f"https://127.0.0.1:{port}", "null", ""]
+    for origin in foreign:
+        response, data = request(server, "POST", "/api/verdict", body, {"Origin": origin})
+        assert (response.status, json.loads(data)["error"]) == (403, f"Origin {origin!r} is not this server"), origin
+    assert server.store.all() == {}
+    response, _ = request(server, "POST", "/api/verdict", body, {"Origin": server.url.rstrip("/")})
+    assert response.status == 200  # the page's own fetch
+    via_localhost = {"Host": f"localhost:{port}", "Origin": f"http://localhost:{port}"}
+    response, _ = request(server, "POST", "/api/note", {"idx": "pair-a", "note": "x"}, via_localhost)
+    assert response.status == 200
+    response, _ = request(server, "POST", "/api/note", {"idx": "pair-b", "note": "curl"})
+    assert response.status == 200  # no Origin (curl, a script): allowed, the Host still has to match
+    rebound = {"Host": f"attacker.example:{port}"}
+    response, _ = request(server, "POST", "/api/note", {"idx": "pair-c", "note": "rebound"}, rebound)
+    assert response.status == 421
+    status, _, _ = raw_exchange(server, b"POST /api/note HTTP/1.0\r\nContent-Type: application/json\r\n\r\n")
+    assert status == 421  # no Host at all
+    assert set(server.store.all()) == {"pair-a", "pair-b"}
+
+
+DEEP = 100_000  # far past the JSON parser's recursion limit, still under the body limit
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (b'{"idx": ["pair-a"], "verdict": "agree"}', "idx must be a string, got an array"),
+        (b'{"idx": {"pair-a": 1}, "verdict": "agree"}', "idx must be a string, got an object"),
+        (b'{"idx": 7, "verdict": "agree"}', "idx must be a string, got a number"),
+        (b'{"idx": ' + b"[" * DEEP + b"]" * DEEP + b', "verdict": "agree"}', "the body is nested too deeply"),
+        (b"[" * DEEP + b"]" * DEEP, "the body is nested too deeply"),
+        (b'{"idx": ' + b"[" * 50 + b"]" * 50 + b', "verdict": "agree"}', "idx must be a string, got an array"),
+        (b"idx=pair-a&verdict=agree", "the body is not JSON"),
+        (b'["pair-a", "agree"]', "expected a JSON object, got an array"),
+        (b'"pair-a"', "expected a JSON object, got a string"),
+        (b"null", "expected a JSON object, got null"),
+        ('{"idx": "pair-a", "verdict": "agree", "note": "café"}'.encode("latin-1"), "the body is not UTF-8"),
+        (b'{"idx": "pair-a", "verdict": ["agree"]}', "verdict an array: expected one of agree, disagree, unsure"),
+        (b'{"idx": "pair-a", "verdict": "AGREE"}', "verdict 'AGREE': expected one of agree, disagree, unsure"),
+        (b'{"idx": "pair-a", "verdict": "agree", "note": 5}', "note must be a string, got a number"),
+    ],
+    ids=lambda value: value[:40] if isinstance(value, str) else None,
+)
+def test_malformed_bodies_get_a_400_with_a_json_error(body, error, audit_dir, running):
+    server = running(audit_dir)
+    response, data = request(server, "POST", "/api/verdict", body, {"Content-Type": "application/json"})
+    assert response.status == 400
+    assert response.getheader("Content-Type") == "application/json; charset=utf-8"
+    assert json.loads(data)["error"].startswith(error)
+    assert request(server, "GET", "/api/state")[0].status == 200  # and the server carries on
+    assert server.store.all() == {}
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status", "error"),
+    [
+        (["Content-Length: ten"], b"{}", 400, "Content-Length 'ten' is not a non-negative integer"),
+        (["Content-Length: -5"], b"{}", 400, "Content-Length '-5' is not a non-negative integer"),
+        (["Content-Length: +2"], b"{}", 400, "Content-Length '+2' is not"),
+        (["Content-Length: 1_0"], b"{}", 400, "Content-Length '1_0' is not"),
+        (["Content-Length: 0"], b"", 400, "the body is empty"),
+        (["Content-Length: 2", "Content-Length: 3"], b"{}", 400, "conflicting Content-Length headers"),
+        ([f"Content-Length: {256 * 1024 + 1}"], b"{}", 413, f"the body is {256 * 1024 + 1} bytes; at most"),
+        (["Content-Length: 99999999999999"], b"{}", 413, "the body is 99999999999999 bytes"),
+        (["Content-Length: " + "9" * 5000], b"{}", 413, "the body is over 262144 bytes"),
+        (["Transfer-Encoding: chunked"], b"2\r\n{}\r\n0\r\n\r\n", 411, "Transfer-Encoding 'chunked' is not accepted"),
+        ([], b"", 411, "Content-Length is missing"),
+    ],
+    ids=lambda value: value[0][:30] if isinstance(value, list) and value else None,
+)
+def test_bad_content_lengths_are_answered(headers, body, status, error, audit_dir, running):
+    server = running(audit_dir)
+    answered, head, data = raw_post(server, headers, body)
+    assert answered == status, head
+    assert "Content-Type: application/json; charset=utf-8" in head
+    assert json.loads(data)["error"].startswith(error)
+    assert request(server, "GET", "/api/state")[0].status == 200
+    assert server.store.all() == {}
+
+
+def test_a_body_shorter_than_its_content_length_is_a_400(audit_dir, running):
+    server = running(audit_dir)
+    host, port = server.server_address[:2]
+    with socket.create_connection((host, port), timeout=60) as sock:
+        sock.sendall(
+            f"POST /api/verdict HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+            'Content-Length: 100\r\n\r\n{"idx": "pair-a"}'.encode()
+        )
+        sock.shutdown(socket.SHUT_WR)  # the client is done: the body ends 83 bytes early
+        head, _, data = read_until_closed(sock).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 400 ")
+    assert json.loads(data) == {"error": "the body ended after 17 of 100 bytes"}
+
+
+def test_stalled_requests_are_cut_off_and_do_not_block_other_clients(audit_dir, running):
+    server = running(audit_dir, read_timeout=2)
+    host, port = server.server_address[:2]
+    in_headers = socket.create_connection((host, port), timeout=60)
+    in_body = socket.create_connection((host, port), timeout=60)
+    try:
+        in_headers.sendall(f"POST /api/verdict HTTP/1.1\r\nHost: {host}:{port}\r\nContent-".encode())
+        in_body.sendall(
+            f"POST /api/verdict HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+            'Content-Length: 60\r\n\r\n{"idx": "pair-a", '.encode()
+        )
+        assert request(server, "GET", "/api/state")[0].status == 200  # served while both are stalled
+        assert request(server, "POST", "/api/verdict", {"idx": "pair-b", "verdict": "agree"})[0].status == 200
+        assert read_until_closed(in_headers) == b""  # the server closes it; no answer to half a header
+        head, _, data = read_until_closed(in_body).partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.0 408 ")
+        assert json.loads(data) == {"error": "the request stalled: no data for 2 s"}
+    finally:
+        in_headers.close()
+        in_body.close()
+    assert set(server.store.all()) == {"pair-b"}
+    assert request(server, "GET", "/api/state")[0].status == 200
+
+
+@pytest.mark.parametrize("read_timeout", [0, -1, float("nan"), float("inf")])
+def test_read_timeout_must_be_a_positive_number(read_timeout, audit_dir):
+    with pytest.raises(AuditError, match="read timeout"):
+        AuditServer(audit_dir, read_timeout=read_timeout)
+
+
+def test_an_unexpected_error_is_a_500_and_the_server_keeps_serving(audit_dir, running, monkeypatch):
+    server = running(audit_dir)
+
+    def broken():
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(server.store, "all", broken)
+    response, data = request(server, "GET", "/api/state")
+    assert response.status == 500
+    assert json.loads(data) == {"error": "internal error (OperationalError); the server's log has the traceback"}
+    assert request(server, "GET", "/?i=1")[0].status == 500
+    monkeypatch.undo()
+    assert request(server, "GET", "/api/state")[0].status == 200
+
+
+def test_a_malformed_request_line_gets_a_json_400(audit_dir, running):
+    server = running(audit_dir)
+    status, head, data = raw_exchange(server, b"GET / extra HTTP/1.1\r\n\r\n")
+    assert status == 400 and "Content-Type: application/json; charset=utf-8" in head
+    assert json.loads(data)["error"].startswith("Bad request syntax")
+    status, _, _ = raw_exchange(server, b"BREW /api/state HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status == 501
+    assert request(server, "GET", "/api/state")[0].status == 200
 
 
 def artifact_path(tmp_path, name):
