@@ -5,7 +5,8 @@ the shards into `ReleaseStats` (`data_cards.stats`), draws the figures into
 `out_dir/images/` (`data_cards.plots`), and fills `data_cards/template.md` with
 the `render_*` sections (`data_cards.sections`) under the Hub's YAML header
 (`data_cards.metadata`). `card_markdown` is the pure part: statistics and
-manifest in, Markdown out.
+manifest in, Markdown out. The text is scanned for secrets before anything is
+written (`CardSecretError`): it shows source names, licences and the config.
 
 The card is generated, never hand-edited (a hand edit is lost at the next
 release): every number comes from the data or the manifest, and the same run
@@ -13,7 +14,7 @@ folder gives byte-identical files (no dates; sorted keys; PNGs without
 timestamps), so a re-render shows no diff when nothing changed.
 """
 
-__all__ = ["IMAGES", "card_markdown", "fill_template", "load_template", "render_card"]
+__all__ = ["IMAGES", "CardSecretError", "card_markdown", "fill_template", "load_template", "render_card"]
 
 import importlib.resources
 import json
@@ -35,6 +36,10 @@ IMAGES = {
 """Figure name → path relative to the README (the card links them as written)."""
 
 _PLACEHOLDER = re.compile(r"\[\[([a-z_]+)\]\]")
+
+
+class CardSecretError(ValueError):
+    """The card would show a secret (from a column, a source name or the config); nothing is written."""
 
 
 def load_template() -> str:
@@ -136,11 +141,21 @@ def render_card(
         The path of the README.md written.
 
     Raises:
+        CardSecretError: the card's text holds a secret (`transforms.filters.secrets`);
+            no README.md is written.
         ValueError: the files hold other row counts than the manifest says.
     """
+    from transforms.filters.secrets import find_secrets
+
     manifest = load_manifest(run_dir)
     stats = compute_stats(run_dir, manifest)
     features = read_features(run_dir, manifest)
+    text = card_markdown(stats, manifest, features, repo_id, version, _previous(previous_manifest), previous_version,
+                         pretty_name)  # fmt: skip
+    findings = find_secrets(text)  # before anything is written (the figures show the card's names too)
+    if findings:
+        where = "; ".join(f"{f.type} on line {f.line}" for f in findings)
+        raise CardSecretError(f"the card of {run_dir} would show secrets ({where}); nothing was written")
     os.makedirs(os.path.join(out_dir, "images"), exist_ok=True)
 
     def image(name: str) -> str:
@@ -154,8 +169,6 @@ def render_card(
     plots.plot_funnel(manifest["stages"], image("funnel"))
     if stats.judge.pairs:
         plots.plot_judge_votes(stats.judge, image("judge"))
-    text = card_markdown(stats, manifest, features, repo_id, version, _previous(previous_manifest), previous_version,
-                         pretty_name)  # fmt: skip
     path = os.path.join(out_dir, "README.md")
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         f.write(text)

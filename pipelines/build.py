@@ -32,6 +32,7 @@ from schemas.build import BuildConfig, PreferenceSource, load_build_config
 from schemas.config import CodeConfig, MineConfig
 from schemas.records import PairRecord
 from trainer.prompts import PromptMix, assign_system_prompt
+from transforms.llm.errors import check_llm_error_share
 from transforms.sources.commit_files import match_files
 from transforms.sources.instructions import InstructionColumns
 from transforms.sources.preference import ReadPreferenceSource, resolve_preset
@@ -148,7 +149,11 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict | None:
 
     Raises:
         mine.UsageError: a bad config, input or argument.
+        transforms.llm.errors.EndpointError: an endpoint refused the run (401, 403, 404); Beam may wrap it.
+        transforms.llm.errors.LLMErrorShareError: too many `llm_error` rejects; the manifest is written.
     """
+    if not args.print_config:
+        mine.check_runner(beam_args)
     try:
         cfg = load_build_config(args.config)
     except ValueError as exc:
@@ -166,4 +171,7 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict | None:
     mine.prepare_output(out)
     with beam.Pipeline(options=PipelineOptions(beam_args)) as p:
         build(p, cfg, out, preference)
-    return mine.read_manifest(out)
+    manifest = mine.read_manifest(out)
+    if cfg.llm is not None:
+        check_llm_error_share(manifest, cfg.llm.max_llm_error_share)
+    return manifest

@@ -2,6 +2,12 @@
 
 Arguments a pipeline subcommand does not know go to Beam (`--runner`,
 `--direct_num_workers`, `--direct_running_mode`, Dataflow options).
+
+Exit codes: 0 done; 2 a usage error (the message says what to fix); 3 an LLM
+endpoint refused the run (401, 403, 404: `transforms.llm.errors.EndpointError`),
+which stops it early, however deep in Beam's workers it was raised; 4 the run
+finished and wrote its manifest, but an LLM stage rejected more than
+`max_llm_error_share` of its pairs as `llm_error`.
 """
 
 __all__ = ["build_parser", "main"]
@@ -25,6 +31,10 @@ for _handler in logging.getLogger().handlers:
 
 import trainer.cli  # noqa: E402 - torch is imported only inside its handlers
 from pipelines import audit, batch, build, dedup, demo, filter, label, llm_server, mine, mutate, publish  # noqa: E402
+from transforms.llm.errors import LLMErrorShareError, find_endpoint_error, quiet_endpoint_error_logs  # noqa: E402
+
+
+EXIT_USAGE, EXIT_ENDPOINT_REFUSED, EXIT_TOO_MANY_LLM_ERRORS = 2, 3, 4
 
 
 def _pipeline(name: str, run: Callable[[argparse.Namespace, list[str]], dict]) -> Callable[..., int]:
@@ -129,10 +139,19 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `codepref` console script."""
     parser = build_parser()
     args, beam_args = parser.parse_known_args(argv)
+    quiet_endpoint_error_logs()  # the refusal is printed once, below, not as Beam's tracebacks
     try:
         return args.func(args, beam_args)
     except (mine.UsageError, llm_server.ServerError, publish.ReleaseError) as exc:
-        parser.exit(2, f"codepref {args.command}: error: {exc}\n")
+        parser.exit(EXIT_USAGE, f"codepref {args.command}: error: {exc}\n")
+    except LLMErrorShareError as exc:
+        mine.print_funnel(exc.manifest)
+        parser.exit(EXIT_TOO_MANY_LLM_ERRORS, f"codepref {args.command}: error: {exc}; the manifest is written\n")
+    except Exception as exc:
+        refusal = find_endpoint_error(exc)  # raised in a DoFn, it arrives wrapped by Beam
+        if refusal is None:
+            raise
+        parser.exit(EXIT_ENDPOINT_REFUSED, f"codepref {args.command}: error: {refusal}\n")
     return 0
 
 

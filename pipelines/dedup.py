@@ -93,7 +93,7 @@ def build(p: beam.Pipeline, cfg: DedupConfig, *, inputs: list[str], previous: li
         old = old_read.commits
     deduped = read.commits | "Deduplicate" >> Deduplicate(cfg, previous=old)
     reports = [StageReport(READ_STAGE, read.scanned, read.commits, read.rejected)]
-    reports += deduped.reports(read.commits, "")
+    reports += deduped.reports(read.commits, "", rows_from=(READ_STAGE,))
     data = deduped.main | "WriteRows" >> WriteParquetShards(
         FileSystems.join(out, "data"), split, schema, functools.partial(row_id, cfg=cfg), target_shard_bytes
     )
@@ -128,6 +128,7 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
     Raises:
         mine.UsageError: bad arguments or inputs.
     """
+    mine.check_runner(beam_args)
     columns = tuple(c.strip() for c in args.columns.split(",") if c.strip())
     files = sorted({f for pattern in args.input for f in match_files(pattern)})
     for flag, patterns in (("--input", args.input), ("--previous", args.previous)):

@@ -6,6 +6,9 @@ secrets, exact and near dedup, decontamination, split) → `DIR/data/{split}-*.p
 in the pair schema, rejects per stage, manifest.
 
 `language` and `aspect` may be ClassLabel ids (a Parquet release) or names.
+A row whose values do not fit the pair schema is `invalid_row`, naming the field:
+a bool as a label id or a count, a count outside int32 or below 0, a
+`rating_mean` that is text, a bool or not finite (`schemas.records.PreferencePair`).
 """
 
 __all__ = ["add_arguments", "pair_from_row", "run"]
@@ -32,7 +35,9 @@ INVALID_ROW = "invalid_row"
 
 
 def _label_name(value: object, names: tuple[str, ...]) -> object:
-    return names[value] if isinstance(value, int) and 0 <= value < len(names) else value
+    """A ClassLabel id's name; anything else (a name, a bool, which is no id) as it is, for validation."""
+    is_id = isinstance(value, int) and not isinstance(value, bool)
+    return names[value] if is_id and 0 <= value < len(names) else value
 
 
 def pair_from_row(raw: object, where: str) -> PairRecord | RejectRecord:
@@ -66,6 +71,7 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
     Raises:
         mine.UsageError: bad arguments, inputs or config.
     """
+    mine.check_runner(beam_args)
     cfg = label.final_config_from_args(args)
     mine.check_inputs([], args.input)
     out = mine.resolve_output(args.out)

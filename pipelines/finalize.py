@@ -4,11 +4,13 @@ pairs → FilterLength → FilterLanguage → (FilterPerplexity) → FilterSecre
       → Deduplicate (exact, then near; optionally against a previous release)
       → Decontaminate → (MixPairs: caps and targets) → SplitPairs → {split: pairs}
 
-Each stage appends its `StageReport`, so the manifest's funnel shows every one.
+Each stage appends its `StageReport`, so the manifest's funnel shows every one;
+the first reads the ends of every branch before it (`transforms.manifest.upstream`),
+each other the stage before it. `final_stage_names` lists them for a config.
 Cheap per-pair filters run first, so dedup sees fewer rows.
 """
 
-__all__ = ["add_arguments", "final_stages", "read_release_rows"]
+__all__ = ["add_arguments", "final_stage_names", "final_stages", "read_release_rows"]
 
 import argparse
 from collections.abc import Iterator
@@ -19,9 +21,9 @@ from apache_beam.io.filesystems import FileSystems
 from schemas.build import MixConfig
 from schemas.final import FinalConfig
 from transforms import decontaminate, mix, split
-from transforms.dedup.stage import Deduplicate
+from transforms.dedup.stage import EXACT_STAGE, NEAR_STAGE, Deduplicate
 from transforms.filters import language, length, perplexity, secrets
-from transforms.manifest import StageReport, count_input
+from transforms.manifest import StageReport, count_input, upstream
 from transforms.sources.commit_files import match_files
 
 
@@ -49,6 +51,19 @@ def read_release_rows(path: str, columns: tuple[str, ...]) -> Iterator[dict]:
             yield from batch.to_pylist()
 
 
+def final_stage_names(cfg: FinalConfig, mix_cfg: MixConfig | None = None) -> list[str]:
+    """The stages `final_stages` wires for these configs, in order (it checks that it does).
+
+    `codepref publish` requires them at the end of a run's funnel.
+    """
+    names = [length.STAGE]
+    names += [language.STAGE] if cfg.english_only else []
+    names += [perplexity.STAGE] if cfg.perplexity.model else []
+    names += [secrets.STAGE] if cfg.secrets else []
+    names += [EXACT_STAGE, NEAR_STAGE, decontaminate.STAGE]
+    return names + ([mix.STAGE] if mix_cfg is not None and (mix_cfg.caps or mix_cfg.targets) else [])
+
+
 def final_stages(
     p: beam.Pipeline,
     pairs: beam.PCollection,
@@ -69,10 +84,12 @@ def final_stages(
                         perplexity.FilterPerplexity(cfg.perplexity.model, cfg.perplexity.max_perplexity)))  # fmt: skip
     if cfg.secrets:
         filters.append(("FilterSecrets", secrets.STAGE, secrets.FilterSecrets()))
+    first = len(reports)
+    feed = upstream(reports)  # the ends of every source's branch, flattened into `pairs`
     for label, stage, transform in filters:
         out = pairs | label >> transform
-        reports.append(StageReport(stage, count_input(pairs, label), out.main, out.rejected))
-        pairs = out.main
+        reports.append(StageReport(stage, count_input(pairs, label), out.main, out.rejected, **feed))
+        pairs, feed = out.main, {"rows_from": (stage,)}
     previous = None
     if cfg.previous_release:
         files = sorted({f for pattern in cfg.previous_release for f in match_files(pattern)})
@@ -83,18 +100,22 @@ def final_stages(
             | "ReadPreviousRelease" >> beam.FlatMap(read_release_rows, columns)
         )
     deduped = pairs | "DeduplicatePairs" >> Deduplicate(cfg.dedup, previous=previous)
-    reports.extend(deduped.reports(pairs, "Pairs"))
+    reports.extend(deduped.reports(pairs, "Pairs", rows_from=feed["rows_from"]))
     decon = cfg.decontamination
     clean = deduped.main | "Decontaminate" >> decontaminate.Decontaminate(
         list(decon.benchmarks), decon.column, decon.ngram, decon.include_code
     )
     counted = count_input(deduped.main, "Decontaminate")
-    reports.append(StageReport(decontaminate.STAGE, counted, clean.main, clean.rejected))
+    reports.append(StageReport(decontaminate.STAGE, counted, clean.main, clean.rejected, (NEAR_STAGE,)))
     final = clean.main
     if mix_cfg is not None and (mix_cfg.caps or mix_cfg.targets):
         mixed = final | "MixPairs" >> mix.MixPairs(mix_cfg)
-        reports.append(StageReport(mix.STAGE, count_input(final, "Mix"), mixed.main, mixed.rejected))
+        reports.append(StageReport(mix.STAGE, count_input(final, "Mix"), mixed.main, mixed.rejected,
+                                   (decontaminate.STAGE,)))  # fmt: skip
         final = mixed.main
+    wired = [r.name for r in reports[first:]]
+    if wired != final_stage_names(cfg, mix_cfg):
+        raise RuntimeError(f"final_stages wired {wired}, final_stage_names says {final_stage_names(cfg, mix_cfg)}")
     splits = final | "SplitPairs" >> split.SplitPairs(cfg.split.validation_fraction, cfg.split.salt)
     if cfg.split.validation_fraction > 0:
         return {split.TRAIN: splits.train, split.VALIDATION: splits.validation}

@@ -11,6 +11,23 @@ import subprocess
 from dataclasses import dataclass, field
 
 
+Path = str | bytes
+
+
+def _quote(path: Path) -> bytes:
+    """A path in the C-style quoted form `git fast-import` reads: any byte but NUL survives."""
+    raw = path if isinstance(path, bytes) else path.encode()
+    out = bytearray(b'"')
+    for byte in raw:
+        if byte in b'"\\':
+            out += b"\\" + bytes([byte])
+        elif byte < 0x20 or byte >= 0x7F:
+            out += b"\\%03o" % byte
+        else:
+            out.append(byte)
+    return bytes(out + b'"')
+
+
 @dataclass
 class GitHistory:
     """A scripted history, written out by `write`.
@@ -27,21 +44,25 @@ class GitHistory:
 
     def commit(
         self,
-        message: str,
-        files: dict[str, bytes | str | None] | None = None,
+        message: str | bytes,
+        files: dict[Path, bytes | str | None] | None = None,
         *,
-        renames: dict[str, str] | None = None,
-        symlinks: dict[str, str] | None = None,
-        gitlinks: dict[str, str] | None = None,
+        renames: dict[Path, Path] | None = None,
+        symlinks: dict[Path, str] | None = None,
+        gitlinks: dict[Path, str] | None = None,
         branch: str = "main",
         parent: int | None = None,
         merge: int | None = None,
         time: int | None = None,
+        encoding: str | None = None,
     ) -> int:
         """Adds a commit and returns its mark.
 
+        Paths may hold any byte but NUL (quotes, newlines, tabs, leading dashes); a
+        `bytes` path need not be UTF-8.
+
         Args:
-            message: the commit message (may be empty).
+            message: the commit message (may be empty); `bytes` are stored as they are.
             files: path → new contents; None deletes the path.
             renames: old path → new path.
             symlinks: path → link target.
@@ -50,14 +71,17 @@ class GitHistory:
             parent: the mark to start `branch` from (only when creating a branch).
             merge: a second parent's mark, making this a merge commit.
             time: the commit's unix time; by default the next step.
+            encoding: the commit's `encoding` header (the message's encoding, as
+                `i18n.commitEncoding` records it); none by default, which means UTF-8.
         """
         self._marks += 1
         when = time if time is not None else self.start_time + self._marks * self.step
-        msg = message.encode()
+        msg = message if isinstance(message, bytes) else message.encode()
         out = [
             f"commit refs/heads/{branch}\nmark :{self._marks}\n".encode(),
             f"author Dev <dev@example.com> {when} +0000\n".encode(),
             f"committer Dev <dev@example.com> {when} +0000\n".encode(),
+            f"encoding {encoding}\n".encode() if encoding else b"",
             f"data {len(msg)}\n".encode() + msg + b"\n",
         ]
         if parent is not None:
@@ -65,17 +89,18 @@ class GitHistory:
         if merge is not None:
             out.append(f"merge :{merge}\n".encode())
         for old, new in (renames or {}).items():
-            out.append(f'R "{old}" "{new}"\n'.encode())
+            out.append(b"R " + _quote(old) + b" " + _quote(new) + b"\n")
         for path, data in (files or {}).items():
             if data is None:
-                out.append(f'D "{path}"\n'.encode())
+                out.append(b"D " + _quote(path) + b"\n")
                 continue
             blob = data.encode() if isinstance(data, str) else data
-            out.append(f'M 100644 inline "{path}"\ndata {len(blob)}\n'.encode() + blob + b"\n")
+            out.append(b"M 100644 inline " + _quote(path) + f"\ndata {len(blob)}\n".encode() + blob + b"\n")
         for path, target in (symlinks or {}).items():
-            out.append(f'M 120000 inline "{path}"\ndata {len(target.encode())}\n{target}\n'.encode())
+            link = target.encode()
+            out.append(b"M 120000 inline " + _quote(path) + f"\ndata {len(link)}\n".encode() + link + b"\n")
         for path, sha in (gitlinks or {}).items():
-            out.append(f'M 160000 {sha} "{path}"\n'.encode())
+            out.append(f"M 160000 {sha} ".encode() + _quote(path) + b"\n")
         self._stream.append(b"".join(out))
         return self._marks
 

@@ -37,6 +37,7 @@ from schemas.records import PairRecord
 from transforms.code.bugged import MUTATE_STAGE, BugIntroduction, BugTask, MutatePairs
 from transforms.code.stages import FUNCTION_STAGE, SYNTAX_STAGE, FilterSyntax, FocusChangedFunctions
 from transforms.commit_pairs import SAMPLE_STAGE, SamplePairs, pairs_from_commit
+from transforms.llm.errors import check_llm_error_share
 from transforms.llm.instruct import InstructTask, SynthesizeInstruction
 from transforms.llm.judge import JudgePairs, JudgeTask
 from transforms.llm.rate import RateCommits, RateTask
@@ -72,7 +73,7 @@ def pair_key(row: dict) -> str:
 BUGGED_SYNTAX_STAGE = "bugged_syntax_filter"
 NO_LLM = LabelConfig(endpoints=(EndpointConfig(name="none", base_url="http://127.0.0.1:9/v1", model="none"),))
 """The LLM config of a run that calls no LLM (AST mutations, external datasets); it only fills the manifest."""
-_RUNTIME_ONLY = ("cache", "mode", "batch_size")
+_RUNTIME_ONLY = ("cache", "mode", "batch_size", "max_llm_error_share")
 _ENDPOINT_DATA = ("name", "model", "output_mode")
 
 
@@ -102,14 +103,17 @@ def commit_pair_stages(
 ) -> beam.PCollection:
     """Commits → pair candidates → (changed functions) → syntax filter → labelling sample."""
     pairs = commits | "BuildCommitPairs" >> beam.FlatMap(pairs_from_commit)
+    feed = {"made_from": (reports[-1].name,)}  # one pair per criterion of each commit the mining passed
     if code_cfg.function_level:
         focused = pairs | "FocusChangedFunctions" >> FocusChangedFunctions()
-        reports.append(StageReport(FUNCTION_STAGE, count_input(pairs, "Focus"), focused.kept, focused.rejected))
-        pairs = focused.main
+        reports.append(StageReport(FUNCTION_STAGE, count_input(pairs, "Focus"), focused.kept, focused.rejected,
+                                   **feed, expands=True))  # fmt: skip
+        pairs, feed = focused.main, {"made_from": (FUNCTION_STAGE,)}
     checked = pairs | "FilterSyntax" >> FilterSyntax(code_cfg.syntax())
-    reports.append(StageReport(SYNTAX_STAGE, count_input(pairs, "Syntax"), checked.main, checked.rejected))
+    reports.append(StageReport(SYNTAX_STAGE, count_input(pairs, "Syntax"), checked.main, checked.rejected, **feed))
     sampled = checked.main | "SamplePairs" >> SamplePairs(label_cfg.sample_fraction)
-    reports.append(StageReport(SAMPLE_STAGE, count_input(checked.main, "Sample"), sampled.kept, sampled.rejected))
+    reports.append(StageReport(SAMPLE_STAGE, count_input(checked.main, "Sample"), sampled.kept, sampled.rejected,
+                               (SYNTAX_STAGE,)))  # fmt: skip
     return sampled.kept
 
 
@@ -136,9 +140,10 @@ def bugged_instruct_stages(
     else:
         mutated = seeds.commits | "MutatePairs" >> MutatePairs(code_cfg.operators, code_cfg.seed)
         stage, main, rejected = MUTATE_STAGE, mutated.main, mutated.rejected
-    reports.append(StageReport(stage, count_input(seeds.commits, "Bug"), main, rejected))
+    reports.append(StageReport(stage, count_input(seeds.commits, "Bug"), main, rejected, (instructions.STAGE,)))
     checked = main | "FilterBuggedSyntax" >> FilterSyntax(code_cfg.syntax(), stage=BUGGED_SYNTAX_STAGE)
-    reports.append(StageReport(BUGGED_SYNTAX_STAGE, count_input(main, "BuggedSyntax"), checked.main, checked.rejected))
+    reports.append(StageReport(BUGGED_SYNTAX_STAGE, count_input(main, "BuggedSyntax"), checked.main, checked.rejected,
+                               (stage,)))  # fmt: skip
     return checked.main
 
 
@@ -198,7 +203,8 @@ def labelled_pairs(
                  ("JudgePairs", JudgePairs, judge))  # fmt: skip
         for label, stage, task in tasks:
             done = pairs | label >> stage.from_config(task, label_cfg)
-            reports.append(StageReport(task.stage, count_input(pairs, label), done.main, done.rejected))
+            reports.append(StageReport(task.stage, count_input(pairs, label), done.main, done.rejected,
+                                       (reports[-1].name,)))  # the stage before passed `pairs`  # fmt: skip
             llm_stats[task.stage] = done.stats
             exports.append(done.batch_requests)
             pairs = done.main
@@ -398,7 +404,10 @@ def run(args: argparse.Namespace, beam_args: list[str], overrides: dict | None =
 
     Raises:
         mine.UsageError: bad arguments, inputs or config.
+        transforms.llm.errors.EndpointError: an endpoint refused the run (401, 403, 404); Beam may wrap it.
+        transforms.llm.errors.LLMErrorShareError: too many `llm_error` rejects; the manifest is written.
     """
+    mine.check_runner(beam_args)
     mine_cfg = mine.config_from_args(args)
     label_cfg = load_label_config(args.llm_config, overrides)
     code_cfg = code_config_from_args(args)
@@ -411,4 +420,6 @@ def run(args: argparse.Namespace, beam_args: list[str], overrides: dict | None =
         build(p, mine_cfg, label_cfg, repos=repos, commit_patterns=args.commit_files, out=out, code_cfg=code_cfg,
               instruction_patterns=args.instructions, columns=columns_from_args(args),
               final_cfg=final_cfg)  # fmt: skip
-    return mine.read_manifest(out)
+    manifest = mine.read_manifest(out)
+    check_llm_error_share(manifest, label_cfg.max_llm_error_share)
+    return manifest

@@ -9,8 +9,10 @@ DAG: repositories → MineGit ┐
 __all__ = ["add_arguments", "build", "run"]
 
 import argparse
+import contextlib
 import dataclasses
 import datetime as dt
+import glob
 import json
 import os
 import shutil
@@ -25,14 +27,14 @@ from schemas.arrow import REJECT_SCHEMA, commit_schema
 from schemas.config import MineConfig
 from schemas.dedup import CONTENT_DEDUP
 from schemas.records import CommitRecord, RejectRecord
-from transforms import tag_criteria
+from transforms import spill, tag_criteria
 from transforms.commit_filters import record_id
 from transforms.dedup.stage import Deduplicate
 from transforms.licenses import PERMISSIVE_LICENSES, THEMIS_LICENSES
-from transforms.manifest import StageReport, WriteManifest, check_conservation, count_input
-from transforms.sinks import WriteParquetShards
+from transforms.manifest import StageReport, WriteManifest, check_conservation, count_input, upstream
+from transforms.sinks import WriteParquetShards, is_own_file
 from transforms.sources import commit_files, git_repos
-from transforms.sources.git import is_git_repository
+from transforms.sources.git import is_git_repository, printable
 
 
 CONTENT_PREFIX = "content_"  # stages content_exact_dedup and content_near_dedup
@@ -72,11 +74,12 @@ def mine_commits(
         sources.append(files.commits)
     commits = sources | "AllCommits" >> beam.Flatten()
     tagged = commits | "TagCriteria" >> tag_criteria.TagCriteria(cfg.terms_dir)
-    reports.append(StageReport(tag_criteria.STAGE, count_input(commits, "Tag"), tagged.tagged, tagged.rejected))
+    reports.append(StageReport(tag_criteria.STAGE, count_input(commits, "Tag"), tagged.tagged, tagged.rejected,
+                               **upstream(reports)))  # fmt: skip
     if not cfg.content_dedup:
         return tagged.tagged, reports
     deduped = tagged.tagged | "DeduplicateContents" >> Deduplicate(CONTENT_DEDUP, prefix=CONTENT_PREFIX)
-    reports.extend(deduped.reports(tagged.tagged, "Contents", CONTENT_PREFIX))
+    reports.extend(deduped.reports(tagged.tagged, "Contents", CONTENT_PREFIX, (tag_criteria.STAGE,)))
     return deduped.main, reports
 
 
@@ -250,6 +253,8 @@ def check_repository(repo: str, where: str) -> None:
     """
     if not os.path.exists(repo):
         raise UsageError(f"{where} {repo}: no such folder")
+    if printable(os.path.abspath(repo)) != os.path.abspath(repo):  # Beam carries paths as UTF-8
+        raise UsageError(f"{where} {printable(repo)}: the path is not valid UTF-8; rename it or pass a symlink")
     if not is_git_repository(repo):
         raise UsageError(f"{where} {repo}: not a git repository; pass the folder that holds .git, or a bare repository")
 
@@ -257,25 +262,59 @@ def check_repository(repo: str, where: str) -> None:
 _MANAGED = ("data", "rejects", "batch", "manifest.json")
 
 
+def _clear_previous_run(out: str) -> None:
+    """Deletes a previous run's manifest, `batch/` and shards under `data/` and `rejects/*/`; other files stay."""
+    for name in ("batch", "manifest.json"):
+        target = os.path.join(out, name)
+        if os.path.isdir(target):
+            shutil.rmtree(target)
+        elif os.path.exists(target):
+            os.remove(target)
+    folders = sorted(glob.glob(os.path.join(out, "rejects", "*", ""))) + [os.path.join(out, "data", "")]
+    for folder in folders:
+        for name in os.listdir(folder) if os.path.isdir(folder) else []:
+            if is_own_file(name):
+                os.remove(os.path.join(folder, name))
+    for folder in [*folders, os.path.join(out, "rejects")]:
+        with contextlib.suppress(OSError):  # only an empty folder goes
+            os.rmdir(folder)
+
+
+def check_runner(beam_args: list[str]) -> None:
+    """Checks, before anything runs, that the runner's workers can reach the spill files.
+
+    Raises:
+        UsageError: the runner's workers may share no disk and no `--temp_location` is given
+            (`transforms.spill.check_temp_location`).
+    """
+    try:
+        spill.check_temp_location(PipelineOptions(beam_args))
+    except spill.TempLocationError as exc:
+        raise UsageError(str(exc)) from exc
+
+
 def prepare_output(out: str) -> None:
     """Makes `out` ready: creates it, or clears a previous codepref run's outputs.
+
+    Locally, a previous run's manifest, `batch/` and shards are deleted (files of
+    other names in `data/` and `rejects/` stay). Elsewhere (`gs://...`) only its
+    manifest is; the shards it had and this run does not write go once this run's
+    manifest is written (`transforms.sinks.remove_stale_outputs`).
 
     Raises:
         UsageError: it holds something else, or cannot be written.
     """
     if FileSystems.get_scheme(out) not in (None, "file"):
+        manifest = FileSystems.join(out, "manifest.json")
+        if FileSystems.exists(manifest):  # no manifest describes a half-rewritten folder; stale shards go at the end
+            FileSystems.delete([manifest])
         return
     if os.path.isdir(out) and os.listdir(out):
         if not os.path.exists(os.path.join(out, "manifest.json")) and any(
-            name not in _MANAGED for name in os.listdir(out)
+            name not in _MANAGED and not name.startswith(".tmp-") for name in os.listdir(out)
         ):
             raise UsageError(f"--out {out} is not empty and holds no codepref run; choose an empty or new folder")
-        for name in _MANAGED:
-            target = os.path.join(out, name)
-            if os.path.isdir(target):
-                shutil.rmtree(target)
-            elif os.path.exists(target):
-                os.remove(target)
+        _clear_previous_run(out)
     try:
         os.makedirs(out, exist_ok=True)
         probe = os.path.join(out, ".codepref-write-test")
@@ -320,6 +359,7 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
     Raises:
         UsageError: bad arguments or inputs.
     """
+    check_runner(beam_args)
     cfg = config_from_args(args)
     check_inputs(args.repo, args.commit_files)
     out = resolve_output(args.out)

@@ -15,6 +15,7 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines import finalize, label, mine
+from transforms.llm.errors import check_llm_error_share
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +42,8 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
     from schemas.labels import normalize_language
     from transforms.licenses import PERMISSIVE_LICENSES
 
+    mine.check_runner(beam_args)
+
     if args.llm and not args.llm_config:
         raise mine.UsageError("--llm needs --llm-config YAML (the endpoint that plants the bugs)")
     if args.language and normalize_language(args.language) is None:
@@ -59,4 +62,6 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
     with beam.Pipeline(options=PipelineOptions(beam_args)) as p:
         label.build(p, mine_cfg, label_cfg, repos=[], commit_patterns=[], out=out, code_cfg=code_cfg,
                     instruction_patterns=args.instructions, columns=columns, final_cfg=final_cfg)  # fmt: skip
-    return mine.read_manifest(out)
+    manifest = mine.read_manifest(out)
+    check_llm_error_share(manifest, label_cfg.max_llm_error_share)
+    return manifest

@@ -7,9 +7,13 @@ What is published (`release_files`): the pairs (`data/{split}-*.parquet`), the c
 config and the data) with its plots (`images/*.png`), and `manifest.json` (the
 funnel and the config, scrubbed of endpoint addresses and key names as in the card). Rejects stay behind.
 
-Before anything is written, the run must pass `check_release`: the manifest
-balances (every stage's in = out + rejected), the secret scan ran, and a fresh scan
-of the pairs to publish finds no secret. Otherwise publishing is refused, saying why.
+Before anything is written, the run must pass `check_release`: the manifest is
+sound (JSON, counts >= 0, its files inside the run folder), balances (every stage's
+in = out + rejected) and chains by its own stage graph (`transforms.manifest.check_flow`),
+ends with the final stages its config runs, matches the rows of its data and reject
+files, its secret scan ran on every pair, and a fresh scan of every string column of
+the pairs finds no secret; then the card and the manifest to publish are scanned
+too. Otherwise publishing is refused (`ReleaseError`), saying why.
 
 * Hub: one commit to the dataset repository (created if missing) that adds the
   files and deletes data files of the previous version that this one lacks, then a
@@ -22,6 +26,7 @@ of the pairs to publish finds no secret. Otherwise publishing is refused, saying
 __all__ = ["ReleaseError", "add_arguments", "check_release", "release_files", "run"]
 
 import argparse
+import collections
 import dataclasses
 import glob
 import json
@@ -32,7 +37,7 @@ import sys
 import tempfile
 from typing import Any
 
-from transforms.manifest import check_conservation
+from transforms.manifest import check_conservation, check_flow
 
 
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
@@ -51,41 +56,204 @@ class ReleaseFile:
     path: str
 
 
+def _string_columns(schema: Any) -> list[str]:
+    import pyarrow as pa
+
+    return [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+
+
 def _secret_findings(out: str, files: list[str], limit: int = 5) -> list[str]:
-    """Scans the text columns of the pairs to publish; returns up to `limit` findings (never the values)."""
+    """Scans every string column of the pairs to publish; returns up to `limit` findings (never the values)."""
     import pyarrow.parquet as pq
 
     from transforms.filters.secrets import find_secrets
 
     found = []
     for name in files:
-        for batch in pq.ParquetFile(os.path.join(out, name)).iter_batches(
-            batch_size=1024, columns=["idx", "system", "input", "chosen", "rejected"]
-        ):
+        parquet = pq.ParquetFile(os.path.join(out, name))
+        columns = _string_columns(parquet.schema_arrow)
+        for batch in parquet.iter_batches(batch_size=1024, columns=columns):
             for row in batch.to_pylist():
-                for column in ("system", "input", "chosen", "rejected"):
+                for column in columns:
                     for finding in find_secrets(row[column] or ""):
-                        found.append(f"{name} pair {row['idx']}: {finding.type} in {column}, line {finding.line}")
+                        found.append(f"{name} pair {row.get('idx')}: {finding.type} in {column}, line {finding.line}")
                         if len(found) >= limit:
                             return found
     return found
 
 
+def text_secrets(text: str, what: str) -> list[str]:
+    """The secrets in a text to publish (the card, the manifest), as `what: TYPE on line N` (never the values)."""
+    from transforms.filters.secrets import find_secrets
+
+    return [f"{what}: {finding.type} on line {finding.line}" for finding in find_secrets(text)]
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _check_shape(manifest: Any) -> None:
+    """Refuses a manifest without the fields and types `assemble_manifest` writes, or with a negative count."""
+    if not isinstance(manifest, dict):
+        raise ReleaseError(f"manifest.json holds a {type(manifest).__name__}, not a manifest object")
+    kinds = {"stages": list, "outputs": dict, "rejects": dict, "config": dict}
+    for key, kind in kinds.items():
+        if not isinstance(manifest.get(key), kind):
+            raise ReleaseError(f"manifest.json has no {key} {kind.__name__}: it is not a codepref run's manifest")
+    for i, stage in enumerate(manifest["stages"]):
+        if not isinstance(stage, dict) or not isinstance(stage.get("name"), str):
+            raise ReleaseError(f"manifest.json: stage {i} has no name")
+        rejected = stage.get("rejected")
+        if not isinstance(rejected, dict):
+            raise ReleaseError(f"manifest.json: stage {stage['name']} has no rejected counts")
+        for key, value in [("in", stage.get("in")), ("out", stage.get("out")), *rejected.items()]:
+            if not _count(value):
+                raise ReleaseError(f"manifest.json: stage {stage['name']}: {key} is {value!r}, not a count >= 0; "
+                                   "the manifest was altered or damaged; re-run the pipeline")  # fmt: skip
+    for section in ("outputs", "rejects"):
+        for name, info in manifest[section].items():
+            files = info.get("files") if isinstance(info, dict) else None
+            if not (_count(info.get("rows") if isinstance(info, dict) else None) and isinstance(files, list)
+                    and all(isinstance(f, str) for f in files)):  # fmt: skip
+                raise ReleaseError(f"manifest.json: {section} {name} is not {{rows: a count >= 0, files: [paths]}}")
+
+
+def _check_paths(out: str, manifest: dict[str, Any]) -> None:
+    """Refuses files named outside the run folder (absolute, `..`, through a link) or outside their folder."""
+    root = os.path.realpath(out)
+    listed = [("data/", f) for split in manifest["outputs"].values() for f in split["files"]]
+    listed += [(f"rejects/{folder}/", f) for folder, info in manifest["rejects"].items() for f in info["files"]]
+    for folder, name in listed:
+        path = os.path.realpath(os.path.join(root, name))
+        if os.path.isabs(name) or not path.startswith(root + os.sep):  # `..` and links resolved in `path`
+            raise ReleaseError(f"manifest.json names {name!r}, outside the run folder {out}; refusing to publish "
+                               "files from elsewhere: re-run the pipeline")  # fmt: skip
+        if not os.path.normpath(name).startswith(folder):
+            raise ReleaseError(f"manifest.json names {name!r} where files of {folder} belong")
+        if not os.path.isfile(path):
+            raise ReleaseError(f"manifest.json names {name}, which {out} lacks: re-run the pipeline")
+
+
+def _final_configs(manifest: dict[str, Any]) -> tuple[Any, Any]:
+    """The final stages' settings of a run that writes pairs: its filters (`FinalConfig`) and mix (or None).
+
+    Raises:
+        ReleaseError: the run's kind writes no pairs (mine, dedup).
+    """
+    config = manifest["config"]
+    if isinstance(config.get("BuildConfig"), dict):  # codepref build
+        return config["BuildConfig"].get("filters", {}), config["BuildConfig"].get("mix")
+    if "FinalConfig" in config:  # codepref label, mutate, filter
+        return config["FinalConfig"], None
+    raise ReleaseError(f"this run's config ({', '.join(config) or 'empty'}) is not one that writes preference "
+                       "pairs: publish the output of codepref build, label, mutate or filter")  # fmt: skip
+
+
+def _check_final_stages(manifest: dict[str, Any]) -> None:
+    """Refuses a pair run whose funnel does not end with the final stages its config runs (`final_stage_names`)."""
+    import pydantic
+
+    from pipelines.finalize import final_stage_names
+    from schemas.build import MixConfig
+    from schemas.final import FinalConfig
+
+    filters, mix = _final_configs(manifest)
+    try:
+        expected = final_stage_names(FinalConfig.model_validate(filters), MixConfig.model_validate(mix or {}))
+    except pydantic.ValidationError as exc:
+        raise ReleaseError(f"manifest.json: its config's final stages are not valid ({exc.error_count()} "
+                           "errors): the manifest was altered; re-run the pipeline") from exc  # fmt: skip
+    names = [stage["name"] for stage in manifest["stages"]]
+    if names[-len(expected) :] != expected:
+        raise ReleaseError(f"the funnel must end with the final stages its config runs ({', '.join(expected)}), "
+                           f"but its stages are {', '.join(names)}: a stage is missing; re-run it")  # fmt: skip
+
+
+def _data_rows(out: str, manifest: dict[str, Any]) -> int:
+    """The rows of the data files, each split's checked against the manifest's count."""
+    total = 0
+    for split, info in manifest["outputs"].items():
+        rows = sum(_parquet(out, f, lambda f: f.metadata.num_rows) for f in info["files"])
+        if rows != info["rows"]:
+            raise ReleaseError(f"manifest.json says split {split} has {info['rows']} rows, but its files hold "
+                               f"{rows}: re-run the pipeline")  # fmt: skip
+        total += rows
+    return total
+
+
+def _parquet(out: str, name: str, read: Any) -> Any:
+    """`read(ParquetFile)` of a listed file; a file that is not Parquet is a refusal."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return read(pq.ParquetFile(os.path.join(out, name)))
+    except (OSError, pa.ArrowException) as exc:
+        raise ReleaseError(f"{name} is not a readable Parquet file ({exc}): re-run the pipeline") from exc
+
+
+def _reject_reasons(parquet: Any) -> collections.Counter:
+    reasons: collections.Counter = collections.Counter()
+    for batch in parquet.iter_batches(batch_size=4096, columns=["reason"]):
+        reasons.update(batch.column("reason").to_pylist())
+    return reasons
+
+
+def _check_rejects(out: str, manifest: dict[str, Any]) -> None:
+    """Refuses reject counts that the rows of the stage's `rejects/NN_stage/` files do not bear out, by reason."""
+    for number, stage in enumerate(manifest["stages"], start=1):
+        folder = f"{number:02d}_{stage['name']}"
+        info = manifest["rejects"][folder]
+        found: collections.Counter = collections.Counter()
+        for name in info["files"]:
+            found.update(_parquet(out, name, _reject_reasons))
+        claimed = {reason: n for reason, n in stage["rejected"].items() if n}
+        if dict(found) != claimed or info["rows"] != sum(claimed.values()):
+            raise ReleaseError(f"stage {stage['name']} counts rejects {claimed or '{}'}, but rejects/{folder}/ holds "
+                               f"rows {dict(sorted(found.items())) or '{}'}: its reject counts are not its rejected "
+                               "rows; re-run the pipeline")  # fmt: skip
+
+
 def check_release(out: str, manifest: dict[str, Any]) -> None:
-    """Refuses a run whose manifest does not balance, whose secret scan did not run, or whose pairs hold a secret.
+    """Refuses a run whose manifest is not sound, whose secret scan did not run on its pairs, or that holds a secret.
+
+    In order: the manifest's shape and counts (>= 0); the run writes pairs (build,
+    label, mutate, filter: its config holds their final stages); every file it names lies in
+    the run folder; each stage balances (in = out + rejected); a secret_scan stage
+    ran, and passed at least as many pairs as the data holds; the chain of stages
+    holds (`check_flow`: each stage's in = the out of the stages that feed it, one
+    reject folder per stage, the outputs hold the last stage's out); the funnel ends
+    with the final stages its config runs; the data files hold the rows the
+    manifest says, each stage's reject files the rows of its reject counts; a fresh
+    scan of every string column of the pairs finds no secret.
 
     Raises:
         ReleaseError: why the run must not be published.
     """
     from transforms.filters import secrets
 
+    _check_shape(manifest)
+    _final_configs(manifest)  # a run that writes pairs
+    _check_paths(out, manifest)
     problems = check_conservation(manifest)
     if problems:
         raise ReleaseError("the manifest does not balance (in != out + rejected), so rows went missing: "
                            + "; ".join(problems) + ". Re-run the pipeline; do not publish this output.")  # fmt: skip
-    if not any(stage["name"] == secrets.STAGE for stage in manifest["stages"]):
+    scan = next((stage for stage in manifest["stages"] if stage["name"] == secrets.STAGE), None)
+    if scan is None:
         raise ReleaseError("no secret scan ran on this output (its manifest has no secret_scan stage); "
                            "run it with `secrets: true` in the filters (the default)")  # fmt: skip
+    rows = _data_rows(out, manifest)
+    if scan["out"] < rows:
+        raise ReleaseError(f"its secret_scan stage saw {scan['in']} pairs and passed {scan['out']}, but the data "
+                           f"files hold {rows} rows: the scan's counts are not real; re-run the pipeline")  # fmt: skip
+    problems = check_flow(manifest)
+    if problems:
+        raise ReleaseError("the stages do not chain (each stage's in must be the out of the stages that feed it): "
+                           + "; ".join(problems) + ". Re-run the pipeline; do not publish this output.")  # fmt: skip
+    _check_final_stages(manifest)
+    _check_rejects(out, manifest)
     data = [f for split in manifest["outputs"].values() for f in split["files"]]
     findings = _secret_findings(out, data)
     if findings:
@@ -102,11 +270,27 @@ def release_files(out: str, manifest: dict[str, Any], card_dir: str) -> list[Rel
     return sorted(files, key=lambda f: f.path)
 
 
+def read_manifest_file(path: str) -> dict[str, Any]:
+    """Reads a manifest.json.
+
+    Raises:
+        ReleaseError: it cannot be read, is not JSON, or holds no JSON object.
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            manifest = json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReleaseError(f"{path} is not a readable JSON manifest ({exc}); re-run the pipeline") from exc
+    if not isinstance(manifest, dict):
+        raise ReleaseError(f"{path} holds a JSON {type(manifest).__name__}, not a manifest object")
+    return manifest
+
+
 def _read_release(path: str) -> tuple[dict, str | None]:
     """A published manifest and the version it records."""
-    with open(path, encoding="utf-8") as f:
-        manifest = json.load(f)
-    return manifest, manifest.get("release", {}).get("version")
+    manifest = read_manifest_file(path)
+    release = manifest.get("release")
+    return manifest, release.get("version") if isinstance(release, dict) else None
 
 
 def _previous_local(local_dir: str) -> tuple[dict | None, str | None]:
@@ -169,7 +353,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, _: list[str]) -> int:
     """Checks, renders and publishes a release; see the module docstring."""
-    from data_cards.card import render_card
+    from data_cards.card import CardSecretError, render_card
     from data_cards.sections import scrub_config
 
     out = os.path.abspath(args.out)
@@ -180,8 +364,7 @@ def run(args: argparse.Namespace, _: list[str]) -> int:
     manifest_path = os.path.join(out, "manifest.json")
     if not os.path.exists(manifest_path):
         raise ReleaseError(f"{out} holds no manifest.json: give the output folder of a codepref run")
-    with open(manifest_path, encoding="utf-8") as f:
-        manifest = json.load(f)
+    manifest = read_manifest_file(manifest_path)
     check_release(out, manifest)
     api = None
     if args.local_dir:
@@ -199,12 +382,19 @@ def run(args: argparse.Namespace, _: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="codepref-card-") as card_dir:
         try:
             render_card(out, card_dir, args.repo_id, args.version, previous, previous_version)
+        except CardSecretError as exc:  # from the config or a column no scan reads
+            raise ReleaseError(f"{exc}; remove it from the run before publishing") from exc
         except ValueError as exc:  # the files do not hold what the manifest says
             raise ReleaseError(f"{out}: {exc}; re-run the pipeline") from exc
         release = {"repo_id": args.repo_id, "version": args.version}
         public = {**manifest, "config": scrub_config(manifest["config"]), "release": release}
+        text = json.dumps(public, indent=2, ensure_ascii=False)
+        findings = text_secrets(text, "manifest.json")
+        if findings:
+            raise ReleaseError("the manifest to publish holds secrets: " + "; ".join(findings)
+                               + "; remove them from the run's config before publishing")  # fmt: skip
         with open(os.path.join(card_dir, "manifest.json"), "w", encoding="utf-8") as f:
-            json.dump(public, f, indent=2, ensure_ascii=False)
+            f.write(text)
         files = release_files(out, manifest, card_dir)
         where = args.local_dir or f"https://huggingface.co/datasets/{args.repo_id}"
         if args.dry_run:

@@ -97,7 +97,8 @@ class LLMResult(NamedTuple):
         key: the request's cache key.
         text: the answer's text, or None when it failed.
         error: None, or the failure kind: `timeout`, `rate_limited`, `server_error`,
-            `connection`, `bad_request` (terminal, cached) or `awaiting_batch`.
+            `connection`, `malformed_*` (a 200 without an answer; see
+            `transforms.llm.client`), `bad_request` (terminal, cached) or `awaiting_batch`.
         detail: a short description of the failure.
         prompt_tokens: tokens in, as the endpoint counted them.
         completion_tokens: tokens out.
@@ -176,6 +177,9 @@ class LabelConfig(BaseModel):
     `raters` name the endpoints whose ratings form the consensus; `instruct` and
     `judge` name one endpoint each (default: the first endpoint). `sample_fraction`
     labels only a stable, hash-chosen share of the pairs (for pilots and demos).
+    `max_llm_error_share` (0 to 1, default 0.5) is the largest share of an LLM
+    stage's pairs that may be rejected `llm_error`; a run over it writes its
+    manifest, then fails (`transforms.llm.errors.LLMErrorShareError`).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -194,6 +198,7 @@ class LabelConfig(BaseModel):
     max_prompt_chars: int = Field(default=24_000, ge=1000)
     sample_fraction: float = Field(default=1.0, gt=0, le=1)
     batch_size: int = Field(default=16, ge=1)
+    max_llm_error_share: float = Field(default=0.5, ge=0, le=1)
     seed: int = 77
 
     def endpoint(self, name: str | None) -> EndpointConfig:

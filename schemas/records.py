@@ -7,6 +7,9 @@ Each record has an Arrow schema in `schemas.arrow`, and a test keeps the two equ
 
 __all__ = [
     "CommitRecord",
+    "Count32",
+    "Float64",
+    "Int64",
     "PairRecord",
     "CommitRow",
     "PreferencePair",
@@ -14,9 +17,12 @@ __all__ = [
 ]
 
 import json
-from typing import Any, Literal, NamedTuple
+import math
+import re
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from schemas.labels import ASPECTS, LANGUAGES
 
@@ -24,13 +30,56 @@ from schemas.labels import ASPECTS, LANGUAGES
 Aspect = Literal[ASPECTS]  # type: ignore[valid-type]
 Language = Literal[LANGUAGES]  # type: ignore[valid-type]
 
+_DIGITS = re.compile(r"[+-]?[0-9]{1,19}")
+
+
+def _integer(low: int, high: int) -> Callable[[Any], int]:
+    """A check that a value is an integer in `[low, high]`, the range of its Arrow column.
+
+    Integers are JSON integers, or strings of ASCII digits (BigQuery's JSON export
+    writes INT64 columns so). Bools, floats (even `1e9`) and other strings are not.
+    """
+
+    def check(value: Any) -> int:
+        if isinstance(value, str) and _DIGITS.fullmatch(value):
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"expected an integer or a string of digits, got {type(value).__name__} {value!r:.40}")
+        if not low <= value <= high:
+            raise ValueError(f"{value:.3g} is outside [{low}, {high}]")
+        return value
+
+    return check
+
+
+def _finite_float(value: Any) -> float:
+    """A check that a value is a finite JSON number (not a bool, not text) that fits a float64."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a number, got {type(value).__name__} {value!r:.40}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r:.40} is not a finite float64")
+    return number
+
+
+Int64 = Annotated[int, BeforeValidator(_integer(-(2**63), 2**63 - 1))]
+"""An integer that fits an Arrow int64 column."""
+Count32 = Annotated[int, BeforeValidator(_integer(0, 2**31 - 1))]
+"""A count that fits an Arrow int32 column."""
+Float64 = Annotated[float, BeforeValidator(_finite_float)]
+"""A finite number for an Arrow float64 column."""
+
 
 class CommitRow(BaseModel):
     """One row of a commit file, in the Themis git-commits column layout.
 
     Unknown columns (a BigQuery export's `returncode`, `stderr`, ...) are ignored.
     `subject` defaults to the first line of `message`; `language` and `criteria`,
-    if present, are recomputed by the pipeline.
+    if present, are recomputed by the pipeline. `unix_time` must fit int64 (see
+    `Int64`: digit strings count, bools and floats do not).
     """
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
@@ -41,7 +90,7 @@ class CommitRow(BaseModel):
     repos: str
     file_path: str = Field(min_length=1)
     license: str | None = None
-    unix_time: int
+    unix_time: Int64
     old_contents: str
     new_contents: str
 
@@ -91,11 +140,11 @@ class PreferencePair(BaseModel):
     license: str | None = None
     file_path: str | None = None
     config_id: str | None = None
-    judge_matches: int | None = None
-    judge_contradictions: int | None = None
-    judge_ties: int | None = None
-    judge_errors: int | None = None
-    rating_mean: float | None = None
+    judge_matches: Count32 | None = None
+    judge_contradictions: Count32 | None = None
+    judge_ties: Count32 | None = None
+    judge_errors: Count32 | None = None
+    rating_mean: Float64 | None = None
     label_details: str | None = None
 
     def to_row(self) -> dict[str, Any]:

@@ -96,3 +96,46 @@ def unlicensed_repo(tmp_path_factory):
     h.commit("Add the parser module here", {s.path: s.before})
     h.commit(s.message, {s.path: s.after})
     return h.write(str(tmp_path_factory.mktemp("repos") / "nolicense"), bare=True)
+
+
+LATIN1_PATH = b"legacy/caf\xe9.py"  # Latin-1, not UTF-8
+HOSTILE_PATH = '-rf "quoted"\tname\nwith newline.py'  # valid UTF-8 that git would quote
+
+
+def build_non_utf8_history():
+    """A licensed history with a Latin-1 file name, odd paths and Latin-1 messages.
+
+    Returns (history, expected) where expected maps a commit subject (as it must
+    read once decoded) to the reason it must be rejected with, or to "kept".
+    """
+    h = GitHistory()
+    expected = {}
+    h.commit("Initial import of the services", {"LICENSE": MIT, "README.md": "# x\n"})
+    expected["Initial import of the services"] = "multi_file"
+    h.commit("Add the legacy lookup module", {LATIN1_PATH: "TABLE = {}\n"})
+    expected["Add the legacy lookup module"] = "added"
+    h.commit("Fix bug in the legacy lookup table", {LATIN1_PATH: "TABLE = {'a': 1}\n"})
+    expected["Fix bug in the legacy lookup table"] = "path_not_utf8"
+    h.commit("Rename the legacy module to its package", renames={LATIN1_PATH: b"pkg/caf\xe9.py"})
+    expected["Rename the legacy module to its package"] = "renamed"
+    h.commit("Add the module with an awkward name", {HOSTILE_PATH: "def f():\n    return 1\n"})
+    expected["Add the module with an awkward name"] = "added"
+    h.commit("Fix bug in the awkwardly named module", {HOSTILE_PATH: "def f():\n    return 2\n"})
+    expected["Fix bug in the awkwardly named module"] = "kept"
+    h.commit("Add the menu module for the caf\xe9", {"menu.py": "ITEMS = []\n"})
+    expected["Add the menu module for the caf\xe9"] = "added"
+    latin1 = "Fix bug in the caf\xe9 menu prices".encode("latin-1")
+    h.commit(latin1, {"menu.py": "ITEMS = [1]\n"}, encoding="ISO-8859-1")
+    expected["Fix bug in the caf\xe9 menu prices"] = "kept"
+    h.commit(b"Fix bug in the caf\xe9 menu totals", {"menu.py": "ITEMS = [1, 2]\n"})  # Latin-1, no header
+    expected["Fix bug in the caf\\xe9 menu totals"] = "message_undecodable"
+    return h, expected
+
+
+@pytest.fixture(scope="session")
+def non_utf8_repo(tmp_path_factory):
+    """(path, expected) of a licensed repository whose history has non-UTF-8 names and messages."""
+    history, expected = build_non_utf8_history()
+    path = str(tmp_path_factory.mktemp("repos") / "legacy")
+    history.write(path, origin="https://github.com/acme/legacy.git")
+    return path, expected

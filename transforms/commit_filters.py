@@ -1,17 +1,20 @@
-"""Pure decisions on commits, shared by every commit source.
+r"""Pure decisions on commits, shared by every commit source.
 
 Each check returns None to pass, or a `(reason, detail)` pair whose reason is one
 of the constants below. Sources call them in a fixed order, cheapest first:
 `metadata_reject` (licence, allowlist, time window, message) before reading any
 file contents, then `change_reject` on the diff, then `decode_contents`.
 
+Every detail is valid UTF-8 (`transforms.sources.git` shows undecodable paths and
+messages with `\xNN` escapes), so the reject writer can always write it.
+
 Reject reasons:
     license_unknown, license_not_permissive, repo_not_allowlisted,
-    outside_time_window, message_too_short, message_too_long,
-    message_blocklisted, message_pattern, merge_commit, no_file_change,
-    multi_file, added, deleted, renamed, copied, type_changed, symlink,
-    submodule, unsupported_language, too_large, binary, not_utf8,
-    empty_contents, whitespace_only.
+    outside_time_window, message_undecodable, message_too_short,
+    message_too_long, message_blocklisted, message_pattern, merge_commit,
+    no_file_change, multi_file, added, deleted, renamed, copied, type_changed,
+    symlink, submodule, path_not_utf8, unsupported_language, too_large, binary,
+    not_utf8, empty_contents, whitespace_only.
 """
 
 __all__ = [
@@ -50,6 +53,7 @@ LICENSE_UNKNOWN = "license_unknown"
 LICENSE_NOT_PERMISSIVE = "license_not_permissive"
 REPO_NOT_ALLOWLISTED = "repo_not_allowlisted"
 OUTSIDE_TIME_WINDOW = "outside_time_window"
+MESSAGE_UNDECODABLE = "message_undecodable"
 MESSAGE_TOO_SHORT = "message_too_short"
 MESSAGE_TOO_LONG = "message_too_long"
 MESSAGE_BLOCKLISTED = "message_blocklisted"
@@ -64,6 +68,7 @@ COPIED = "copied"
 TYPE_CHANGED = "type_changed"
 SYMLINK = "symlink"
 SUBMODULE = "submodule"
+PATH_NOT_UTF8 = "path_not_utf8"
 UNSUPPORTED_LANGUAGE = "unsupported_language"
 TOO_LARGE = "too_large"
 BINARY = "binary"
@@ -163,8 +168,21 @@ def message_reject(message: str, cfg: MineConfig) -> Reject | None:
     return None
 
 
-def metadata_reject(*, repos: list[str], license: str, unix_time: int, message: str, cfg: MineConfig) -> Reject | None:
-    """Checks licence, allowlist, time window and message, in that order."""
+def metadata_reject(
+    *, repos: list[str], license: str, unix_time: int, message: str, cfg: MineConfig, message_problem: str = ""
+) -> Reject | None:
+    """Checks licence, allowlist, time window and message, in that order.
+
+    Args:
+        repos: the commit's repositories.
+        license: the repository's SPDX id.
+        unix_time: the committer time.
+        message: the commit message.
+        cfg: what to keep.
+        message_problem: why the message's bytes did not decode (see
+            `transforms.sources.git.CommitMeta`); such a message is rejected
+            `message_undecodable` before any check reads it.
+    """
     if license == UNKNOWN_LICENSE:
         return LICENSE_UNKNOWN, "no recognised licence"
     if license not in cfg.licenses:
@@ -175,6 +193,8 @@ def metadata_reject(*, repos: list[str], license: str, unix_time: int, message: 
         return OUTSIDE_TIME_WINDOW, f"{unix_time} < since {cfg.since}"
     if cfg.until is not None and unix_time >= cfg.until:
         return OUTSIDE_TIME_WINDOW, f"{unix_time} >= until {cfg.until}"
+    if message_problem:
+        return MESSAGE_UNDECODABLE, message_problem
     return message_reject(message, cfg)
 
 
@@ -182,7 +202,7 @@ _STATUS_REASONS = {"A": ADDED, "D": DELETED, "R": RENAMED, "C": COPIED, "T": TYP
 
 
 def change_reject(parents: int, changes: list[Change]) -> Reject | None:
-    """Passes a non-merge commit that modifies exactly one regular file in place."""
+    """Passes a non-merge commit that modifies exactly one regular file, named in UTF-8, in place."""
     if parents > 1:
         return MERGE_COMMIT, f"{parents} parents"
     if not changes:
@@ -197,6 +217,8 @@ def change_reject(parents: int, changes: list[Change]) -> Reject | None:
         return SYMLINK, change.new_path
     if "160000" in (change.old_mode, change.new_mode):
         return SUBMODULE, change.new_path
+    if not change.paths_utf8:  # the path would be the row's file_path: it must be exact
+        return PATH_NOT_UTF8, change.new_path
     if language_for_path(change.new_path) is None:
         return UNSUPPORTED_LANGUAGE, change.new_path
     return None

@@ -14,9 +14,10 @@ lines, `.gz` JSONL or Parquet, via Beam's `FileSystems`, so `gs://` works) is
 hashed by one worker, and the hashes are merged into a `BenchmarkIndex` (sorted
 unique uint64 hashes plus a parallel array of file numbers in the smallest
 unsigned dtype) that reaches the pairs as a singleton side input and is probed
-with `np.searchsorted`. A benchmark file that cannot be used (bad JSON line, row
-without the column, non-text value, no rows) raises ValueError naming the file
-and column, failing the job: it is a configuration error, never skipped.
+with `np.searchsorted`. A benchmark file that cannot be used (unreadable or
+truncated, a bad JSON or non-UTF-8 line, row without the column, non-text value,
+no rows) raises ValueError naming the file and column, failing the job: it is a
+configuration error, never skipped.
 
 `Decontaminate`: PCollection[PairRecord] → `DecontaminateOutputs(main, rejected)`.
 Reject reason: `contaminated` (detail: field, benchmark file, first shared
@@ -123,18 +124,29 @@ def build_index(per_file: Iterable[tuple[str, np.ndarray]], n: int) -> Benchmark
     return BenchmarkIndex(n, hashes[first], files[first], names)
 
 
+def _readable(path: str) -> Iterator[tuple[str, object]]:
+    """`iter_rows(path)`, with a file that cannot be read to its end as a ValueError."""
+    try:
+        yield from iter_rows(path)
+    except OSError as exc:  # commit_files.UnreadableFileError: corrupt, truncated or not in its format
+        raise ValueError(f"benchmark file {path}: cannot be read ({exc}); fix or drop the file") from exc
+
+
 def read_benchmark_texts(path: str, column: str) -> Iterator[str]:
     """Yields the `column` text of every row of a JSONL or Parquet benchmark file (null values skipped).
 
     Raises:
-        ValueError: a line is not JSON, a row is not an object or lacks `column`,
-            a value is not text, or the file has no rows.
+        ValueError: the file cannot be read to its end, a line is not JSON or not
+            UTF-8, a row is not an object or lacks `column`, a value is not text, or
+            the file has no rows.
     """
     rows = 0
-    for where, row in iter_rows(path):
+    for where, row in _readable(path):
         rows += 1
         if isinstance(row, json.JSONDecodeError):
             raise ValueError(f"benchmark file {where}: bad JSON ({row.msg}); fix the line or drop the file")
+        if isinstance(row, UnicodeDecodeError):
+            raise ValueError(f"benchmark file {where}: not UTF-8 ({row.reason} at byte {row.start}); fix the file")
         if not isinstance(row, dict) or column not in row:
             found = sorted(row) if isinstance(row, dict) else type(row).__name__
             raise ValueError(

@@ -8,9 +8,24 @@ rejected (`RejectRecord`s, counted by reason). `WriteManifest` writes
      "outputs": {split: {"rows", "files"}}, "rejects": {folder: {"rows", "files"}},
      "llm": {stage: {"requests_sent", "cache_hits", "retries", "errors", "prompt_tokens",
                      "completion_tokens", "cost_usd"}},      # only for runs with LLM stages
-     "composition": [{"split", "source", "aspect", "language", "rows"}]}  # only where asked
+     "composition": [{"split", "source", "aspect", "language", "rows"}],  # only where asked
+     "flow": {stage: {"rows_from": [stage, ...], "made_from": [stage, ...]}}}
+
+`flow` is the stage graph, as the pipeline wired it (each `StageReport` names
+the stages it reads from): a stage's `in` is the sum of the `out`s of its
+`rows_from` stages (one row for one row, several when branches are flattened
+into it), plus rows made from the `out` rows of its `made_from` stages (not one
+for one: a pair per criterion of a commit, a pair of two solutions). A stage
+with neither reads files (a source). The last stage's `out` is what is written
+to `outputs`; reject folders are `NN_stage`, numbered in stage order.
+`check_flow` checks a manifest against its flow.
 
 Nothing in it depends on time or worker count, so equal runs give equal manifests.
+It is written under a temporary name and renamed (`transforms.sinks.write_file`),
+so a killed run never leaves a truncated manifest.json.
+Once written, the manifest's splits and reject folders are cleared of the shards
+it does not list (`transforms.sinks.remove_stale_outputs`): a re-run into the same
+folder with another shard count leaves only its own files.
 """
 
 __all__ = [
@@ -18,8 +33,10 @@ __all__ = [
     "WriteManifest",
     "assemble_manifest",
     "check_conservation",
+    "check_flow",
     "count_input",
     "sum_llm_stats",
+    "upstream",
 ]
 
 import dataclasses
@@ -30,14 +47,45 @@ from typing import Any, NamedTuple
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
+from transforms.sinks import remove_stale_outputs, write_file
+
 
 class StageReport(NamedTuple):
-    """The three PCollections the manifest counts for one stage."""
+    """The three PCollections the manifest counts for one stage, and where its input comes from.
+
+    Attributes:
+        name: the stage.
+        scanned: ints, summed into `in`.
+        out: what it passed, counted into `out`.
+        rejected: its `RejectRecord`s.
+        rows_from: the stages whose `out` rows are this stage's input, one for one.
+        made_from: the stages from whose `out` rows its input rows are made, not one for one.
+        expands: the rows it passes on are made from its `out` rows, not those rows
+            (so a stage reading them lists it in `made_from`).
+    """
 
     name: str
     scanned: beam.PCollection  # ints
     out: beam.PCollection
     rejected: beam.PCollection  # RejectRecord
+    rows_from: tuple[str, ...] = ()
+    made_from: tuple[str, ...] = ()
+    expands: bool = False
+
+
+def upstream(reports: Iterable[StageReport]) -> dict[str, tuple[str, ...]]:
+    """`rows_from` and `made_from` of a stage fed by the ends of every branch so far.
+
+    The ends are the reports whose rows no later report reads (the branches a
+    Flatten joins); an end that `expands` goes to `made_from`.
+    """
+    reports = list(reports)
+    read = {name for r in reports for name in (*r.rows_from, *r.made_from)}
+    ends = [r for r in reports if r.name not in read]
+    return {
+        "rows_from": tuple(r.name for r in ends if not r.expands),
+        "made_from": tuple(r.name for r in ends if r.expands),
+    }
 
 
 def count_input(pcoll: beam.PCollection, label: str) -> beam.PCollection:
@@ -61,8 +109,9 @@ def assemble_manifest(
     root: str,
     llm: dict[str, Iterable[dict[str, Any]]] | None = None,
     composition: Iterable[tuple[tuple[str, str, str, str], int]] | None = None,
+    flow: dict[str, dict[str, list[str]]] | None = None,
 ) -> dict[str, Any]:
-    """Builds the manifest dict from counted tuples and written files."""
+    """Builds the manifest dict from counted tuples and written files (and the stage graph, `flow`)."""
     stages = {name: {"name": name, "in": 0, "out": 0, "rejected": {}} for name in stage_order}
     for stage, key, n in counts:
         entry = stages[stage]
@@ -89,6 +138,8 @@ def assemble_manifest(
     if composition is not None:
         keys = ("split", "source", "aspect", "language")
         manifest["composition"] = [{**dict(zip(keys, key, strict=True)), "rows": n} for key, n in sorted(composition)]
+    if flow is not None:
+        manifest["flow"] = flow
     return manifest
 
 
@@ -125,6 +176,76 @@ def check_conservation(manifest: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _flow_of(reports: Iterable[StageReport]) -> dict[str, dict[str, list[str]]]:
+    """The manifest's `flow`.
+
+    Raises:
+        ValueError: a stage name repeats, or a stage reads from no earlier stage (a wiring bug).
+    """
+    flow: dict[str, dict[str, list[str]]] = {}
+    for r in reports:
+        if r.name in flow:
+            raise ValueError(f"stage {r.name} is reported twice")
+        unknown = [name for name in (*r.rows_from, *r.made_from) if name not in flow]
+        if unknown:
+            raise ValueError(f"stage {r.name} reads from {', '.join(unknown)}, not an earlier stage")
+        flow[r.name] = {"rows_from": list(r.rows_from), "made_from": list(r.made_from)}
+    return flow
+
+
+def check_flow(manifest: dict[str, Any]) -> list[str]:
+    """Returns one message per break in the chain of stages (empty: it holds).
+
+    Checks the manifest against its own `flow` (see the module docstring): the same
+    stages in the same order; each reads only earlier stages; a stage's `in` equals
+    the `out`s of its `rows_from` stages, and exceeds them when its `made_from`
+    stages passed rows; one reject folder per stage, `NN_stage` in order; the
+    outputs hold the last stage's `out`. Expects the shape `assemble_manifest` gives.
+    """
+    stages, flow = manifest["stages"], manifest.get("flow")
+    if not isinstance(flow, dict):
+        return ["it records no stage graph (`flow`; written by an older codepref): re-run the pipeline"]
+    names = [stage["name"] for stage in stages]
+    if list(flow) != names:
+        missing = [name for name in flow if name not in names]
+        extra = [name for name in names if name not in flow]
+        if missing or extra:
+            removed = [f"stage {name} of the pipeline's graph is not in the stages (removed?)" for name in missing]
+            return removed + [f"stage {name} is not in the pipeline's graph" for name in extra]
+        return [f"the stages ({', '.join(names)}) are not in the pipeline's order ({', '.join(flow)})"]
+    problems = []
+    folders = [f"{number:02d}_{name}" for number, name in enumerate(names, start=1)]
+    for folder in [f for f in folders if f not in manifest["rejects"]]:
+        problems.append(f"no reject folder {folder} for stage {folder[3:]}")
+    for folder in [f for f in manifest["rejects"] if f not in folders]:
+        problems.append(f"reject folder {folder} is no stage's (stages: {', '.join(folders)})")
+    passed: dict[str, int] = {}
+    for stage in stages:
+        name = stage["name"]
+        links = flow[name]
+        if not isinstance(links, dict) or not all(isinstance(links.get(k), list) for k in ("rows_from", "made_from")):
+            problems.append(f"{name}: its graph entry is not {{rows_from: [...], made_from: [...]}}")
+            continue
+        rows_from, made_from = links["rows_from"], links["made_from"]
+        unknown = [u for u in (*rows_from, *made_from) if u not in passed]
+        if unknown:
+            problems.append(f"{name} reads from {', '.join(map(str, unknown))}, not an earlier stage")
+        elif rows_from or made_from:
+            whole = sum(passed[u] for u in rows_from)
+            made = sum(passed[u] for u in made_from)
+            feeders = " + ".join(rows_from) or "no stage"
+            if made == 0 and stage["in"] != whole:
+                problems.append(f"{name}: in {stage['in']} != out of {feeders} {whole}")
+            elif made and stage["in"] <= whole:
+                problems.append(f"{name}: in {stage['in']}, but {' + '.join(made_from)} passed {made} rows to make "
+                                f"more from, beside the {whole} of {feeders}")  # fmt: skip
+        passed[name] = stage["out"]
+    rows = sum(split["rows"] for split in manifest["outputs"].values())
+    if stages and rows != stages[-1]["out"]:
+        problems.append(f"the outputs hold {rows} rows, but the last stage, {names[-1]}, passed {stages[-1]['out']}")
+    return problems
+
+
 def _stage_counts(report: StageReport) -> beam.PCollection:
     name = report.name
     scanned = (
@@ -154,8 +275,8 @@ class _WriteJsonFn(beam.DoFn):
                 composition: list | None = None):  # fmt: skip
         manifest = assemble_manifest(counts=counts, outputs=outputs, rejects=rejects, llm=llm,
                                      composition=composition, **self._fields)  # fmt: skip
-        with FileSystems.create(self._path) as f:
-            f.write(json.dumps(manifest, indent=2, ensure_ascii=False).encode() + b"\n")
+        write_file(self._path, json.dumps(manifest, indent=2, ensure_ascii=False).encode() + b"\n")
+        remove_stale_outputs(self._fields["root"], manifest)  # a previous run's shards this run did not write
         yield manifest
 
 
@@ -167,7 +288,8 @@ class WriteManifest(beam.PTransform):
         root: the run's output folder.
         config_id: the config's short id.
         config: the config as JSON-ready data.
-        reports: one `StageReport` per stage, in pipeline order.
+        reports: one `StageReport` per stage, in pipeline order (the last one's `out`
+            is what `outputs` hold); their `rows_from` and `made_from` give `flow`.
         outputs: per split, the `(path, rows)` PCollection of its written shards.
         rejects: per reject folder, the `(path, rows)` PCollection of its shards.
         llm: per LLM stage, its PCollection of per-batch stats dicts (optional).
@@ -206,6 +328,7 @@ class WriteManifest(beam.PTransform):
             "config": self.config,
             "stage_order": [r.name for r in self.reports],
             "root": self.root,
+            "flow": _flow_of(self.reports),
         }
         sides = {
             "counts": beam.pvalue.AsList(counts),

@@ -15,19 +15,42 @@ Every shard of a split is written, an empty one too (with no row group, so
 `datasets` reads it as 0 rows); a split with no rows at all writes no file, since
 `datasets` refuses a split without data.
 
+A shard is written under a temporary name in its folder,
+`.tmp-{split}-00000-of-00004.{attempt}.partial` (hidden, not `*.parquet`, so no
+reader's glob sees it), and renamed to its final name once complete, so a failed
+or killed attempt never leaves a truncated `*.parquet` file; a retried attempt
+writes its own temporary file and its rename replaces the earlier one (the bytes
+are the same). This holds on object stores too: there a stream closed by an
+exception would still publish its truncated object under the name it was opened
+with. `remove_stale_shards` deletes the split's shards a run did not write (a
+re-run with another shard count) and killed attempts' temporary files; the
+manifest calls it once at the end of the run (`transforms.manifest`).
+
 Input: PCollection of Arrow-ready dicts. Output: PCollection of `(path, rows)`.
 """
 
-__all__ = ["WriteParquetShards", "estimate_bytes", "shard_name", "write_shard"]
+__all__ = [
+    "WriteParquetShards",
+    "estimate_bytes",
+    "is_own_file",
+    "remove_stale_outputs",
+    "remove_stale_shards",
+    "shard_name",
+    "write_file",
+    "write_shard",
+]
 
 import dataclasses
 import json
 import math
+import re
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import apache_beam as beam
 import pyarrow as pa
+from apache_beam.io.filesystem import BeamIOError
 from apache_beam.io.filesystems import FileSystems
 
 from transforms import spill
@@ -45,6 +68,46 @@ def shard_name(split: str, index: int, count: int) -> str:
     return f"{split}-{index:05d}-of-{count:05d}.parquet"
 
 
+_SHARD = r"-\d{5,}-of-\d{5,}"
+_SHARD_FILE = re.compile(rf"^.+{_SHARD}\.parquet$")
+_TEMP_FILE = re.compile(rf"^\.tmp-.+{_SHARD}\.[0-9a-f]{{32}}\.partial$")
+
+
+def _temp_path(path: str) -> str:
+    """A fresh temporary name beside `path`, unique to this attempt."""
+    directory, name = FileSystems.split(path)
+    return FileSystems.join(directory, f".tmp-{name.removesuffix('.parquet')}.{uuid.uuid4().hex}.partial")
+
+
+def is_own_file(name: str) -> bool:
+    """Whether a file name is one this sink writes: a shard or an attempt's temporary file."""
+    return bool(_SHARD_FILE.match(name) or _TEMP_FILE.match(name))
+
+
+def _publish(temp: str, path: str) -> None:
+    """Renames `temp` to `path`, replacing it (file systems whose rename refuses a target: deleted first)."""
+    try:
+        FileSystems.rename([temp], [path])
+    except BeamIOError:
+        if not FileSystems.exists(path):
+            raise
+        FileSystems.delete([path])
+        FileSystems.rename([temp], [path])
+
+
+def write_file(path: str, data: bytes) -> None:
+    """Writes `data` to `path` so that readers see the whole file or none (a temporary name, then a rename)."""
+    temp = _temp_path(path)
+    try:
+        with FileSystems.create(temp) as f:
+            f.write(data)
+        _publish(temp, path)
+    except BaseException:
+        if FileSystems.exists(temp):
+            FileSystems.delete([temp])
+        raise
+
+
 def _sort_key(key: str, row: dict[str, Any]) -> tuple[str, int]:
     """The key, then a 63-bit hash of the whole row (fits Beam's int coder) to order equal keys."""
     return key, stable_hash(json.dumps(row, sort_keys=True, ensure_ascii=False, default=str)) >> 1
@@ -57,7 +120,24 @@ def write_shard(
     row_group_rows: int = 1000,
     row_group_bytes: int = 64 * 1024 * 1024,
 ) -> int:
-    """Writes rows (already in order) to one zstd Parquet file; returns the row count."""
+    """Writes rows (already in order) to one zstd Parquet file; returns the row count.
+
+    The file appears under `path` only once complete (see the module docstring).
+    """
+    temp = _temp_path(path)
+    try:
+        written = _write_parquet(temp, rows, schema, row_group_rows, row_group_bytes)
+        _publish(temp, path)
+    except BaseException:
+        if FileSystems.exists(temp):
+            FileSystems.delete([temp])
+        raise
+    return written
+
+
+def _write_parquet(
+    path: str, rows: Iterable[dict[str, Any]], schema: pa.Schema, row_group_rows: int, row_group_bytes: int
+) -> int:
     import pyarrow.parquet as pq
 
     written = 0
@@ -75,6 +155,55 @@ def write_shard(
             writer.write_table(pa.Table.from_pylist(group, schema=schema))
             written += len(group)
     return written
+
+
+def remove_stale_shards(directory: str, split: str, keep: Iterable[str]) -> list[str]:
+    """Deletes `split`'s shards in `directory` that are not in `keep`, and its attempts' temporary files.
+
+    Only names of this sink's template are touched (`{split}-NNNNN-of-NNNNN.parquet`,
+    `.tmp-{split}-….partial`): other splits' shards and other files stay.
+
+    Args:
+        directory: the split's folder (local or `gs://...`); a missing one is fine.
+        split: the file name prefix, e.g. `train`.
+        keep: paths (or names) of the shards the run wrote in `directory`.
+
+    Returns:
+        The deleted paths, sorted.
+    """
+    kept = {FileSystems.split(path)[1] for path in keep}
+    own = re.compile(rf"^(\.tmp-)?{re.escape(split)}{_SHARD}(\.parquet|\.[0-9a-f]{{32}}\.partial)$")
+    patterns = [FileSystems.join(directory, f"{split}-*-of-*.parquet"), FileSystems.join(directory, f".tmp-{split}-*")]
+    found = {m.path for result in FileSystems.match(patterns) for m in result.metadata_list}
+    stale = sorted(
+        path for path in found if own.match(FileSystems.split(path)[1]) and FileSystems.split(path)[1] not in kept
+    )
+    if stale:
+        FileSystems.delete(stale)
+    return stale
+
+
+def remove_stale_outputs(root: str, manifest: dict[str, Any]) -> list[str]:
+    """Deletes the shards of the manifest's splits and reject folders that it does not list.
+
+    Splits live in `{root}/data/`, the reject folders in `{root}/rejects/{folder}/`
+    (prefix `rejects`), plus any folder where the manifest lists a file.
+
+    Returns:
+        The deleted paths, sorted.
+    """
+    groups = [("data", split, info) for split, info in manifest.get("outputs", {}).items()]
+    groups += [(f"rejects/{folder}", "rejects", info) for folder, info in manifest.get("rejects", {}).items()]
+    removed: list[str] = []
+    for folder, split, info in groups:
+        listed = [
+            f if f.startswith("/") or FileSystems.get_scheme(f) else FileSystems.join(root, *f.split("/"))
+            for f in info["files"]
+        ]
+        folders = {FileSystems.join(root, *folder.split("/"))} | {FileSystems.split(p)[0] for p in listed}
+        for directory in sorted(folders):
+            removed += remove_stale_shards(directory, split, listed)
+    return sorted(removed)
 
 
 class _WriteShardFn(beam.DoFn):

@@ -20,9 +20,25 @@ failed attempt's files, referenced by no committed output, are removed with the
 directory; the merged order depends only on the items, never on bundling.
 `spill_directory(pipeline)` puts the files under the pipeline's `--temp_location`
 (`gs://...` on Dataflow, where workers share no disk) or the system's temp folder.
+The temp folder is only good for runners whose workers all run on this machine
+(`shares_local_disk`): the DirectRunner in any mode, the FnApiRunner, Prism and a
+portable runner with `--environment_type LOOPBACK`. Any other runner (Dataflow,
+Flink, Spark, a portable runner with DOCKER, PROCESS or EXTERNAL workers, which
+may sit on other machines) needs `--temp_location`; `check_temp_location` says so
+before the run, and `spill_directory` refuses to build such a DAG without it.
 """
 
-__all__ = ["DeleteSpill", "RunIndex", "Slice", "SpillRuns", "read_slices", "spill_directory"]
+__all__ = [
+    "DeleteSpill",
+    "RunIndex",
+    "Slice",
+    "SpillRuns",
+    "TempLocationError",
+    "check_temp_location",
+    "read_slices",
+    "shares_local_disk",
+    "spill_directory",
+]
 
 import bisect
 import dataclasses
@@ -35,7 +51,7 @@ from typing import Any, NamedTuple
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import GoogleCloudOptions
+from apache_beam.options.pipeline_options import GoogleCloudOptions, PipelineOptions, PortableOptions, StandardOptions
 
 from transforms.bundles import in_global_window
 
@@ -74,9 +90,64 @@ class RunIndex(NamedTuple):
             i = j
 
 
+# Runners whose workers all run on this machine (lowercase, without "runner"); Prism
+# and the portable runners only with LOOPBACK workers, which run in this process.
+_LOCAL_RUNNERS = frozenset({"direct", "switchingdirect", "bundlebaseddirect", "testdirect", "fnapi"})
+_LOOPBACK_RUNNERS = frozenset({"prism", "portable", "flink", "spark"})
+
+
+class TempLocationError(ValueError):
+    """The runner's workers share no disk and no `--temp_location` was given."""
+
+
+def shares_local_disk(runner: str | None, environment_type: str | None) -> bool:
+    """Whether every worker of `runner` sees this machine's temp folder.
+
+    Args:
+        runner: the `--runner` value (a short or qualified class name); None is the DirectRunner.
+        environment_type: the portable `--environment_type`; None is the runner's default
+            (LOOPBACK for Prism, DOCKER for the other portable runners).
+    """
+    name = (runner or StandardOptions.DEFAULT_RUNNER).rsplit(".", 1)[-1].lower().removesuffix("runner")
+    if name in _LOCAL_RUNNERS:
+        return True
+    environment = (environment_type or ("LOOPBACK" if name == "prism" else "")).upper()
+    return name in _LOOPBACK_RUNNERS and environment == "LOOPBACK"
+
+
+def check_temp_location(options: PipelineOptions, runner: str | None = None) -> None:
+    """Checks that spill files have a folder every worker can reach.
+
+    Args:
+        options: the pipeline's options.
+        runner: the runner's name when it is not in `options` (a runner object's class name).
+
+    Raises:
+        TempLocationError: the runner's workers may share no disk and `--temp_location` is not set;
+            the message says what to pass.
+    """
+    if options.view_as(GoogleCloudOptions).temp_location:
+        return
+    runner = runner or options.view_as(StandardOptions).runner
+    environment = options.view_as(PortableOptions).environment_type
+    if not shares_local_disk(runner, environment):
+        raise TempLocationError(
+            f"--runner {runner} runs workers that may share no disk with this machine, and the Parquet sink "
+            "and dedup spill rows to files every worker must read: pass --temp_location gs://BUCKET/tmp "
+            "(or another folder all workers can read and write)"
+        )
+
+
 def spill_directory(pipeline: beam.Pipeline, name: str) -> str:
-    """A fresh folder for one transform's runs, under `--temp_location` or the system temp folder."""
-    root = pipeline.options.view_as(GoogleCloudOptions).temp_location or tempfile.gettempdir()
+    """A fresh folder for one transform's runs, under `--temp_location` or the system temp folder.
+
+    Raises:
+        TempLocationError: see `check_temp_location`.
+    """
+    options = pipeline.options
+    runner = options.view_as(StandardOptions).runner or type(pipeline.runner).__name__
+    check_temp_location(options, runner)
+    root = options.view_as(GoogleCloudOptions).temp_location or tempfile.gettempdir()
     return f"{root.rstrip('/')}/codepref-spill-{name}-{uuid.uuid4().hex}"  # a URL or a POSIX path alike
 
 

@@ -19,7 +19,7 @@ split) and the `system` column. The resolved config and the LLM cache are kept i
 card (`out/demo/card/README.md`, with its plots) and printing how to audit the output.
 """
 
-__all__ = ["add_arguments", "build_demo_repository", "load_samples", "run"]
+__all__ = ["add_arguments", "build_demo_repository", "load_samples", "run", "write_demo_config"]
 
 import argparse
 import importlib.resources
@@ -127,12 +127,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"output folder (default {DEFAULT_OUT})")
 
 
-def write_demo_config(inputs: str, repo: str, base_url: str) -> str:
+def write_demo_config(inputs: str, repo: str, base_url: str | None) -> str:
     """Writes the shipped `build.yaml`, resolved for this machine, to `inputs/build.yaml`; returns its path.
 
     The sample repository, the LLM server's address and the cache (kept in
     `inputs`, so a second run sends no request) are filled in; the shipped files
     are named by absolute path.
+
+    With `base_url` None the LLM is off: the config keeps the shipped address but
+    says `mode: export`, so nothing is sent. The repository is still mined into
+    pairs; the requests no cached answer covers go to `OUT/batch/` and their pairs
+    are rejected `awaiting_batch` at `rate_commits` (the first LLM stage), as in
+    `codepref batch export`.
     """
     shipped = importlib.resources.files("pipelines").joinpath("demo")
     config = yaml.safe_load(shipped.joinpath("build.yaml").read_text("utf-8"))
@@ -142,7 +148,10 @@ def write_demo_config(inputs: str, repo: str, base_url: str) -> str:
     for source in sources["preference"]:
         source["files"] = [str(shipped.joinpath(f)) for f in source["files"]]
     llm = yaml.safe_load(shipped.joinpath(config["llm"]).read_text("utf-8"))
-    llm["endpoints"][0]["base_url"] = base_url
+    if base_url is None:
+        llm["mode"] = "export"
+    else:
+        llm["endpoints"][0]["base_url"] = base_url
     llm["cache"] = os.path.join(inputs, "llm-cache.sqlite")
     config["llm"] = llm
     config["filters"] = str(shipped.joinpath(config["filters"]))

@@ -114,3 +114,43 @@ def test_a_new_release_drops_rows_of_the_previous_one(filtered, tmp_path):
     near = {s["name"]: s for s in second["stages"]}["near_dedup"]
     assert near["out"] == 0 and near["rejected"] == {"in_previous_release": near["in"]}
     assert near["in"] == manifest["stages"][-1]["out"]
+
+
+PAIR = {"input": "Sort a list.", "chosen": "sorted(xs)", "rejected": "xs.sort", "language": 1, "aspect": 0,
+        "source": "mine", "idx": "p1"}  # fmt: skip
+
+
+def test_pair_rows_take_class_label_ids_and_counts_that_fit_their_columns():
+    from pipelines.filter import pair_from_row
+    from schemas.records import PairRecord
+
+    pair = pair_from_row({**PAIR, "judge_matches": "3", "judge_ties": 0, "rating_mean": 4}, "f:1")
+    assert isinstance(pair, PairRecord)
+    assert (pair.language, pair.aspect, pair.judge_matches, pair.judge_ties, pair.rating_mean) == (
+        "Python", "Readability and Maintainability", 3, 0, 4.0)  # fmt: skip
+    assert type(pair.judge_matches) is int and type(pair.rating_mean) is float
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("language", True),
+        ("aspect", False),
+        ("judge_matches", True),
+        ("judge_matches", 2**31),
+        ("judge_matches", -1),
+        ("judge_errors", 1.0),
+        ("judge_ties", " 2"),
+        ("rating_mean", True),
+        ("rating_mean", "0.5"),
+        ("rating_mean", float("nan")),
+        ("rating_mean", float("inf")),
+        ("rating_mean", 10**400),
+    ],
+)
+def test_pair_rows_with_values_that_do_not_fit_are_invalid(field, value):
+    from pipelines.filter import pair_from_row
+
+    got = pair_from_row({**PAIR, field: value}, "f:2")
+    assert got.reason == "invalid_row", (field, value)
+    assert got.detail.startswith(f"f:2: {field}"), got.detail

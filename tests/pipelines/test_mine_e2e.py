@@ -177,3 +177,59 @@ def test_help_for_every_subcommand():
     for sub in ("mine", "demo"):
         done = codepref(sub, "--help")
         assert done.returncode == 0 and "usage: codepref " + sub in done.stdout
+
+
+def test_commit_files_compressed_broken_and_out_of_range_keep_the_funnel_exact(tmp_path):
+    import bz2
+    import gzip
+
+    from transforms.sources.commit_files import iter_rows
+
+    def line(commit, **kw):
+        row = {"commit": commit, "subject": "Reduce memory usage of the cache", "repos": "acme/lib",
+               "message": "Reduce memory usage of the cache", "file_path": "lib/cache.rb", "license": "mit",
+               "unix_time": 1_550_000_000, "old_contents": f"CACHE_{commit} = {{}}\n",
+               "new_contents": f"CACHE_{commit} = ObjectSpace::WeakMap.new\n", **kw}  # fmt: skip
+        return (json.dumps(row) + "\n").encode()
+
+    files = tmp_path / "files"
+    files.mkdir()
+    latin1 = line("c4", message="Reduce memory usage of the caf\u00e9 cache").replace(b"\\u00e9", b"\xe9")
+    (files / "a.jsonl.gz").write_bytes(gzip.compress(
+        line("c1") + line("c2", unix_time="1550000000") + line("c3", unix_time=10**30) + latin1
+        + line("c5", unix_time=True)))  # fmt: skip
+    (files / "b.jsonl.bz2").write_bytes(bz2.compress(line("c6")))
+    (files / "c.jsonl.gz").write_bytes(line("c7"))  # not gzip at all
+    whole = gzip.compress(b"".join(line(f"t{i}", license="gpl-3.0") for i in range(3000)))
+    (files / "d.jsonl.gz").write_bytes(whole[: len(whole) // 2])
+    (files / "e.parquet.gz").write_bytes(gzip.compress(b"PAR1 not really"))
+    cut = 0
+    with pytest.raises(OSError, match="truncated"):
+        for _ in iter_rows(str(files / "d.jsonl.gz")):
+            cut += 1
+    assert cut > 0
+    out = tmp_path / "out"
+    done = codepref("mine", "--commits-file", str(files / "*"), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads(read(out / "manifest.json"))
+    assert check_conservation(manifest) == []
+    stage = next(s for s in manifest["stages"] if s["name"] == "read_commit_files")
+    assert stage == {
+        "name": "read_commit_files",
+        "in": 5 + 1 + 1 + cut + 1 + 1,  # every row read, plus one for each file that could not be read on
+        "out": 3,  # c1, c2 (BigQuery writes INT64 as text), c6
+        "rejected": {"invalid_row": 2, "not_utf8": 1, "unreadable_file": 3, "license_not_permissive": cut},
+    }
+    rejects = datasets.load_dataset("parquet", data_files=str(out / "rejects" / "01_read_commit_files" / "*.parquet"),
+                                    split="train")  # fmt: skip
+    assert rejects.num_rows == sum(stage["rejected"].values())
+    by_reason = {}
+    for r in rejects:
+        by_reason.setdefault(r["reason"], []).append(r)
+    assert sorted(r["record_id"] for r in by_reason["invalid_row"]) == ["c3", "c5"]
+    assert all("unix_time" in r["detail"] for r in by_reason["invalid_row"])
+    assert "caf\\xe9 cache" in json.loads(by_reason["not_utf8"][0]["payload"])  # shown escaped, never replaced
+    assert sorted(r["record_id"].rsplit("/", 1)[-1] for r in by_reason["unreadable_file"]) == [
+        "c.jsonl.gz", "d.jsonl.gz", "e.parquet.gz"]  # fmt: skip
+    kept = datasets.load_dataset("parquet", data_files=str(out / "data" / "*.parquet"), split="train")
+    assert sorted(kept["commit"]) == ["c1", "c2", "c6"] and 1_550_000_000 in kept["unix_time"]

@@ -4,7 +4,7 @@ import pytest
 
 from schemas.arrow import REJECT_SCHEMA, commit_features, commit_schema, pair_features, pair_schema
 from schemas.labels import ASPECTS, LANGUAGES, language_for_path
-from schemas.records import CommitRecord, CommitRow, PreferencePair, RejectRecord
+from schemas.records import CommitRecord, CommitRow, Count32, Float64, Int64, PreferencePair, RejectRecord
 
 
 COMMIT_SCHEMA = commit_schema()
@@ -53,6 +53,8 @@ def test_commit_row_fields_are_the_themis_columns():
         "new_contents",
     ]
     assert list(CommitRow.model_fields) == themis
+    assert CommitRow.model_fields["unix_time"].metadata == list(Int64.__metadata__)  # the int64 range check
+    assert COMMIT_SCHEMA.field("unix_time").type == pa.int64()
     assert COMMIT_SCHEMA.names == [*themis, "language", "criteria"]
 
 
@@ -72,9 +74,9 @@ def test_preference_pair_matches_pair_schema():
         if name in ("language", "aspect"):
             assert kind == "int"  # ClassLabel ids
         elif name in nullable_ints:
-            assert kind == "int" and field.annotation == (int | None)
+            assert field.annotation == (Count32 | None) and schema.field(name).type == pa.int32()  # 0..2**31-1
         elif name == "rating_mean":
-            assert kind == "float"
+            assert kind == "float" and field.annotation == (Float64 | None)
         else:
             assert kind == "str", name
     pair = PreferencePair(

@@ -84,6 +84,22 @@ def test_change_reject(parents, changes, reason):
     assert (got[0] if got else None) == reason
 
 
+def test_change_reject_rejects_a_path_that_is_not_utf8_after_the_structural_checks():
+    latin1 = Change("100644", "100644", "1" * 40, "2" * 40, "M", "caf\\xe9.py", "caf\\xe9.py", paths_utf8=False)
+    assert cf.change_reject(1, [latin1]) == ("path_not_utf8", "caf\\xe9.py")
+    assert cf.change_reject(1, [latin1._replace(status="A")]) == ("added", "caf\\xe9.py -> caf\\xe9.py")
+    assert cf.change_reject(1, [latin1._replace(new_mode="120000")])[0] == "symlink"
+    txt = latin1._replace(old_path="caf\\xe9.txt", new_path="caf\\xe9.txt")
+    assert cf.change_reject(1, [txt])[0] == "path_not_utf8"  # the language comes from the path
+
+
+def test_metadata_reject_rejects_an_undecodable_message_before_reading_it():
+    assert meta(message_problem="not valid utf-8")[0] == "message_undecodable"
+    assert meta(message_problem="not valid utf-8", message="")[0] == "message_undecodable"
+    assert meta(message_problem="not valid utf-8", license="unknown")[0] == "license_unknown"
+    assert meta(message_problem="") is None
+
+
 @pytest.mark.parametrize(
     "old,new,reason",
     [

@@ -1,4 +1,5 @@
 import collections
+import gzip
 import json
 
 import apache_beam as beam
@@ -144,6 +145,18 @@ def test_bad_json_non_text_and_empty_files_are_clear_errors(tmp_path):
     empty = write_jsonl(tmp_path / "empty.jsonl", [])
     with pytest.raises(ValueError, match=r"empty\.jsonl has no rows"):
         list(read_benchmark_texts(empty, "prompt"))
+
+
+def test_compressed_benchmarks_are_read_and_broken_ones_are_clear_errors(tmp_path):
+    rows = b'{"prompt": "one"}\n{"prompt": "two"}\n'
+    (tmp_path / "b.jsonl.gz").write_bytes(gzip.compress(rows))
+    assert list(read_benchmark_texts(str(tmp_path / "b.jsonl.gz"), "prompt")) == ["one", "two"]
+    (tmp_path / "cut.jsonl.gz").write_bytes(gzip.compress(rows * 1000)[:40])
+    with pytest.raises(ValueError, match=r"cut\.jsonl\.gz: cannot be read \(.*truncated"):
+        list(read_benchmark_texts(str(tmp_path / "cut.jsonl.gz"), "prompt"))
+    (tmp_path / "latin1.jsonl").write_bytes(b'{"prompt": "ok"}\n{"prompt": "caf\xe9"}\n')
+    with pytest.raises(ValueError, match=r"latin1\.jsonl:line 2: not UTF-8 \(invalid continuation byte"):
+        list(read_benchmark_texts(str(tmp_path / "latin1.jsonl"), "prompt"))
 
 
 def test_pattern_matching_no_file_is_a_config_error(tmp_path):

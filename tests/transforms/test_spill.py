@@ -2,11 +2,22 @@ import os
 import random
 
 import apache_beam as beam
+import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that
 
-from transforms.spill import DeleteSpill, RunIndex, Slice, SpillRuns, read_slices, spill_directory
+from transforms.spill import (
+    DeleteSpill,
+    RunIndex,
+    Slice,
+    SpillRuns,
+    TempLocationError,
+    check_temp_location,
+    read_slices,
+    shares_local_disk,
+    spill_directory,
+)
 
 
 def items(n, seed=0):
@@ -50,3 +61,32 @@ def test_spill_directory_is_under_temp_location_and_deleted_when_done(tmp_path):
         runs = p | beam.Create(items(50)) | SpillRuns(directory)
         _ = runs | DeleteSpill(directory)
     assert not os.path.exists(directory)
+
+
+def test_only_runners_on_this_machine_may_spill_to_its_temp_folder():
+    for runner in (None, "DirectRunner", "direct", "SwitchingDirectRunner", "BundleBasedDirectRunner",
+                   "FnApiRunner", "TestDirectRunner", "PrismRunner",
+                   "apache_beam.runners.direct.direct_runner.DirectRunner"):  # fmt: skip
+        assert shares_local_disk(runner, None), runner
+    assert shares_local_disk("PortableRunner", "LOOPBACK") and shares_local_disk("FlinkRunner", "loopback")
+    assert shares_local_disk("PrismRunner", "LOOPBACK")
+    for runner, environment in (("DataflowRunner", None), ("dataflow", None), ("PortableRunner", None),
+                                ("PortableRunner", "EXTERNAL"), ("PortableRunner", "DOCKER"), ("FlinkRunner", None),
+                                ("SparkRunner", "PROCESS"), ("PrismRunner", "DOCKER"),
+                                ("my.company.CustomRunner", None)):  # fmt: skip
+        assert not shares_local_disk(runner, environment), (runner, environment)
+
+
+def test_a_remote_runner_without_temp_location_is_a_clear_error(tmp_path):
+    for argv in (["--runner", "DataflowRunner"], ["--runner", "PortableRunner", "--environment_type", "EXTERNAL"]):
+        with pytest.raises(TempLocationError, match=r"--temp_location gs://BUCKET/tmp") as info:
+            check_temp_location(PipelineOptions(argv))
+        assert argv[1] in str(info.value)
+    check_temp_location(PipelineOptions(["--runner", "DataflowRunner", "--temp_location", "gs://b/tmp"]))
+    check_temp_location(PipelineOptions(["--runner", "PortableRunner", "--environment_type", "LOOPBACK"]))
+    check_temp_location(PipelineOptions([]))
+    p = beam.Pipeline(options=PipelineOptions(["--runner", "PortableRunner"]))
+    with pytest.raises(TempLocationError, match="--temp_location"):
+        spill_directory(p, "train")  # the sink and dedup ask for their folder while the DAG is built
+    p = beam.Pipeline(options=PipelineOptions(["--runner", "PortableRunner", "--temp_location", str(tmp_path)]))
+    assert spill_directory(p, "train").startswith(str(tmp_path))

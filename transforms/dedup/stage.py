@@ -275,11 +275,17 @@ class DedupOutputs(NamedTuple):
     exact_rejected: beam.PCollection
     near_rejected: beam.PCollection
 
-    def reports(self, rows: beam.PCollection, label: str, prefix: str = "") -> list[StageReport]:
-        """The manifest reports of the exact and the near stage, given the stage's input `rows`."""
+    def reports(
+        self, rows: beam.PCollection, label: str, prefix: str = "", rows_from: tuple[str, ...] = ()
+    ) -> list[StageReport]:
+        """The manifest reports of the exact and the near stage, given the stage's input `rows`.
+
+        `rows_from`: the stages whose `out` rows are `rows` (see `StageReport`).
+        """
+        exact, near = prefix + EXACT_STAGE, prefix + NEAR_STAGE
         return [
-            StageReport(prefix + EXACT_STAGE, count_input(rows, f"Exact{label}"), self.unique, self.exact_rejected),
-            StageReport(prefix + NEAR_STAGE, count_input(self.unique, f"Near{label}"), self.main, self.near_rejected),
+            StageReport(exact, count_input(rows, f"Exact{label}"), self.unique, self.exact_rejected, rows_from),
+            StageReport(near, count_input(self.unique, f"Near{label}"), self.main, self.near_rejected, (exact,)),
         ]
 
 

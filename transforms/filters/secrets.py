@@ -1,11 +1,13 @@
 """Stage `secret_scan`: drops pairs that carry a credential or a private key.
 
 `FilterSecrets`: PCollection[PairRecord] → `FilterOutputs(main, rejected)`.
-The prompt (`input`), `chosen` and `rejected` are each scanned with
+Every string column a pair publishes (`FIELDS`: the prompt `input`, `chosen`,
+`rejected`, and `system`, `source`, `repository`, `file_path`, `label_details`,
+... but not `commit_message`, which is never written) is scanned with
 `find_secrets`; a pair with any finding is rejected `secret`, the detail naming
-the field, the secret types and their lines (never the value), the payload being
-the pair's row with every found value replaced by `<secret:TYPE>`
-(`mask_secrets`).
+each field, the secret types and their lines (never the value), the payload being
+the pair's row (plus each other field that held a secret) with every found value
+replaced by `<secret:TYPE>` (`mask_secrets`).
 
 Detectors: detect-secrets' format-specific plugins (`PLUGINS`: AWS, Azure
 storage, basic-auth URLs, Discord, GitHub, GitLab, JWT, Mailchimp, npm, OpenAI,
@@ -53,6 +55,7 @@ __all__ = ["EXTRA_FORMATS", "FilterSecrets", "Finding", "PLUGINS", "build_detect
 import dataclasses
 import functools
 import re
+import typing
 import urllib.parse
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -66,7 +69,14 @@ from transforms.filters import PairFilterFn, apply_pair_filter, pair_row
 STAGE = "secret_scan"
 SECRET = "secret"
 SCAN_FAILED = "scan_failed"
-FIELDS = ("input", "chosen", "rejected")
+UNPUBLISHED = ("commit_message",)
+"""String fields of a `PairRecord` that no output holds (only the prompts see the message)."""
+FIELDS: tuple[str, ...] = tuple(
+    name
+    for name, kind in typing.get_type_hints(PairRecord).items()
+    if (kind is str or str in typing.get_args(kind)) and name not in UNPUBLISHED
+)
+"""The string fields scanned, in `PairRecord` order: every string column of the pair schema."""
 PRIVATE_KEY = "Private Key"
 BASIC_AUTH = "Basic Auth Credentials"
 
@@ -255,10 +265,11 @@ def secret_reject(pair: PairRecord, detectors: Sequence[Any] | None = None) -> t
     """Returns `(secret, detail, masked row)` when any field holds a secret, else None.
 
     Args:
-        pair: the pair to scan (`input`, `chosen` and `rejected`).
+        pair: the pair to scan (its string `FIELDS`; None is nothing to scan).
         detectors: as for `find_secrets`.
     """
-    found = {field: find_secrets(getattr(pair, field), detectors) for field in FIELDS}
+    texts = {field: getattr(pair, field) for field in FIELDS}
+    found = {field: find_secrets(text, detectors) for field, text in texts.items() if isinstance(text, str)}
     if not any(found.values()):
         return None
     parts = []
@@ -269,8 +280,10 @@ def secret_reject(pair: PairRecord, detectors: Sequence[Any] | None = None) -> t
             parts.append(f"{field}: {', '.join(kinds)} (line {', '.join(map(str, lines))})")
     every = [f for findings in found.values() for f in findings]
     row = pair_row(pair)
-    for field in FIELDS:
-        row[field] = mask_secrets(row[field], every)
+    row.update({field: texts[field] for field, findings in found.items() if findings})
+    for field, value in row.items():
+        if isinstance(value, str):
+            row[field] = mask_secrets(value, every)
     return SECRET, "; ".join(parts), row
 
 

@@ -20,11 +20,18 @@ Workflow:
 
    * HTTP 200 with a text answer → `{"text", "error": None, "detail": "",
      "prompt_tokens", "completion_tokens"}`;
-   * any other 4xx except 429 → `{"text": None, "error": "bad_request", "detail":
-     <message>, "prompt_tokens": 0, "completion_tokens": 0}`, a terminal answer;
-   * 429, 5xx, lines without a response (for example `batch_expired`), answers
-     without text content, and unreadable lines are not cached, so a live run
-     retries them.
+   * any other 4xx except 429, 401, 403 and 404 → `{"text": None, "error":
+     "bad_request", "detail": <message>, "prompt_tokens": 0, "completion_tokens": 0}`,
+     a terminal answer;
+   * 429, 5xx, 401, 403, 404 (refusals of the key or the model: a live run stops
+     on them with a clear message instead of finding them cached), lines without a
+     response (for example `batch_expired`), malformed answers (the checks of
+     `transforms.llm.client.envelope_answer`: no choices, no message, no text
+     content), and unreadable lines are not cached, so a live run retries them.
+
+`submit`, `status` and `collect` raise `transforms.llm.errors.EndpointError` when
+the API answers 401, 403 or 404, naming the endpoint, the status and the key's
+environment variable.
 
 The client is built from the `EndpointConfig` with the SDK's retries off; the API key
 is read from the environment variable the config names and is never written to the
@@ -47,6 +54,7 @@ __all__ = [
 ]
 
 import datetime
+import functools
 import hashlib
 import json
 import logging
@@ -57,6 +65,7 @@ from typing import Any
 
 from schemas.llm import EndpointConfig
 from transforms.llm.cache import ResponseCache
+from transforms.llm.client import FATAL_KINDS, MalformedEnvelopeError, endpoint_error, envelope_answer
 
 
 _LOG = logging.getLogger(__name__)
@@ -245,9 +254,30 @@ def _client(endpoint: EndpointConfig) -> Any:
     return OpenAI(base_url=endpoint.base_url, api_key=api_key, max_retries=0, timeout=endpoint.timeout_s)
 
 
+def _stop_on_refusal(fn: Any) -> Any:
+    """Turns a 401, 403 or 404 from the API into an `EndpointError` naming the endpoint (an argument of `fn`)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            import openai
+
+            if not isinstance(exc, openai.APIStatusError) or exc.status_code not in FATAL_KINDS:
+                raise
+            endpoint = next(a for a in (*args, *kwargs.values()) if isinstance(a, EndpointConfig))
+            body = exc.body if isinstance(exc.body, dict) else {}
+            what = f"check base_url {endpoint.base_url} and the file and batch ids in the state file"
+            raise endpoint_error(endpoint, exc.status_code, str(body.get("message") or ""), what=what) from None
+
+    return wrapper
+
+
 # --------------------------------------------------------------------------- submit / status
 
 
+@_stop_on_refusal
 def submit(paths: Iterable[str], endpoint: EndpointConfig, state_path: str) -> dict:
     """Uploads each file and creates one batch per file, skipping files already submitted.
 
@@ -319,6 +349,7 @@ def _refresh(client: Any, state: dict) -> None:
             _update_entry(entry, client.batches.retrieve(entry["batch_id"]))
 
 
+@_stop_on_refusal
 def status(state_path: str, endpoint: EndpointConfig) -> list[dict]:
     """Refreshes every unfinished batch from the API and rewrites the state file.
 
@@ -354,7 +385,7 @@ def parse_output_line(record: Mapping[str, Any]) -> tuple[str | None, dict | Non
 
     Returns:
         The custom_id (None if absent) and the value to cache, or None when the line
-        must not be cached (429, 5xx, no response, no text answer).
+        must not be cached (429, 5xx, 401, 403, 404, no response, a malformed answer).
     """
     custom_id = record.get("custom_id")
     response = record.get("response")
@@ -364,19 +395,18 @@ def parse_output_line(record: Mapping[str, Any]) -> tuple[str | None, dict | Non
     body = response.get("body")
     if 200 <= code < 300:
         try:
-            text = body["choices"][0]["message"]["content"]
-        except (KeyError, IndexError, TypeError):
+            text, prompt_tokens, completion_tokens = envelope_answer(body)
+        except MalformedEnvelopeError:
             return custom_id, None
-        if not isinstance(text, str):
-            return custom_id, None
-        usage = body.get("usage") or {}
         return custom_id, {
             "text": text,
             "error": None,
             "detail": "",
-            "prompt_tokens": int(usage.get("prompt_tokens") or 0),
-            "completion_tokens": int(usage.get("completion_tokens") or 0),
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
         }
+    if code in FATAL_KINDS:
+        return custom_id, None
     if 400 <= code < 500 and code != 429:
         return custom_id, {
             "text": None,
@@ -414,6 +444,7 @@ def _import_file(client: Any, file_id: str, cache: ResponseCache) -> dict[str, i
     return counts
 
 
+@_stop_on_refusal
 def collect(state_path: str, endpoint: EndpointConfig, cache: ResponseCache) -> dict[str, int]:
     """Imports the results of every finished, not yet collected batch into `cache`.
 

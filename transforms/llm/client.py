@@ -10,6 +10,23 @@ sent again; a transient failure that outlives its retries is not cached, so a
 re-run tries again. Answers are written to the cache as they arrive, in small
 batches, so a killed run loses at most the last few.
 
+Error kinds (`LLMResult.error`, and the keys of `LLMStats.errors`): `timeout`,
+`connection`, `rate_limited`, `server_error` (5xx, 408, 409), `bad_request` (other
+4xx; terminal, cached), and the malformed answers of a 200 (`read_envelope`):
+`malformed_not_json` (the body is not JSON: a proxy's HTML page, a cut-off body),
+`malformed_no_choices` (no `choices`, or an empty list), `malformed_no_message` (the
+first choice has no `message` object), `malformed_no_content` (its `content` is null
+or not text) and `malformed_response` (the SDK could not read the answer). Malformed
+answers are retried like 5xx and are never cached.
+
+Refusals of the run itself, 401, 403 and 404 (a wrong key, a key without access to
+the model, an unknown model or a wrong `base_url`), are not answers: nothing is
+cached for them (and a cached `bad_request` that recorded one, from an older
+version, counts as a miss), the requests still in flight are cancelled, the answers
+already received are written to the cache, and `complete` raises
+`transforms.llm.errors.EndpointError`, whose message names the endpoint, the status
+and the key's environment variable, never the key.
+
 In `export` mode misses are not sent: they are collected for the Batch API and
 answered `awaiting_batch`.
 
@@ -17,7 +34,21 @@ Stats (`LLMStats`): requests_sent, cache_hits, retries, errors by kind,
 prompt_tokens, completion_tokens, cost_usd.
 """
 
-__all__ = ["PRICES_USD_PER_MTOK", "LLMClient", "LLMStats", "RateLimiter", "chat_body", "classify_error", "price_for"]
+__all__ = [
+    "FATAL_KINDS",
+    "MALFORMED_KINDS",
+    "PRICES_USD_PER_MTOK",
+    "LLMClient",
+    "LLMStats",
+    "MalformedEnvelopeError",
+    "RateLimiter",
+    "chat_body",
+    "classify_error",
+    "endpoint_error",
+    "envelope_answer",
+    "price_for",
+    "read_envelope",
+]
 
 import asyncio
 import collections
@@ -31,6 +62,7 @@ from typing import Any
 
 from schemas.llm import EndpointConfig, LLMRequest, LLMResult, request_key
 from transforms.llm.cache import ResponseCache
+from transforms.llm.errors import EndpointError, redact
 
 
 PRICES_USD_PER_MTOK: dict[str, tuple[float, float]] = {
@@ -48,6 +80,21 @@ Unknown models (a local server, say) cost 0 unless the endpoint sets its prices.
 
 TERMINAL = "bad_request"
 AWAITING_BATCH = "awaiting_batch"
+MALFORMED_NOT_JSON = "malformed_not_json"
+MALFORMED_NO_CHOICES = "malformed_no_choices"
+MALFORMED_NO_MESSAGE = "malformed_no_message"
+MALFORMED_NO_CONTENT = "malformed_no_content"
+MALFORMED_RESPONSE = "malformed_response"
+MALFORMED_KINDS = (MALFORMED_NOT_JSON, MALFORMED_NO_CHOICES, MALFORMED_NO_MESSAGE, MALFORMED_NO_CONTENT,
+                   MALFORMED_RESPONSE)  # fmt: skip
+UNAUTHORIZED = "unauthorized"
+FORBIDDEN = "forbidden"
+MODEL_NOT_FOUND = "model_not_found"
+FATAL_KINDS = {401: UNAUTHORIZED, 403: FORBIDDEN, 404: MODEL_NOT_FOUND}
+"""HTTP statuses that refuse the run itself, and their kinds: never cached, they end the run."""
+_STATUS_NAMES = {401: "401 Unauthorized", 403: "403 Forbidden", 404: "404 Not Found"}
+# `detail` prefixes of refusals that older versions cached as `bad_request` (live SDK errors, Batch API lines).
+_REFUSED_DETAILS = ("AuthenticationError", "PermissionDeniedError", "NotFoundError", "HTTP 401", "HTTP 403", "HTTP 404")
 
 
 def price_for(endpoint: EndpointConfig) -> tuple[float, float]:
@@ -113,9 +160,101 @@ def chat_body(request: LLMRequest) -> dict[str, Any]:
     return body
 
 
+class MalformedEnvelopeError(ValueError):
+    """A 200 whose body holds no answer text; `kind` is one of `MALFORMED_KINDS`."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(detail)
+        self.kind = kind
+
+
+def _tokens(usage: Any, name: str) -> int:
+    value = usage.get(name) if isinstance(usage, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def envelope_answer(data: Any) -> tuple[str, int, int]:
+    """Returns (text, prompt_tokens, completion_tokens) of a decoded chat-completions body.
+
+    Usage that is missing or not a count reads as 0 tokens.
+
+    Raises:
+        MalformedEnvelopeError: no `choices` list or an empty one, a first choice without a
+            `message` object, or a message whose `content` is not text.
+    """
+    choices = data.get("choices") if isinstance(data, dict) else None
+    if not isinstance(choices, list) or not choices:
+        what = "an empty choices list" if isinstance(choices, list) else "no choices list"
+        raise MalformedEnvelopeError(MALFORMED_NO_CHOICES, f"the answer has {what}")
+    message = choices[0].get("message") if isinstance(choices[0], dict) else None
+    if not isinstance(message, dict):
+        raise MalformedEnvelopeError(MALFORMED_NO_MESSAGE, "the answer's first choice has no message")
+    text = message.get("content")
+    if not isinstance(text, str):
+        what = "null" if text is None else type(text).__name__
+        raise MalformedEnvelopeError(MALFORMED_NO_CONTENT, f"the answer's message content is {what}")
+    usage = data.get("usage")
+    return text, _tokens(usage, "prompt_tokens"), _tokens(usage, "completion_tokens")
+
+
+def read_envelope(body: bytes) -> tuple[str, int, int]:
+    """Returns (text, prompt_tokens, completion_tokens) of a raw chat-completions response body.
+
+    Raises:
+        MalformedEnvelopeError: the body is not JSON (kind `malformed_not_json`), or see `envelope_answer`.
+    """
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        start = body[:60].decode("utf-8", "replace")
+        raise MalformedEnvelopeError(MALFORMED_NOT_JSON, f"the answer is not JSON: {start!r}") from None
+    return envelope_answer(data)
+
+
+def _server_message(exc: BaseException) -> str:
+    body = getattr(exc, "body", None)
+    message = body.get("message") if isinstance(body, dict) else None
+    return message if isinstance(message, str) else ""
+
+
+def endpoint_error(endpoint: EndpointConfig, status: int, server_message: str = "", what: str = "") -> EndpointError:
+    """Builds the `EndpointError` of a 401, 403 or 404 from `endpoint`.
+
+    Args:
+        endpoint: the endpoint that refused.
+        status: 401, 403 or 404.
+        server_message: the server's error message, added for a 403 or 404 with the key
+            and key-like tokens redacted.
+        what: what to check for a 404, instead of the model name and `base_url`.
+
+    Returns:
+        The error; its message is one line, `endpoint gpt: 401 Unauthorized: check OPENAI_API_KEY`.
+    """
+    env = endpoint.api_key_env
+    if status == 401:
+        hint = f"check {env}" if env else "the endpoint wants a key: set api_key_env to the variable that holds it"
+    elif status == 403:
+        hint = f"check that the key in {env} may use model {endpoint.model}" if env else (
+            f"the endpoint refuses model {endpoint.model}")  # fmt: skip
+    else:
+        hint = what or f"check model {endpoint.model!r} and base_url {endpoint.base_url}"
+    message = f"endpoint {endpoint.name}: {_STATUS_NAMES.get(status, str(status))}: {hint}"
+    if status == 401:  # the hint says it all; OpenAI's message quotes the key, masked
+        return EndpointError(message)
+    secret = os.environ.get(env, "") if env else ""
+    said = " ".join(redact(server_message, (secret,)).split())[:200]
+    return EndpointError(f"{message} (server said: {said})" if said else message)
+
+
 def classify_error(exc: BaseException) -> tuple[str, bool, float | None]:
-    """Returns (kind, retryable, retry_after_seconds) for an exception from the SDK."""
+    """Returns (kind, retryable, retry_after_seconds) for an exception from the SDK or `read_envelope`.
+
+    401, 403 and 404 give their `FATAL_KINDS` kind, not retryable; the caller ends the run.
+    """
     import openai
+
+    if isinstance(exc, MalformedEnvelopeError):
+        return exc.kind, True, None
 
     retry_after = None
     response = getattr(exc, "response", None)
@@ -137,9 +276,11 @@ def classify_error(exc: BaseException) -> tuple[str, bool, float | None]:
             return "server_error", True, retry_after
         if exc.status_code in (408, 409):
             return "server_error", True, retry_after
+        if exc.status_code in FATAL_KINDS:
+            return FATAL_KINDS[exc.status_code], False, None
         return TERMINAL, False, None
     if isinstance(exc, openai.APIResponseValidationError | json.JSONDecodeError | ValueError | KeyError | TypeError):
-        return "malformed_response", True, None
+        return MALFORMED_RESPONSE, True, None
     raise exc
 
 
@@ -184,7 +325,8 @@ class LLMClient:
         """Creates the SDK client; the key comes from `endpoint.api_key_env`.
 
         Raises:
-            ValueError: the key's environment variable is unset, or the mode is unknown.
+            EndpointError: the key's environment variable is unset (live mode).
+            ValueError: the mode is unknown.
         """
         import openai
 
@@ -194,7 +336,7 @@ class LLMClient:
         if endpoint.api_key_env:
             key = os.environ.get(endpoint.api_key_env, "")
             if not key and mode == "live":
-                raise ValueError(f"endpoint {endpoint.name}: set the environment variable {endpoint.api_key_env}")
+                raise EndpointError(f"endpoint {endpoint.name}: set the environment variable {endpoint.api_key_env}")
         self.endpoint, self.cache, self.mode = endpoint, cache, mode
         self.stats = LLMStats()
         self.exported: list[tuple[str, dict[str, Any]]] = []
@@ -205,6 +347,7 @@ class LLMClient:
         self._prices = price_for(endpoint)
         self._limiter: RateLimiter | None = None
         self._pending: dict[str, dict[str, Any]] = {}
+        self._refusal: EndpointError | None = None  # once set, nothing more is sent
 
     def close(self) -> None:
         """Flushes the cache and closes the HTTP client and the loop."""
@@ -213,7 +356,12 @@ class LLMClient:
         self._loop.close()
 
     def complete(self, requests: Sequence[LLMRequest]) -> list[LLMResult]:
-        """Answers requests in order; identical requests are sent once."""
+        """Answers requests in order; identical requests are sent once.
+
+        Raises:
+            EndpointError: the endpoint answered 401, 403 or 404; the answers received
+                before it are cached, the refusal is not.
+        """
         return self._loop.run_until_complete(self._complete(requests))
 
     def take_stats(self) -> LLMStats:
@@ -227,6 +375,8 @@ class LLMClient:
         hits = self.cache.get_many(list(unique))
         results: dict[str, LLMResult] = {}
         for key, value in hits.items():
+            if _refused(value):  # cached by an older version: a refusal is no answer
+                continue
             self.stats.cache_hits += 1
             results[key] = _result(key, value, cached=True)
         misses = [(k, r) for k, r in unique.items() if k not in results]
@@ -240,10 +390,17 @@ class LLMClient:
                 self._limiter = RateLimiter(self.endpoint.rpm, self.endpoint.tpm)
             semaphore = asyncio.Semaphore(self.endpoint.max_concurrency)
             tasks = [asyncio.ensure_future(self._send(k, r, semaphore)) for k, r in misses]
-            for task in asyncio.as_completed(tasks):
-                result = await task
-                results[result.key] = result
-            self._flush()
+            try:
+                for task in asyncio.as_completed(tasks):
+                    result = await task
+                    results[result.key] = result
+            except EndpointError:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                raise
+            finally:
+                self._flush()
         return [results[k] for k in keys]
 
     async def _send(self, key: str, request: LLMRequest, semaphore: asyncio.Semaphore) -> LLMResult:
@@ -256,25 +413,27 @@ class LLMClient:
             async with semaphore:
                 assert self._limiter is not None
                 await self._limiter.acquire(_estimate_tokens(request))
+                if self._refusal is not None:
+                    raise self._refusal
                 try:
                     self.stats.requests_sent += 1
-                    response = await self._sdk.chat.completions.create(**body)
-                    text = response.choices[0].message.content
-                    if text is None:
-                        raise ValueError("the answer has no content")
-                    usage = response.usage
+                    raw = await self._sdk.chat.completions.with_raw_response.create(**body)
+                    text, prompt_tokens, completion_tokens = read_envelope(raw.http_response.content)
                     value = {
                         "text": text,
                         "error": None,
                         "detail": "",
-                        "prompt_tokens": usage.prompt_tokens if usage else 0,
-                        "completion_tokens": usage.completion_tokens if usage else 0,
+                        "prompt_tokens": prompt_tokens,
+                        "completion_tokens": completion_tokens,
                     }
                     self._account(value)
                     self._remember(key, value)
                     return _result(key, value, cached=False)
                 except Exception as exc:  # noqa: BLE001 - classify_error re-raises what it does not know
                     kind, retryable, retry_after = classify_error(exc)
+                    if kind in FATAL_KINDS.values():
+                        self._refusal = endpoint_error(cfg, exc.status_code, _server_message(exc))
+                        raise self._refusal from None
                     detail = f"{type(exc).__name__}: {str(exc)[:300]}"
                     if not retryable:
                         self.stats.errors[kind] = self.stats.errors.get(kind, 0) + 1
@@ -310,6 +469,11 @@ class LLMClient:
         if self._pending:
             self.cache.put_many(self._pending)
             self._pending = {}
+
+
+def _refused(value: dict[str, Any]) -> bool:
+    """True for a cached `bad_request` that recorded a 401, 403 or 404."""
+    return value.get("error") == TERMINAL and str(value.get("detail", "")).startswith(_REFUSED_DETAILS)
 
 
 def _result(key: str, value: dict[str, Any], cached: bool) -> LLMResult:

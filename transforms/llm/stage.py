@@ -12,6 +12,11 @@ Outputs (`LLMStageOutputs`):
         `awaiting_batch`).
     stats: dicts of `LLMStats`, one per batch; the manifest sums them.
     batch_requests: `(key, body)` of requests not in the cache, in export mode.
+
+A failed request is an `llm_error` reject of its element (the detail names the
+error kind, `transforms.llm.client`). An endpoint that refuses the run itself
+(401, 403, 404, or an unset key variable) raises `transforms.llm.errors.EndpointError`
+out of the DoFn, deliberately: it ends the run instead of rejecting every pair.
 """
 
 __all__ = ["LLMStageOutputs", "LLMTask", "Plan", "RunLLMTask", "for_config"]
@@ -72,7 +77,9 @@ class _RunTaskFn(beam.DoFn):
     def setup(self) -> None:
         from transforms.llm.cache import open_cache
         from transforms.llm.client import LLMClient
+        from transforms.llm.errors import quiet_endpoint_error_logs
 
+        quiet_endpoint_error_logs()  # a refusal ends the run: Beam's tracebacks of it become one line
         self._cache = open_cache(self._cache_location)
         self._clients = {e.name: LLMClient(e, self._cache, self._mode) for e in self._endpoints}
         self._count = beam_counter(self._task.stage)

@@ -1,8 +1,15 @@
-"""Thin, streaming wrappers around git plumbing commands.
+r"""Thin, streaming wrappers around git plumbing commands.
 
 Everything here runs `git` itself, so contents come from git's object store, not
 from a work tree. Commands stream: listing a history yields shas as `git rev-list`
 prints them, and objects are read one at a time through `git cat-file --batch`.
+
+Git names and messages are bytes. What leaves this module as `str` is always valid
+UTF-8, so any writer can take it: a path or message decodes losslessly (paths from
+`-z` output, never C-quoted; a message in the encoding its `encoding` header names,
+UTF-8 when it has none, as `i18n.commitEncoding` records it), or it is flagged
+(`Change.paths_utf8`, `CommitMeta.message_problem`) and shown with the bytes that do
+not decode as `\xNN` escapes (`printable`), for a reject's detail only.
 """
 
 __all__ = [
@@ -15,10 +22,12 @@ __all__ = [
     "iter_commit_shas",
     "parse_commit_object",
     "parse_diff_tree",
+    "printable",
     "repository_name",
     "run_git",
 ]
 
+import codecs
 import os
 import re
 import subprocess
@@ -31,16 +40,28 @@ class GitError(RuntimeError):
 
 
 class CommitMeta(NamedTuple):
-    """What a commit object says about itself."""
+    """What a commit object says about itself.
+
+    Attributes:
+        message: the message, decoded losslessly; or, when `message_problem` is set,
+            shown with escapes (`printable`) and fit only for a reject.
+        message_problem: why the message did not decode (an unknown or non-text
+            `encoding`, or bytes invalid in it); empty when it did.
+    """
 
     sha: str
     parents: tuple[str, ...]
     committer_time: int
     message: str
+    message_problem: str = ""
 
 
 class Change(NamedTuple):
-    """One entry of `git diff-tree --raw`."""
+    """One entry of `git diff-tree --raw`.
+
+    Paths are exact when `paths_utf8`; when either path is not valid UTF-8 both are
+    shown with escapes (`printable`), fit only for a reject, and `paths_utf8` is False.
+    """
 
     old_mode: str
     new_mode: str
@@ -49,6 +70,21 @@ class Change(NamedTuple):
     status: str
     old_path: str
     new_path: str
+    paths_utf8: bool = True
+
+
+def printable(data: bytes | str) -> str:
+    r"""Valid UTF-8 for showing `data`: UTF-8 as it is, other bytes as `\xNN` escapes.
+
+    A `str` holding lone surrogates (as `surrogateescape` smuggles bytes in) shows
+    those the same way, or as `\udNNN` when they stand for no byte.
+    """
+    if isinstance(data, str):
+        try:
+            data = data.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            return data.encode("utf-8", "backslashreplace").decode("utf-8")
+    return data.decode("utf-8", "backslashreplace")
 
 
 _ENV = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
@@ -82,15 +118,28 @@ _REMOTE_NAME = re.compile(r"[:/]([^/:]+/[^/]+?)(?:\.git)?/?$")
 
 
 def repository_name(path: str) -> str:
-    """Returns `owner/name` from the origin remote, else the folder's name."""
+    """Returns `owner/name` from the origin remote, else the folder's name.
+
+    Raises:
+        ValueError: that URL or folder name is not valid UTF-8; the message shows it
+            with escapes.
+    """
     try:
-        url = run_git(path, "config", "--get", "remote.origin.url").decode().strip()
+        raw = run_git(path, "config", "--get", "remote.origin.url").strip()
     except GitError:
-        url = ""
+        raw = b""
+    try:
+        url = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"the origin URL {printable(raw)} is not valid UTF-8") from exc
     match = _REMOTE_NAME.search(url)
     if match:
         return match.group(1)
     name = os.path.basename(os.path.normpath(os.path.abspath(path)))
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a folder name os.fsdecode gave lone surrogates
+        raise ValueError(f"the folder name {printable(name)} is not valid UTF-8") from exc
     return name[:-4] if name.endswith(".git") else name
 
 
@@ -113,40 +162,73 @@ def iter_commit_shas(repo: str) -> Iterator[str]:
 
 
 def parse_commit_object(sha: str, data: bytes) -> CommitMeta:
-    """Parses a raw commit object (as `git cat-file commit` prints it)."""
+    """Parses a raw commit object (as `git cat-file commit` prints it).
+
+    The message is decoded from its `encoding` header (UTF-8 when there is none),
+    as `git log` re-encodes it; see `CommitMeta` for one that does not decode.
+    """
     header, _, body = data.partition(b"\n\n")
     parents: list[str] = []
     committer_time = 0
+    encoding = "utf-8"
     for line in header.split(b"\n"):
         if line.startswith(b"parent "):
-            parents.append(line[7:].decode())
+            parents.append(line[7:].decode("ascii", "backslashreplace"))
         elif line.startswith(b"committer "):
             parts = line.rsplit(b" ", 2)
             committer_time = int(parts[-2]) if len(parts) == 3 and parts[-2].isdigit() else 0
-    message = body.decode("utf-8", errors="replace").rstrip("\n")
-    return CommitMeta(sha, tuple(parents), committer_time, message)
+        elif line.startswith(b"encoding "):
+            encoding = printable(line[9:].strip()) or "utf-8"
+    message, problem = _decode_message(body, encoding)
+    return CommitMeta(sha, tuple(parents), committer_time, message.rstrip("\n"), problem)
+
+
+def _decode_message(body: bytes, encoding: str) -> tuple[str, str]:
+    """(message, "") when `body` decodes losslessly, else (it shown with escapes, why)."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        return printable(body), f"unknown encoding {encoding!r}"
+    try:
+        text = body.decode(encoding)
+        text.encode("utf-8")  # a codec such as unicode_escape can yield lone surrogates
+    except LookupError:  # a codec, but not a text encoding (base64, rot13, ...)
+        return printable(body), f"{encoding!r} is not a text encoding"
+    except UnicodeDecodeError as exc:
+        return printable(body), f"not valid {encoding} at byte {exc.start}: {exc.reason}"
+    except ValueError as exc:  # a lone surrogate, or a codec's own complaint
+        return printable(body), f"not valid {encoding}: {printable(str(exc))}"
+    return text, ""
 
 
 def parse_diff_tree(output: bytes) -> dict[str, list[Change]]:
-    """Parses `git diff-tree --stdin -r -z --always` output into changes per commit."""
+    """Parses `git diff-tree --stdin -r -z --always` output into changes per commit.
+
+    With `-z` git prints paths as their bytes (no C-quoting, whatever `core.quotePath`
+    says), so tabs, quotes, newlines and leading dashes come through exactly; see
+    `Change` for paths that are not UTF-8.
+    """
     tokens = output.split(b"\0")
     result: dict[str, list[Change]] = {}
     current: list[Change] = []
     i = 0
     while i < len(tokens):
-        token = tokens[i].decode("utf-8", errors="surrogateescape")
+        token = tokens[i].decode("ascii", "backslashreplace")  # a sha or a `:mode ... status` line
         i += 1
         if not token:
             continue
         if token.startswith(":"):
             old_mode, new_mode, old_sha, new_sha, status = token[1:].split(" ")
-            old_path = tokens[i].decode("utf-8", errors="surrogateescape")
+            raw_old = raw_new = tokens[i]
             i += 1
-            new_path = old_path
             if status[0] in "RC":
-                new_path = tokens[i].decode("utf-8", errors="surrogateescape")
+                raw_new = tokens[i]
                 i += 1
-            current.append(Change(old_mode, new_mode, old_sha, new_sha, status, old_path, new_path))
+            try:
+                old_path, new_path, utf8 = raw_old.decode("utf-8"), raw_new.decode("utf-8"), True
+            except UnicodeDecodeError:
+                old_path, new_path, utf8 = printable(raw_old), printable(raw_new), False
+            current.append(Change(old_mode, new_mode, old_sha, new_sha, status, old_path, new_path, utf8))
         else:
             current = result.setdefault(token.strip(), [])
     return result

@@ -1,4 +1,4 @@
-"""Mine single-file commits from local git repositories (bare or with a work tree).
+r"""Mine single-file commits from local git repositories (bare or with a work tree).
 
 `MineGitRepositories` takes a PCollection of repository paths. Per repository it
 detects the licence and streams `git rev-list` into batches of commit shas, which
@@ -8,8 +8,11 @@ worker walks a whole history before emitting. Each batch is mined through one
 
 Outputs (`SourceOutputs`):
     commits: `CommitRecord` (criteria empty) for each kept commit.
-    rejected: `RejectRecord` with a reason of `transforms.commit_filters`, or
-        `git_error` when git fails on a commit or repository.
+    rejected: `RejectRecord` with a reason of `transforms.commit_filters`,
+        `git_error` when git fails on a commit or repository, or
+        `repo_name_not_utf8` (one per repository, which is not listed) when the
+        repository's name (its origin URL, else its folder) is not valid UTF-8.
+        Details show undecodable bytes as `\xNN` escapes.
     scanned: ints summing to the number of commits listed (plus one per
         repository that could not be listed), the stage's `in`.
 
@@ -38,12 +41,14 @@ from transforms.sources.git import (
     changed_files,
     iter_commit_shas,
     parse_commit_object,
+    printable,
     repository_name,
 )
 
 
 STAGE = "mine_git"
 GIT_ERROR = "git_error"
+REPO_NAME_NOT_UTF8 = "repo_name_not_utf8"
 TAG_SCANNED = "scanned"
 
 
@@ -90,6 +95,7 @@ def mine_commit_batch(batch: CommitBatch, cfg: MineConfig) -> Iterator[CommitRec
                 unix_time=meta.committer_time,
                 message=meta.message,
                 cfg=cfg,
+                message_problem=meta.message_problem,
             )
             if not problem and len(meta.parents) > 1:
                 problem = cf.MERGE_COMMIT, f"{len(meta.parents)} parents"
@@ -150,7 +156,14 @@ class _ListCommitBatchesFn(beam.DoFn):
         self._batch_size = batch_size
 
     def process(self, path: str):
-        name = repository_name(path)
+        try:
+            name = repository_name(path)
+        except ValueError as exc:  # no row could carry its name: reject it whole, as an unlistable one
+            yield beam.pvalue.TaggedOutput(TAG_SCANNED, 1)
+            where = printable(path)
+            reject = RejectRecord.make(STAGE, REPO_NAME_NOT_UTF8, where, str(exc), {"path": where})
+            yield beam.pvalue.TaggedOutput(TAG_REJECTED, reject)
+            return
         license = repository_license(path)
         batch: list[str] = []
         try:
@@ -161,7 +174,7 @@ class _ListCommitBatchesFn(beam.DoFn):
                     batch = []
         except GitError as exc:
             yield beam.pvalue.TaggedOutput(TAG_SCANNED, 1)
-            reject = RejectRecord.make(STAGE, GIT_ERROR, name, f"listing {path}: {exc}", {"repos": name})
+            reject = RejectRecord.make(STAGE, GIT_ERROR, name, f"listing {printable(path)}: {exc}", {"repos": name})
             yield beam.pvalue.TaggedOutput(TAG_REJECTED, reject)
         if batch:
             yield CommitBatch(path, name, license, tuple(batch))

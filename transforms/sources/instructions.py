@@ -10,8 +10,10 @@ aspect Functional Correctness and source `bugged_instruct`.
 
 `ReadInstructionSets`: PCollection[str] of globs → `SourceOutputs(commits=pairs, ...)`,
 through the same per-file reader as commit files (`commit_files.ReadRows`).
-Reject reasons: `malformed_json`, `invalid_row`, `unreadable_file`,
-`unknown_language`, `language_undetected`, `empty_solution`.
+Reject reasons: the reader's `malformed_json`, `not_utf8` and `unreadable_file`;
+`invalid_row` (not an object, an instruction or solution that is not text, or a
+language value that is not text), `unknown_language`, `language_undetected`,
+`empty_solution`.
 """
 
 __all__ = ["STAGE", "InstructionColumns", "ReadInstructionSets", "detect_language", "extract_code", "seed_pair"]
@@ -87,7 +89,9 @@ def seed_pair(raw: Any, columns: InstructionColumns, where: str) -> PairRecord |
     code, tag = extract_code(solution)
     if not code.strip():
         return RejectRecord.make(STAGE, EMPTY_SOLUTION, where, where, raw)
-    given = raw.get(columns.language) if columns.language else None
+    given = raw.get(columns.language) if columns.language and not columns.fixed_language else None
+    if given is not None and not isinstance(given, str):  # a number or a bool names no language
+        return RejectRecord.make(STAGE, INVALID_ROW, where, f"{where}: {columns.language} is not text", raw)
     language = columns.fixed_language or (normalize_language(given) if given else normalize_language(tag))
     if given and language is None:
         return RejectRecord.make(STAGE, UNKNOWN_LANGUAGE, where, f"{where}: {given!r}", raw)

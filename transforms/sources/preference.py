@@ -12,9 +12,11 @@ read them, itself or through a `PRESETS` layout:
   paired by `efficiency_pairs`: chosen at least `min_ratio` times faster (Runtime
   Efficiency) or smaller (Memory Efficiency) than rejected.
 
-Stage `read_<name>` rejects `not_kept` (fails a `keep` rule), `missing_field`,
-`unknown_language`, `unknown_aspect` and `no_measurement`, plus the readers'
-`malformed_json` and `unreadable_file`. Stage `efficiency_<name>` counts
+Stage `read_<name>` rejects `not_kept` (fails a `keep` rule; a bool matches only
+a bool), `missing_field` (also a `prompt_template` the row's values do not fit),
+`unknown_language`, `unknown_aspect` and `no_measurement` (a bool, a list or a
+number beyond any float is no measurement), plus the readers' `malformed_json`,
+`not_utf8` and `unreadable_file`. Stage `efficiency_<name>` counts
 solutions: one in at least one pair is `out`, the others are rejected `unpaired`.
 
 A pair's `idx` is a UUID from a hash of its source, criterion and texts, so reading a
@@ -177,11 +179,17 @@ class _RowError(Exception):
         self.reason, self.detail = reason, detail
 
 
+def _same(found: Any, wanted: Any) -> bool:  # noqa: ANN401
+    """Equal, and a bool only to a bool: `0 == False` in Python, but 0 is not the flag `false`."""
+    return found == wanted and isinstance(found, bool) == isinstance(wanted, bool)
+
+
 def _checked(raw: Any, source: PreferenceSource) -> dict:
     """The row, if it is an object that passes the `keep` rules."""
     if not isinstance(raw, dict):
         raise _RowError(MISSING_FIELD, "not an object")
-    failed = [f"{column}={raw.get(column)!r}" for column, value in source.keep.items() if raw.get(column) != value]
+    failed = [f"{column}={raw.get(column)!r}" for column, value in source.keep.items()
+              if not _same(raw.get(column), value)]  # fmt: skip
     if failed:
         raise _RowError(NOT_KEPT, f"{', '.join(failed)} (keep: {source.keep})")
     return raw
@@ -197,7 +205,7 @@ def _prompt(row: dict, column: str | None, source: PreferenceSource) -> str:
         raise _RowError(MISSING_FIELD, "no prompt column and no prompt_template")
     try:
         return source.prompt_template.format(**row)
-    except (KeyError, IndexError, ValueError) as exc:
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError) as exc:  # the row's values do not fit it
         raise _RowError(MISSING_FIELD, f"prompt_template needs {exc}") from exc
 
 
@@ -235,6 +243,11 @@ def pair_from_mapped(raw: Any, where: str, source: PreferenceSource) -> PairReco
     )  # fmt: skip
 
 
+def _list(value: Any) -> list:  # noqa: ANN401
+    """A column of solutions: a list, or nothing (a number, a text or a mapping holds no list of them)."""
+    return value if isinstance(value, list) else []
+
+
 class Solution(NamedTuple):
     """One measured solution of a problem."""
 
@@ -247,10 +260,12 @@ class Solution(NamedTuple):
 
 
 def _number(value: Any) -> float | None:
-    """A positive finite measurement (numbers stored as strings too), else None."""
+    """A positive finite measurement (numbers stored as strings too), else None; a bool is no number."""
+    if isinstance(value, bool):
+        return None
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer beyond any float
         return None
     return number if math.isfinite(number) and number > 0 else None
 
@@ -270,7 +285,7 @@ def solutions_from_row(
             raise _RowError(UNKNOWN_LANGUAGE, "efficiency pairs are code")
         items = [(where, row)] if not eff.solutions else [
             (f"{where} {column}[{i}]", item) for column in eff.solutions
-            for i, item in enumerate(row.get(column) or ()) if isinstance(item, dict)
+            for i, item in enumerate(_list(row.get(column))) if isinstance(item, dict)
         ]  # fmt: skip
         solutions = []
         for item_where, item in items:
@@ -375,5 +390,7 @@ class ReadPreferenceSource(beam.PTransform):
             | "GroupByProblem" >> beam.GroupByKey()
             | "Pair" >> beam.FlatMap(_pair_group, source).with_outputs(_USED, "rejected", main="pairs")
         )
-        self.reports.append(StageReport(f"efficiency_{name}", solutions, paired[_USED], paired.rejected))
+        # in: the solutions of the rows read; out: the solutions paired; it passes on the pairs made of them
+        self.reports.append(StageReport(f"efficiency_{name}", solutions, paired[_USED], paired.rejected,
+                                        made_from=(stage,), expands=True))  # fmt: skip
         return paired.pairs

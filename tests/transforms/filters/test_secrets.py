@@ -237,3 +237,57 @@ def test_masking_also_hides_the_other_half_of_a_credential_pair():
     masked = mask_secrets(text, [Finding("AWS Access Key", 1, key_id)])
     assert key_id not in masked and secret not in masked
     assert "a_very_long_identifier_left_alone" in masked
+
+
+TOKENS = {
+    "github": ("GitHub Token", GITHUB),
+    "aws": ("AWS Access Key", AWS_KEY),
+    "private_key": ("Private Key", PRIVATE_KEY),
+}
+OTHER_COLUMNS = ["label_details", "repository", "file_path", "source", "system"]
+
+
+def planted_in(column, token):
+    """A plausible value of `column` that holds `token`."""
+    return {
+        "label_details": json.dumps({"judge": {"votes": [1, 1]}, "instruct": {"note": f"token = '{token}'"}}),
+        "repository": f"https://{token}@example.org/acme/widgets",
+        "file_path": f"src/{token}.py" if "\n" not in token else f"src/{token}",
+        "source": f"commits {token}",
+        "system": f"You are a reviewer. Use this key:\n{token}\n",
+    }[column]
+
+
+@pytest.mark.parametrize("token", sorted(TOKENS))
+@pytest.mark.parametrize("column", OTHER_COLUMNS)
+def test_secret_in_any_string_column_rejects(column, token):
+    kind, secret = TOKENS[token]
+    pair = make_pair("6" * 16)._replace(**{column: planted_in(column, secret)})
+    reason, detail, row = secret_reject(pair)
+    assert reason == "secret" and detail.startswith(f"{column}: {kind}")
+    dumped = json.dumps(row)
+    for piece in {secret, secret.splitlines()[len(secret.splitlines()) // 2]}:  # a key's body line, escaped or not
+        assert piece not in dumped and piece not in detail
+    assert "<secret:" in row[column]
+
+
+def test_filter_secrets_pipeline_scans_every_string_column():
+    clean = make_pair("1" * 16, chosen=CLEAN_CODE)._replace(
+        repository="acme/widgets", file_path="a.py", label_details='{"judge": {}}', system="Be brief."
+    )
+    pairs = [clean] + [
+        make_pair(str(i) * 16)._replace(**{column: planted_in(column, GITHUB)})
+        for i, column in enumerate(OTHER_COLUMNS, start=2)
+    ]
+    p = TestPipeline()
+    out = p | beam.Create(pairs) | FilterSecrets()
+    assert_that(out.main | beam.Map(lambda r: r.idx), equal_to(["1" * 16]), label="CheckMain")
+    got = out.rejected | beam.Map(lambda r: (r.record_id, r.detail))
+    want = [(str(i) * 16, f"{column}: GitHub Token (line {2 if column == 'system' else 1})")
+            for i, column in enumerate(OTHER_COLUMNS, start=2)]  # fmt: skip
+    assert_that(got, equal_to(want), label="CheckRejected")
+    leaks = out.rejected | beam.Filter(lambda r: GITHUB in r.payload or GITHUB in r.detail)
+    assert_that(leaks, equal_to([]), label="CheckMasked")
+    result = p.run()
+    result.wait_until_finish()
+    assert_conserved(stage_counters(result, "secret_scan"))

@@ -5,8 +5,10 @@ Implements `POST /v1/files` (multipart upload), `POST /v1/batches`,
 `in_progress` for its first `polls_before_done` retrievals, then `completed`, with an
 output file holding one chat completion per input line and an error file holding
 the lines whose custom_id is in `fail_with` (custom_id → HTTP status; status 0 means
-no response at all, as for an expired request). The first `fail_batch_creates`
-batch creations answer HTTP 500.
+no response at all, as for an expired request; a fault name of
+`chat_server.ENVELOPE_FAULTS` means a 200 whose body holds no answer). The first
+`fail_batch_creates` batch creations answer HTTP 500. With `api_key` set, every
+request whose bearer token differs is answered 401.
 """
 
 import email.parser
@@ -16,10 +18,13 @@ import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.transforms.llm.chat_server import ENVELOPE_FAULTS, envelope
+
 
 class FakeOpenAI:
-    def __init__(self, fail_with=None, polls_before_done=0, fail_batch_creates=0):
+    def __init__(self, fail_with=None, polls_before_done=0, fail_batch_creates=0, api_key=None):
         self.fail_with = dict(fail_with or {})
+        self.api_key = api_key
         self.polls_before_done = polls_before_done
         self.fail_batch_creates = fail_batch_creates
         self.files = {}  # id -> bytes
@@ -109,7 +114,8 @@ class FakeOpenAI:
         }
 
     def _failure(self, line):
-        return self.fail_with.get(json.loads(line)["custom_id"])
+        code = self.fail_with.get(json.loads(line)["custom_id"])
+        return None if code in ENVELOPE_FAULTS else code
 
     def retrieve_batch(self, batch_id):
         with self._lock:
@@ -133,7 +139,13 @@ class FakeOpenAI:
             assert request["method"] == "POST" and request["url"] == "/v1/chat/completions", request
             custom_id, code = request["custom_id"], self.fail_with.get(request["custom_id"], 200)
             line = {"id": f"batch_req_{i}", "custom_id": custom_id, "error": None}
-            if code == 200:
+            if code in ENVELOPE_FAULTS:
+                answer = envelope(code, request["body"])
+                if isinstance(answer, bytes):  # not JSON: the line carries the page as a string
+                    answer = answer.decode()
+                line["response"] = {"status_code": 200, "request_id": f"req_{i}", "body": answer}
+                out.append(line)
+            elif code == 200:
                 prompt = request["body"]["messages"][-1]["content"]
                 line["response"] = {
                     "status_code": 200,
@@ -192,10 +204,16 @@ class FakeOpenAI:
             def _record(self):
                 fake.requests.append((self.command, self.path))
                 fake.auth_headers.append(self.headers.get("Authorization", ""))
+                if fake.api_key is not None and self.headers.get("Authorization") != f"Bearer {fake.api_key}":
+                    error = {"message": "Incorrect API key provided: sk-***0000.", "code": "invalid_api_key"}
+                    self._reply(401, {"error": error})
+                    return False
+                return True
 
             def do_POST(self):
-                self._record()
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if not self._record():
+                    return
                 if self.path == "/v1/files":
                     self._reply(200, fake.upload(self.headers["Content-Type"], body))
                 elif self.path == "/v1/batches" and fake.fail_batch_creates > 0:
@@ -207,7 +225,8 @@ class FakeOpenAI:
                     self._reply(404, {"error": {"message": f"no route {self.path}"}})
 
             def do_GET(self):
-                self._record()
+                if not self._record():
+                    return
                 if m := re.fullmatch(r"/v1/batches/([\w-]+)", self.path):
                     if m.group(1) not in fake.batches:
                         self._reply(404, {"error": {"message": "no such batch"}})

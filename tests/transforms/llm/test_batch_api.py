@@ -132,13 +132,13 @@ def test_parse_output_line():
     )
     no_usage = {"custom_id": "k", "response": {"status_code": 200, "body": chat("hi")}}
     assert parse_output_line(no_usage)[1]["prompt_tokens"] == 0
-    bad = {"custom_id": "k", "response": {"status_code": 404, "body": {"error": {"message": "no such model"}}}}
+    bad = {"custom_id": "k", "response": {"status_code": 400, "body": {"error": {"message": "too long"}}}}
     assert parse_output_line(bad) == (
         "k",
         {
             "text": None,
             "error": "bad_request",
-            "detail": "HTTP 404: no such model",
+            "detail": "HTTP 400: too long",
             "prompt_tokens": 0,
             "completion_tokens": 0,
         },

@@ -1,9 +1,11 @@
 import json
+import subprocess
 
 import apache_beam as beam
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
+from pipelines.git_history import GitHistory
 from schemas.config import MineConfig
 from schemas.records import CommitRecord, RejectRecord
 from transforms.licenses import PERMISSIVE_LICENSES
@@ -63,3 +65,42 @@ def test_mine_git_repositories_pipeline(hostile_repo, unlicensed_repo, tmp_path)
             equal_to([True] * sum(want.values())),
             label="CheckStage",
         )
+
+
+def _writable(item):
+    """Every text field of a record encodes as strict UTF-8, as the Parquet writer needs."""
+    for value in item.to_row().values():
+        if isinstance(value, str):
+            value.encode("utf-8")
+    return True
+
+
+def test_non_utf8_names_and_messages_are_carried_or_rejected(non_utf8_repo):
+    path, expected = non_utf8_repo
+    shas = tuple(iter_commit_shas(path))
+    items = list(mine_commit_batch(CommitBatch(path, "acme/legacy", "mit", shas), CFG))
+    assert len(items) == len(shas) == len(expected)
+    assert all(_writable(i) for i in items)
+    assert {_subject(i): ("kept" if isinstance(i, CommitRecord) else i.reason) for i in items} == expected
+    by_reason = {i.reason: i for i in items if isinstance(i, RejectRecord)}
+    assert by_reason["path_not_utf8"].detail == "legacy/caf\\xe9.py"
+    assert by_reason["added"].detail.encode("utf-8")
+    assert by_reason["renamed"].detail == "legacy/caf\\xe9.py -> pkg/caf\\xe9.py"
+    assert "utf-8" in by_reason["message_undecodable"].detail
+    kept = {i.file_path: i for i in items if isinstance(i, CommitRecord)}
+    assert set(kept) == {'-rf "quoted"\tname\nwith newline.py', "menu.py"}  # the odd path, exactly
+    assert kept["menu.py"].message == "Fix bug in the caf\xe9 menu prices"  # Latin-1, re-encoded losslessly
+
+
+def test_repository_whose_name_is_not_utf8_is_rejected(tmp_path):
+    h = GitHistory()
+    h.commit("Add the parser module here", {"a.py": "x = 1\n"})
+    path = h.write(str(tmp_path / "r"), bare=True)
+    subprocess.run(["git", "-C", path, "config", "remote.origin.url", b"git@example.com:caf\xe9/r.git"], check=True)
+    with TestPipeline() as p:
+        out = p | beam.Create([path]) | MineGitRepositories(CFG)
+        assert_that(out.commits, equal_to([]), label="CheckMain")
+        rejects = out.rejected | beam.Map(lambda r: (r.reason, r.record_id, r.detail))
+        detail = "the origin URL git@example.com:caf\\xe9/r.git is not valid UTF-8"
+        assert_that(rejects, equal_to([("repo_name_not_utf8", path, detail)]), label="CheckRejected")
+        assert_that(out.scanned | beam.CombineGlobally(sum), equal_to([1]), label="CheckScanned")

@@ -1,3 +1,4 @@
+import gzip
 import json
 
 import apache_beam as beam
@@ -62,3 +63,22 @@ def test_read_instruction_sets_pipeline(tmp_path):
         assert_that(out.rejected | beam.Map(lambda r: r.reason), equal_to(["malformed_json", "invalid_row"]),
                     label="CheckRejected")  # fmt: skip
         assert_that(out.scanned | beam.CombineGlobally(sum), equal_to([3]), label="CheckScanned")
+
+
+def test_a_language_that_is_not_text_is_an_invalid_row_not_a_crash():
+    for value in (5, True, False, 0, ["py"], {"name": "py"}, 1.5):
+        got = seed_pair({"instruction": "Add.", "solution": PY, "language": value}, COLS, "f:5")
+        assert isinstance(got, RejectRecord) and got.reason == "invalid_row", value
+        assert got.detail == "f:5: language is not text", value
+    assert seed_pair({"instruction": "Add.", "solution": PY, "language": None}, COLS, "f:6").language == "Python"
+
+
+def test_compressed_instruction_sets_and_bad_bytes(tmp_path):
+    good = json.dumps({"instruction": "Add.", "solution": PY, "language": "Python"}).encode()
+    latin1 = json.dumps({"instruction": "Add, caf\xe9.", "solution": PY}, ensure_ascii=False).encode("latin-1")
+    (tmp_path / "set.jsonl.gz").write_bytes(gzip.compress(good + b"\n" + latin1 + b"\n"))
+    with TestPipeline() as p:
+        out = p | beam.Create([str(tmp_path / "*.jsonl.gz")]) | ReadInstructionSets()
+        assert_that(out.commits | beam.Map(lambda r: r.language), equal_to(["Python"]), label="CheckMain")
+        assert_that(out.rejected | beam.Map(lambda r: r.reason), equal_to(["not_utf8"]), label="CheckRejected")
+        assert_that(out.scanned | beam.CombineGlobally(sum), equal_to([2]), label="CheckScanned")

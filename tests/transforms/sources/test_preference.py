@@ -206,3 +206,38 @@ def test_hub_sources_stream_through_datasets(monkeypatch):
     monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
     rows = list(preference._iter_hub_rows("hub:org/name:train"))
     assert calls == [("org/name", "train", True)] and rows[0][0] == "org/name[train] row 1"
+
+
+def test_measurements_are_numbers_not_bools_and_odd_values_never_crash():
+    s = source(preset="codenet")
+    row = {"s_id": "s1", "p_id": "p00001", "u_id": "u1", "language": "C++", "status": "Accepted", "cpu_time": "60",
+           "memory": "15496", "code": "int main(){}"}  # fmt: skip
+    for bad in (True, False, 10**400, "1e999", float("nan"), [60], {"ms": 60}, None):
+        got = solutions_from_row({**row, "cpu_time": bad, "memory": bad}, "w", s)
+        assert isinstance(got, RejectRecord) and got.reason == "no_measurement", bad
+    _, [solution] = solutions_from_row({**row, "cpu_time": 60, "memory": True}, "w", s)
+    assert (solution.runtime, solution.memory) == (60.0, None)
+    venus = source(preset="venus")
+    for lists in (5, "rt", {"code": "x"}, True):
+        got = solutions_from_row({"question_id": 1, "content": "Two sum.", "rt_list": lists, "mm_list": None}, "w",
+                                 venus)  # fmt: skip
+        assert isinstance(got, RejectRecord) and got.reason == "no_measurement", lists
+
+
+def test_keep_rules_tell_bools_from_numbers():
+    s = source(preset="prosec")
+    row = {"lang": "python", "original_instruction": "Run a command", "original_code": "os.system(x)",
+           "fixed_code": "subprocess.run([x])"}  # fmt: skip
+    assert isinstance(pair_from_mapped({**row, "benign": False}, "w", s), PairRecord)
+    for value in (0, 0.0, "False", None):
+        got = pair_from_mapped({**row, "benign": value}, "w", s)
+        assert isinstance(got, RejectRecord) and got.reason == "not_kept", value
+
+
+def test_a_prompt_template_that_does_not_fit_the_row_is_a_missing_field():
+    s = source(preset="runbugrun", prompt_template="Solve {problem_id:d} in {language}; see {labels[0]}.")
+    row = {"problem_id": "p1", "buggy_code": "puts 1", "fixed_code": "puts 2", "language": "ruby", "labels": []}
+    for bad in ({"problem_id": ["p1"]}, {"problem_id": 3, "labels": 7}, {"problem_id": 3}):
+        got = pair_from_mapped({**row, **bad}, "w", s)
+        assert isinstance(got, RejectRecord) and got.reason == "missing_field", bad
+        assert "prompt_template" in got.detail, bad
