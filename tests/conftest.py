@@ -82,9 +82,14 @@ def build_hostile_history():
 @pytest.fixture(scope="session")
 def hostile_repo(tmp_path_factory):
     """(path, expected) of a licensed repository with every hostile case."""
-    history, expected = build_hostile_history()
-    path = str(tmp_path_factory.mktemp("repos") / "hostile")
-    history.write(path, origin="git@github.com:acme/hostile.git")
+    return write_history(tmp_path_factory, build_hostile_history, "hostile", "git@github.com:acme/hostile.git")
+
+
+def write_history(tmp_path_factory, build, name, origin):
+    """Writes the history `build()` returns as repository `name`; returns (path, expected)."""
+    history, expected = build()
+    path = str(tmp_path_factory.mktemp("repos") / name)
+    history.write(path, origin=origin)
     return path, expected
 
 
@@ -135,7 +140,4 @@ def build_non_utf8_history():
 @pytest.fixture(scope="session")
 def non_utf8_repo(tmp_path_factory):
     """(path, expected) of a licensed repository whose history has non-UTF-8 names and messages."""
-    history, expected = build_non_utf8_history()
-    path = str(tmp_path_factory.mktemp("repos") / "legacy")
-    history.write(path, origin="https://github.com/acme/legacy.git")
-    return path, expected
+    return write_history(tmp_path_factory, build_non_utf8_history, "legacy", "https://github.com/acme/legacy.git")
