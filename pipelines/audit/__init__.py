@@ -105,6 +105,8 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
     Args:
         sub: The object returned by `ArgumentParser.add_subparsers()`.
     """
+    from pipelines.audit.server import DEFAULT_READ_TIMEOUT_S
+
     audit = sub.add_parser(
         "audit", help="a person checks a sample of a release's labels in the browser",
         description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -144,7 +146,7 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
         if name == "serve":
             p.add_argument("--port", type=int, default=0, help="the port (default: a free one)")
             p.add_argument("--host", default="127.0.0.1", help="a loopback address: 127.0.0.1, ::1 or localhost")
-            p.add_argument("--read-timeout", type=float, default=10.0, metavar="SECONDS",
+            p.add_argument("--read-timeout", type=float, default=DEFAULT_READ_TIMEOUT_S, metavar="SECONDS",
                            help="cut off a client that sends nothing for this long (default: %(default)s)")  # fmt: skip
         else:
             p.add_argument("--png", metavar="PATH", help="where to write the plot (default: AUDIT_DIR/agreement.png)")
