@@ -25,6 +25,7 @@ from typing import Any
 
 from data_cards import metadata, plots, sections
 from data_cards.stats import ReleaseStats, compute_stats, load_manifest, read_features
+from schemas.errors import ReleaseError
 
 
 IMAGES = {
@@ -38,8 +39,11 @@ IMAGES = {
 _PLACEHOLDER = re.compile(r"\[\[([a-z_]+)\]\]")
 
 
-class CardSecretError(ValueError):
-    """The card would show a secret (from a column, a source name or the config); nothing is written."""
+class CardSecretError(ReleaseError, ValueError):
+    """The card would show a secret (from a column, a source name or the config); nothing is written.
+
+    A `ReleaseError`: the run must not be published, and `codepref demo` reports it as one.
+    """
 
 
 def load_template() -> str:

@@ -28,12 +28,14 @@ __all__ = [
 ]
 
 import collections
+import itertools
 import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from data_cards.stats import Histogram, JudgeStats, ReleaseStats
+from schemas.pair_columns import PAIR_COLUMNS
 from transforms.filters.length import CHARS_PER_TOKEN
 from transforms.manifest import check_conservation
 
@@ -83,11 +85,22 @@ def render_summary(stats: ReleaseStats, manifest: Mapping[str, Any], repo_id: st
         f"(`aspect`), in one `language`. It comes from {len(sources)} sources "
         f"({', '.join(f'`{s[0]}`' for s in sources)}), covers {len(criteria)} criteria and "
         f"{len(languages)} languages, and was built by [codepref](#citation) "
-        f"(config id `{manifest['config_id']}`).\n\n"
-        "The columns `system`, `input`, `chosen`, `rejected`, `language`, `aspect`, `source` and `idx` are those "
-        "of Themis-CodePreference, with the same label ids, so this release can replace it; provenance "
-        "columns follow (`origin_commit`, `repository`, `license`, `file_path`, `config_id`, the judge's "
-        "vote counts, `rating_mean` and `label_details`, a JSON record of how the pair was labelled)."
+        f"(config id `{manifest['config_id']}`).\n\n" + _columns_sentence()
+    )
+
+
+def _and_list(items: Sequence[str]) -> str:
+    """`a`, `b` and `c`."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _columns_sentence() -> str:
+    """The release's columns as `schemas.pair_columns.PAIR_COLUMNS` declares them: Themis's, then provenance."""
+    themis = [c.summary_words for c in PAIR_COLUMNS if c.themis]
+    provenance = [words for words, _ in itertools.groupby(c.summary_words for c in PAIR_COLUMNS if not c.themis)]
+    return (
+        f"The columns {_and_list(themis)} are those of Themis-CodePreference, with the same label ids, so this "
+        f"release can replace it; provenance columns follow ({_and_list(provenance)})."
     )
 
 

@@ -58,6 +58,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from schemas.arrow import class_label_names
+from schemas.labels import label_name
 from transforms.filters.length import estimate_tokens
 
 
@@ -262,9 +263,11 @@ class _Accumulator:
 
 
 def _label(names: tuple[str, ...], value: int | None) -> str:
+    """A label id's name; `unknown` for null, the id itself for one outside `names`."""
     if value is None:
         return "unknown"
-    return names[value] if 0 <= value < len(names) else str(value)
+    name = label_name(names, value)
+    return str(value) if name is None else name
 
 
 def _mean(total: float, n: int) -> float | None:

@@ -19,7 +19,8 @@ import json
 import os
 import sys
 
-from pipelines import label, mine
+from pipelines import label, runs
+from schemas.errors import UsageError
 
 
 def _endpoint(args: argparse.Namespace):  # noqa: ANN202 - EndpointConfig
@@ -27,13 +28,13 @@ def _endpoint(args: argparse.Namespace):  # noqa: ANN202 - EndpointConfig
     try:
         return cfg, cfg.endpoint(args.endpoint)
     except ValueError as exc:
-        raise mine.UsageError(str(exc)) from exc
+        raise UsageError(str(exc)) from exc
 
 
 def _export(args: argparse.Namespace, beam_args: list[str]) -> int:
     manifest = label.run(args, beam_args, overrides={"mode": "export"})
-    files = sorted(glob.glob(os.path.join(mine.resolve_output(args.out), "batch", "requests-*.jsonl")))
-    mine.print_funnel(manifest)
+    files = sorted(glob.glob(os.path.join(runs.resolve_output(args.out), "batch", "requests-*.jsonl")))
+    runs.print_funnel(manifest)
     print(f"codepref batch export: {len(files)} request file(s); next: codepref batch submit", file=sys.stderr)
     for path in files:
         print(path)
@@ -46,7 +47,7 @@ def _submit(args: argparse.Namespace, _: list[str]) -> int:
     _, endpoint = _endpoint(args)
     paths = sorted(glob.glob(os.path.join(args.requests, "requests-*.jsonl")))
     if not paths:
-        raise mine.UsageError(f"--requests {args.requests}: no requests-*.jsonl files; run `codepref batch export`")
+        raise UsageError(f"--requests {args.requests}: no requests-*.jsonl files; run `codepref batch export`")
     print(json.dumps(submit(paths, endpoint, args.state), indent=2))
     return 0
 

@@ -19,23 +19,22 @@ __all__ = ["add_arguments", "build", "build_config_id", "run"]
 
 import argparse
 import functools
-import hashlib
-import json
 import sys
 
 import apache_beam as beam
 import yaml
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipelines import label, mine
+from pipelines import label, mine, runs
 from schemas.build import BuildConfig, PreferenceSource, load_build_config
-from schemas.config import CodeConfig, MineConfig
+from schemas.config import config_id
+from schemas.errors import UsageError
 from schemas.records import PairRecord
-from trainer.prompts import PromptMix, assign_system_prompt
 from transforms.llm.errors import check_llm_error_share
 from transforms.sources.commit_files import match_files
 from transforms.sources.instructions import InstructionColumns
 from transforms.sources.preference import ReadPreferenceSource, resolve_preset
+from transforms.system_prompt import PromptMix, assign_system_prompt
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,41 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build_config_id(cfg: BuildConfig) -> str:
     """A short id over what decides the rows: not endpoint addresses, limits, the cache or batching."""
-    data = cfg.model_dump(mode="json")
+    data = cfg.model_dump(mode="json")  # mine and code: the fields the file sets (`schemas.build.BuildConfig`)
     data["llm"] = label.llm_identity(cfg.llm) if cfg.llm is not None else None
-    blob = json.dumps(data, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:12]
-
-
-def mine_config(cfg: BuildConfig) -> MineConfig:
-    """The mining settings, read as `codepref mine` reads its flags (licences default to `permissive`).
-
-    Raises:
-        mine.UsageError: a bad licence list or date.
-        TypeError, ValueError: an unknown field or a value out of range.
-    """
-    fields = {**cfg.mine, "target_shard_bytes": cfg.target_shard_mb << 20}
-    fields["licenses"] = mine.license_list(fields.get("licenses", "permissive"))
-    for bound in ("since", "until"):
-        if not isinstance(fields.get(bound), int | None):
-            fields[bound] = mine.parse_time(fields[bound], bound)
-    if fields.get("allowlist") is not None:
-        fields["allowlist"] = frozenset(fields["allowlist"])
-    return MineConfig(**fields)
-
-
-def code_config(cfg: BuildConfig) -> CodeConfig:
-    """The tree-sitter and mutation settings, with the operator names checked.
-
-    Raises:
-        mine.UsageError: an unknown operator.
-        TypeError, ValueError: an unknown field or a value out of range.
-    """
-    fields = dict(cfg.code)
-    if "operators" in fields:
-        fields["operators"] = tuple(fields["operators"])
-        label.check_operators(fields["operators"], "operators")
-    return CodeConfig(**fields)
+    return config_id(data)
 
 
 def _with_system(pair: PairRecord, mix: PromptMix, seed: int) -> PairRecord:
@@ -91,7 +58,7 @@ def _with_system(pair: PairRecord, mix: PromptMix, seed: int) -> PairRecord:
 
 def build(p: beam.Pipeline, cfg: BuildConfig, out: str, preference: list[PreferenceSource]) -> None:
     """Wires the whole release into `p`; `preference` holds the preference sources, presets resolved."""
-    sources, code_cfg, mine_cfg = cfg.sources, code_config(cfg), mine_config(cfg)
+    sources, code_cfg, mine_cfg = cfg.sources, cfg.code, cfg.mine
     label_cfg = cfg.llm or label.NO_LLM  # no LLM stage runs without one (validated)
     columns = patterns = None
     if sources.instructions is not None:
@@ -99,36 +66,40 @@ def build(p: beam.Pipeline, cfg: BuildConfig, out: str, preference: list[Prefere
         language_column = None if spec.language else spec.language_column
         columns = InstructionColumns(spec.instruction_column, spec.solution_column, language_column, spec.language)
         patterns = list(spec.files)
-    labelled = label.labelled_pairs(p, mine_cfg, label_cfg, repos=list(sources.repos),
-                                    commit_patterns=list(sources.commit_files), code_cfg=code_cfg,
-                                    instruction_patterns=patterns, columns=columns)  # fmt: skip
-    finished, reports = list(labelled.finished), labelled.reports
-    for i, source in enumerate(preference):
-        finished.append(p | f"Preference{i}_{source.name}" >> ReadPreferenceSource(source, reports))
+    labelled = label.labelled_pairs(
+        p,
+        mine_cfg,
+        label_cfg,
+        repos=list(sources.repos),
+        commit_patterns=list(sources.commit_files),
+        code_cfg=code_cfg,
+        instruction_patterns=patterns,
+        columns=columns,
+    )
+    read = [p | f"Preference{i}_{source.name}" >> ReadPreferenceSource(source) for i, source in enumerate(preference)]
+    external = [label.Labelled((pref.main,), pref.reports, {}, ()) for pref in read]
+    everything = label.Labelled.joined([labelled, *external])
     system = None
     if cfg.system.enabled:
         mix = PromptMix(cfg.system.none, cfg.system.single, cfg.system.all)
         system = functools.partial(_with_system, mix=mix, seed=cfg.system.seed)
-    config = mine.config_json(cfg)
-    label.write_pairs(p, finished, reports, out, build_config_id(cfg), config, mine_cfg.target_shard_bytes,
-                      labelled.llm_stats if labelled.llm_stats else None, cfg.filters, cfg.mix, system)  # fmt: skip
+    spec = label.pair_run_spec(out, build_config_id(cfg), mine.config_json(cfg), mine_cfg.target_shard_bytes)
+    llm_stats = labelled.llm_stats if labelled.llm_stats else None
+    label.write_pairs(p, everything, spec, cfg.filters, llm_stats=llm_stats, mix=cfg.mix, system=system)
     if cfg.llm is not None and cfg.llm.mode == "export":
         label.write_batch_requests(labelled.exports, out)
 
 
 def _check_config(cfg: BuildConfig, path: str) -> list[PreferenceSource]:
-    """Checks the mine and code settings and that every input exists; returns the preference sources, resolved.
+    """Checks that every input exists; returns the preference sources, resolved.
+
+    The mine and code settings were checked as the config was read (`schemas.build.BuildConfig`).
 
     Raises:
-        mine.UsageError: a bad setting, a missing input, an unknown preset or a bad licence.
+        UsageError: a missing input, an unknown preset or a bad licence.
     """
-    for section, make in (("mine", mine_config), ("code", code_config)):
-        try:
-            make(cfg)
-        except (TypeError, ValueError, mine.UsageError) as exc:
-            raise mine.UsageError(f"--config {path}: {section}: {exc}") from exc
     for repo in cfg.sources.repos:
-        mine.check_repository(repo, f"--config {path}: sources.repos")
+        runs.check_repository(repo, f"--config {path}: sources.repos")
     label.check_final_config(cfg.filters, f"--config {path}: filters.")
     globs = [("sources.commit_files", g) for g in cfg.sources.commit_files]
     if cfg.sources.instructions is not None:
@@ -137,27 +108,27 @@ def _check_config(cfg: BuildConfig, path: str) -> list[PreferenceSource]:
         globs += [(f"sources.preference.{source.name}.files", g) for g in source.files]
     for where, pattern in globs:
         if not match_files(pattern):
-            raise mine.UsageError(f"--config {path}: {where} {pattern} matched no file")
+            raise UsageError(f"--config {path}: {where} {pattern} matched no file")
     try:
         return [resolve_preset(source) for source in cfg.sources.preference]
     except ValueError as exc:
-        raise mine.UsageError(f"--config {path}: {exc}") from exc
+        raise UsageError(f"--config {path}: {exc}") from exc
 
 
 def run(args: argparse.Namespace, beam_args: list[str]) -> dict | None:
     """Runs `codepref build` and returns the manifest (None with `--print-config`).
 
     Raises:
-        mine.UsageError: a bad config, input or argument.
-        transforms.llm.errors.EndpointError: an endpoint refused the run (401, 403, 404); Beam may wrap it.
-        transforms.llm.errors.LLMErrorShareError: too many `llm_error` rejects; the manifest is written.
+        UsageError: a bad config, input or argument.
+        schemas.errors.EndpointError: an endpoint refused the run (401, 403, 404); Beam may wrap it.
+        schemas.errors.LLMErrorShareError: too many `llm_error` rejects; the manifest is written.
     """
     if not args.print_config:
-        mine.check_runner(beam_args)
+        runs.check_runner(beam_args)
     try:
         cfg = load_build_config(args.config)
     except ValueError as exc:
-        raise mine.UsageError(str(exc)) from exc
+        raise UsageError(str(exc)) from exc
     preference = _check_config(cfg, args.config)
     if args.print_config:
         resolved = cfg.model_dump(mode="json")
@@ -166,12 +137,12 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict | None:
         print(f"# config id: {build_config_id(cfg)}")
         return None
     if not args.out:
-        raise mine.UsageError("--out DIR is needed (or --print-config)")
-    out = mine.resolve_output(args.out)
-    mine.prepare_output(out)
+        raise UsageError("--out DIR is needed (or --print-config)")
+    out = runs.resolve_output(args.out)
+    runs.prepare_output(out)
     with beam.Pipeline(options=PipelineOptions(beam_args)) as p:
         build(p, cfg, out, preference)
-    manifest = mine.read_manifest(out)
+    manifest = runs.read_manifest(out)
     if cfg.llm is not None:
         check_llm_error_share(manifest, cfg.llm.max_llm_error_share)
     return manifest

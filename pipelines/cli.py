@@ -3,11 +3,14 @@
 Arguments a pipeline subcommand does not know go to Beam (`--runner`,
 `--direct_num_workers`, `--direct_running_mode`, Dataflow options).
 
-Exit codes: 0 done; 2 a usage error (the message says what to fix); 3 an LLM
-endpoint refused the run (401, 403, 404: `transforms.llm.errors.EndpointError`),
-which stops it early, however deep in Beam's workers it was raised; 4 the run
-finished and wrote its manifest, but an LLM stage rejected more than
-`max_llm_error_share` of its pairs as `llm_error`.
+Every error meant for the user is a `schemas.errors.CodeprefError`; `main`
+catches it once, prints its message and exits with its kind's status: 0 done;
+2 a usage, release, audit or server error (the message says what to fix); 3 an
+LLM endpoint refused the run (401, 403, 404: `EndpointError`), which stops it
+early, however deep in Beam's workers it was raised; 4 the run finished and
+wrote its manifest, but an LLM stage rejected more than `max_llm_error_share` of
+its pairs as `llm_error` (`LLMErrorShareError`; the funnel is printed). Any other
+exception is a bug and keeps its traceback.
 """
 
 __all__ = ["build_parser", "main"]
@@ -30,11 +33,21 @@ for _handler in logging.getLogger().handlers:
     _handler.addFilter(_QuietBeamImport())
 
 import trainer.cli  # noqa: E402 - torch is imported only inside its handlers
-from pipelines import audit, batch, build, dedup, demo, filter, label, llm_server, mine, mutate, publish  # noqa: E402
-from transforms.llm.errors import LLMErrorShareError, find_endpoint_error, quiet_endpoint_error_logs  # noqa: E402
+from pipelines import audit, batch, build, dedup, demo, filter, label, llm_server, mine, mutate, publish, runs  # noqa: E402
+from schemas.errors import CodeprefError, EndpointError, LLMErrorShareError  # noqa: E402
+from transforms.llm.errors import find_endpoint_error, quiet_endpoint_error_logs  # noqa: E402
 
 
 EXIT_USAGE, EXIT_ENDPOINT_REFUSED, EXIT_TOO_MANY_LLM_ERRORS = 2, 3, 4
+
+
+def exit_status(error: CodeprefError) -> int:
+    """The exit status of an error: 3 an endpoint refusal, 4 too many `llm_error` rejects, else 2."""
+    if isinstance(error, EndpointError):
+        return EXIT_ENDPOINT_REFUSED
+    if isinstance(error, LLMErrorShareError):
+        return EXIT_TOO_MANY_LLM_ERRORS
+    return EXIT_USAGE
 
 
 def _pipeline(name: str, run: Callable[[argparse.Namespace, list[str]], dict]) -> Callable[..., int]:
@@ -45,7 +58,7 @@ def _pipeline(name: str, run: Callable[[argparse.Namespace, list[str]], dict]) -
         if manifest is None:  # nothing was run (`build --print-config`)
             return 0
         print(f"codepref {name}: done", file=sys.stderr)
-        mine.print_funnel(manifest)
+        runs.print_funnel(manifest)
         print(args.out)
         return 0
 
@@ -142,16 +155,18 @@ def main(argv: list[str] | None = None) -> int:
     quiet_endpoint_error_logs()  # the refusal is printed once, below, not as Beam's tracebacks
     try:
         return args.func(args, beam_args)
-    except (mine.UsageError, llm_server.ServerError, publish.ReleaseError) as exc:
-        parser.exit(EXIT_USAGE, f"codepref {args.command}: error: {exc}\n")
-    except LLMErrorShareError as exc:
-        mine.print_funnel(exc.manifest)
-        parser.exit(EXIT_TOO_MANY_LLM_ERRORS, f"codepref {args.command}: error: {exc}; the manifest is written\n")
     except Exception as exc:
-        refusal = find_endpoint_error(exc)  # raised in a DoFn, it arrives wrapped by Beam
-        if refusal is None:
-            raise
-        parser.exit(EXIT_ENDPOINT_REFUSED, f"codepref {args.command}: error: {refusal}\n")
+        if isinstance(exc, CodeprefError) and not isinstance(exc, EndpointError):
+            error = exc
+        else:  # raised in a DoFn, a refusal arrives wrapped by Beam (or with its notes): the one line of it
+            error = find_endpoint_error(exc)
+            if error is None:
+                raise
+        note = ""
+        if isinstance(error, LLMErrorShareError):
+            runs.print_funnel(error.manifest)
+            note = "; the manifest is written"
+        parser.exit(exit_status(error), f"codepref {args.command}: error: {error}{note}\n")
     return 0
 
 

@@ -23,14 +23,14 @@ import pydantic
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipelines import mine
+from pipelines import runs
 from schemas.config import config_id
 from schemas.dedup import DedupConfig
+from schemas.errors import UsageError
 from schemas.records import RejectRecord
 from transforms.dedup.stage import Deduplicate, row_id
-from transforms.manifest import StageReport, WriteManifest
-from transforms.sinks import WriteParquetShards
 from transforms.sources.commit_files import ReadRows, iter_rows, match_files
+from transforms.write_run import RunSpec, WriteRun
 
 
 READ_STAGE = "read_rows"
@@ -60,7 +60,7 @@ def input_schema(files: list[str]) -> pa.Schema:
     """The output schema: the first Parquet file's, or inferred from the first JSONL file's rows.
 
     Raises:
-        mine.UsageError: the file cannot be read or has no JSON object row.
+        UsageError: the file cannot be read or has no JSON object row.
     """
     first = files[0]
     try:
@@ -79,27 +79,33 @@ def input_schema(files: list[str]) -> pa.Schema:
             return pa.Table.from_pylist(sample).schema
         raise ValueError("no JSON object row")
     except (OSError, ValueError, pa.ArrowException) as exc:
-        raise mine.UsageError(f"--input {first}: cannot read its schema ({exc})") from exc
+        raise UsageError(f"--input {first}: cannot read its schema ({exc})") from exc
 
 
-def build(p: beam.Pipeline, cfg: DedupConfig, *, inputs: list[str], previous: list[str], out: str, split: str,
-          schema: pa.Schema, target_shard_bytes: int) -> None:  # fmt: skip
+def build(
+    p: beam.Pipeline,
+    cfg: DedupConfig,
+    *,
+    inputs: list[str],
+    previous: list[str],
+    out: str,
+    split: str,
+    schema: pa.Schema,
+    target_shard_bytes: int,
+) -> None:
     """Wires the dedup DAG into `p`."""
     reader = ReadRows(READ_STAGE, _Reader(cfg.columns))
     read = p | "InputPatterns" >> beam.Create(sorted(inputs)) | "ReadInput" >> reader
     old = None
     if previous:
         old_read = p | "PreviousPatterns" >> beam.Create(sorted(previous)) | "ReadPrevious" >> reader
-        old = old_read.commits
-    deduped = read.commits | "Deduplicate" >> Deduplicate(cfg, previous=old)
-    reports = [StageReport(READ_STAGE, read.scanned, read.commits, read.rejected)]
-    reports += deduped.reports(read.commits, "", rows_from=(READ_STAGE,))
-    data = deduped.main | "WriteRows" >> WriteParquetShards(
-        FileSystems.join(out, "data"), split, schema, functools.partial(row_id, cfg=cfg), target_shard_bytes
-    )
-    rejects = mine.write_rejects(reports, out, target_shard_bytes)
+        old = old_read.main
+    deduped = read.main | "Deduplicate" >> Deduplicate(cfg, previous=old)
+    reports = read.reports + deduped.after((READ_STAGE,))
     config = {"DedupConfig": json.loads(cfg.model_dump_json()), "previous": sorted(previous)}
-    _ = p | "WriteManifest" >> WriteManifest(out, config_id(cfg), config, reports, {split: data}, rejects)
+    key = functools.partial(row_id, cfg=cfg)
+    spec = RunSpec(out, config_id(cfg), config, schema, key, target_shard_bytes)
+    _ = p | "WriteRun" >> WriteRun(spec, {split: deduped.main}, reports)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -126,28 +132,25 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
     """Runs `codepref dedup` and returns the manifest.
 
     Raises:
-        mine.UsageError: bad arguments or inputs.
+        UsageError: bad arguments or inputs.
     """
-    mine.check_runner(beam_args)
+    runs.check_runner(beam_args)
     columns = tuple(c.strip() for c in args.columns.split(",") if c.strip())
+    runs.check_inputs({"--input": args.input, "--previous": args.previous})
     files = sorted({f for pattern in args.input for f in match_files(pattern)})
-    for flag, patterns in (("--input", args.input), ("--previous", args.previous)):
-        for pattern in patterns:
-            if not match_files(pattern):
-                raise mine.UsageError(f"{flag} {pattern}: matched no file")
     schema = input_schema(files)
     id_column = args.id_column if args.id_column and args.id_column in schema.names else None
     for column in columns:
         if column not in schema.names:
-            raise mine.UsageError(f"--columns: {column!r} is not a column of {files[0]} ({', '.join(schema.names)})")
+            raise UsageError(f"--columns: {column!r} is not a column of {files[0]} ({', '.join(schema.names)})")
     try:
         cfg = DedupConfig(columns=columns, threshold=args.threshold, ngram=args.ngram, num_perm=args.num_perm,
                           id_column=id_column, verify="none" if args.no_verify else "exact")  # fmt: skip
     except pydantic.ValidationError as exc:
-        raise mine.UsageError("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())) from exc
-    out = mine.resolve_output(args.out)
-    mine.prepare_output(out)
+        raise UsageError("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())) from exc
+    out = runs.resolve_output(args.out)
+    runs.prepare_output(out)
     with beam.Pipeline(options=PipelineOptions(beam_args)) as p:
         build(p, cfg, inputs=args.input, previous=args.previous, out=out, split=args.split, schema=schema,
               target_shard_bytes=args.target_shard_mb * 1024 * 1024)  # fmt: skip
-    return mine.read_manifest(out)
+    return runs.read_manifest(out)

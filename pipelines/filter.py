@@ -17,17 +17,17 @@ import argparse
 
 import apache_beam as beam
 import pydantic
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipelines import finalize, label, mine
+from pipelines import finalize, label, runs
 from schemas.arrow import pair_schema
 from schemas.config import config_id
-from schemas.labels import ASPECTS, LANGUAGES
+from schemas.final import FinalConfig
+from schemas.labels import label_name
+from schemas.pair_columns import LABEL_COLUMNS
 from schemas.records import PairRecord, PreferencePair, RejectRecord
-from transforms.manifest import StageReport, WriteManifest
-from transforms.sinks import WriteParquetShards
 from transforms.sources.commit_files import ReadRows
+from transforms.write_run import RunSpec, WriteRun
 
 
 STAGE = "read_pairs"
@@ -36,8 +36,8 @@ INVALID_ROW = "invalid_row"
 
 def _label_name(value: object, names: tuple[str, ...]) -> object:
     """A ClassLabel id's name; anything else (a name, a bool, which is no id) as it is, for validation."""
-    is_id = isinstance(value, int) and not isinstance(value, bool)
-    return names[value] if is_id and 0 <= value < len(names) else value
+    name = label_name(names, value)
+    return value if name is None else name
 
 
 def pair_from_row(raw: object, where: str) -> PairRecord | RejectRecord:
@@ -45,8 +45,8 @@ def pair_from_row(raw: object, where: str) -> PairRecord | RejectRecord:
     if not isinstance(raw, dict):
         return RejectRecord.make(STAGE, INVALID_ROW, where, f"{where}: not an object", raw)
     row = dict(raw)
-    row["language"] = _label_name(row.get("language"), LANGUAGES)
-    row["aspect"] = _label_name(row.get("aspect"), ASPECTS)
+    for column in LABEL_COLUMNS:
+        row[column.name] = _label_name(row.get(column.name), column.labels)
     fields = set(PreferencePair.model_fields)
     try:
         pair = PreferencePair.model_validate({k: v for k, v in row.items() if k in fields})
@@ -54,6 +54,17 @@ def pair_from_row(raw: object, where: str) -> PairRecord | RejectRecord:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         return RejectRecord.make(STAGE, INVALID_ROW, str(row.get("idx") or where), f"{where}: {problems}", raw)
     return PairRecord(**{k: v for k, v in pair.model_dump().items() if k in PairRecord._fields})
+
+
+def build(p: beam.Pipeline, cfg: FinalConfig, *, inputs: list[str], out: str, target_shard_bytes: int) -> None:
+    """Wires the filter DAG into `p`: read the pairs, the final stages, the run's outputs."""
+    patterns = p | "InputPatterns" >> beam.Create(sorted(inputs))
+    read = patterns | "ReadPairs" >> ReadRows(STAGE, pair_from_row)
+    splits, final_reports = finalize.final_stages(p, read.main, cfg, {"rows_from": (STAGE,)})
+    config = {"FinalConfig": cfg.model_dump(mode="json")}
+    schema, key, to_row = pair_schema(), label.pair_key, PairRecord.to_row
+    spec = RunSpec(out, config_id(cfg), config, schema, key, target_shard_bytes, to_row=to_row)
+    _ = p | "WriteRun" >> WriteRun(spec, splits, read.reports + final_reports)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,26 +80,14 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
     """Runs `codepref filter` and returns the manifest.
 
     Raises:
-        mine.UsageError: bad arguments, inputs or config.
+        schemas.errors.UsageError: bad arguments, inputs or config.
     """
-    mine.check_runner(beam_args)
+    runs.check_runner(beam_args)
     cfg = label.final_config_from_args(args)
-    mine.check_inputs([], args.input)
-    out = mine.resolve_output(args.out)
-    mine.prepare_output(out)
-    config = {"FinalConfig": cfg.model_dump(mode="json")}
+    runs.check_inputs({"--input": args.input})
+    out = runs.resolve_output(args.out)
+    runs.prepare_output(out)
     target = args.target_shard_mb * 1024 * 1024
     with beam.Pipeline(options=PipelineOptions(beam_args)) as p:
-        read = p | "InputPatterns" >> beam.Create(sorted(args.input)) | "ReadPairs" >> ReadRows(STAGE, pair_from_row)
-        reports = [StageReport(STAGE, read.scanned, read.commits, read.rejected)]
-        data = {}
-        for name, pairs in finalize.final_stages(p, read.commits, cfg, reports).items():
-            data[name] = (
-                pairs
-                | f"PairRows{name}" >> beam.Map(PairRecord.to_row)
-                | f"WritePairs{name}"
-                >> WriteParquetShards(FileSystems.join(out, "data"), name, pair_schema(), label.pair_key, target)
-            )
-        rejects = mine.write_rejects(reports, out, target)
-        _ = p | "WriteManifest" >> WriteManifest(out, config_id(cfg), config, reports, data, rejects)
-    return mine.read_manifest(out)
+        build(p, cfg, inputs=args.input, out=out, target_shard_bytes=target)
+    return runs.read_manifest(out)

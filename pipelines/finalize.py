@@ -4,10 +4,10 @@ pairs → FilterLength → FilterLanguage → (FilterPerplexity) → FilterSecre
       → Deduplicate (exact, then near; optionally against a previous release)
       → Decontaminate → (MixPairs: caps and targets) → SplitPairs → {split: pairs}
 
-Each stage appends its `StageReport`, so the manifest's funnel shows every one;
-the first reads the ends of every branch before it (`transforms.manifest.upstream`),
-each other the stage before it. `final_stage_names` lists them for a config.
-Cheap per-pair filters run first, so dedup sees fewer rows.
+Each stage's composite reports its `StageReport`s, so the manifest's funnel shows
+every one; the first reads the ends of every branch before it (the `feed`,
+`transforms.manifest.upstream`), each other the stage before it.
+`final_stage_names` lists them for a config. Cheap per-pair filters run first, so dedup sees fewer rows.
 """
 
 __all__ = ["add_arguments", "final_stage_names", "final_stages", "read_release_rows"]
@@ -23,15 +23,18 @@ from schemas.final import FinalConfig
 from transforms import decontaminate, mix, split
 from transforms.dedup.stage import EXACT_STAGE, NEAR_STAGE, Deduplicate
 from transforms.filters import language, length, perplexity, secrets
-from transforms.manifest import StageReport, count_input, upstream
+from transforms.manifest import StageReport
 from transforms.sources.commit_files import match_files
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the `--filters` option."""
-    parser.add_argument("--filters", metavar="YAML",
-                        help="final stages: length, language, secrets, dedup, decontamination, split "
-                             "(default: the paper's settings, no benchmarks)")  # fmt: skip
+    parser.add_argument(
+        "--filters",
+        metavar="YAML",
+        help="final stages: length, language, secrets, dedup, decontamination, split "
+        "(default: the paper's settings, no benchmarks)",
+    )
 
 
 def read_release_rows(path: str, columns: tuple[str, ...]) -> Iterator[dict]:
@@ -68,28 +71,28 @@ def final_stages(
     p: beam.Pipeline,
     pairs: beam.PCollection,
     cfg: FinalConfig,
-    reports: list[StageReport],
+    feed: dict[str, tuple[str, ...]],
     mix_cfg: MixConfig | None = None,
-) -> dict[str, beam.PCollection]:
-    """Wires the final stages; returns the pairs of each split (validation only if its fraction > 0).
+) -> tuple[dict[str, beam.PCollection], tuple[StageReport, ...]]:
+    """Wires the final stages; returns the pairs of each split (validation only if its fraction > 0) and the reports.
 
+    `feed` names the stages whose `out` rows `pairs` are (`rows_from`, `made_from`: `transforms.manifest.upstream`).
     With `mix_cfg` (caps or targets), stage `mix` runs between decontamination and the split.
     """
-    filters = [("FilterLength", length.STAGE, length.FilterLength(cfg.length.max_tokens, cfg.length.tokenizer,
-                                                                  cfg.length.kind))]  # fmt: skip
+    length_cfg = cfg.length
+    filters = [("FilterLength", length.FilterLength(length_cfg.max_tokens, length_cfg.tokenizer, length_cfg.kind))]
     if cfg.english_only:
-        filters.append(("FilterLanguage", language.STAGE, language.FilterLanguage()))
+        filters.append(("FilterLanguage", language.FilterLanguage()))
     if cfg.perplexity.model:
-        filters.append(("FilterPerplexity", perplexity.STAGE,
-                        perplexity.FilterPerplexity(cfg.perplexity.model, cfg.perplexity.max_perplexity)))  # fmt: skip
+        perplexity_filter = perplexity.FilterPerplexity(cfg.perplexity.model, cfg.perplexity.max_perplexity)
+        filters.append(("FilterPerplexity", perplexity_filter))
     if cfg.secrets:
-        filters.append(("FilterSecrets", secrets.STAGE, secrets.FilterSecrets()))
-    first = len(reports)
-    feed = upstream(reports)  # the ends of every source's branch, flattened into `pairs`
-    for label, stage, transform in filters:
+        filters.append(("FilterSecrets", secrets.FilterSecrets()))
+    reports: tuple[StageReport, ...] = ()
+    for label, transform in filters:
         out = pairs | label >> transform
-        reports.append(StageReport(stage, count_input(pairs, label), out.main, out.rejected, **feed))
-        pairs, feed = out.main, {"rows_from": (stage,)}
+        reports += out.after(**feed)
+        pairs, feed = out.main, {"rows_from": (reports[-1].name,)}
     previous = None
     if cfg.previous_release:
         files = sorted({f for pattern in cfg.previous_release for f in match_files(pattern)})
@@ -100,23 +103,21 @@ def final_stages(
             | "ReadPreviousRelease" >> beam.FlatMap(read_release_rows, columns)
         )
     deduped = pairs | "DeduplicatePairs" >> Deduplicate(cfg.dedup, previous=previous)
-    reports.extend(deduped.reports(pairs, "Pairs", rows_from=feed["rows_from"]))
+    reports += deduped.after(feed["rows_from"])
     decon = cfg.decontamination
     clean = deduped.main | "Decontaminate" >> decontaminate.Decontaminate(
         list(decon.benchmarks), decon.column, decon.ngram, decon.include_code
     )
-    counted = count_input(deduped.main, "Decontaminate")
-    reports.append(StageReport(decontaminate.STAGE, counted, clean.main, clean.rejected, (NEAR_STAGE,)))
+    reports += clean.after((NEAR_STAGE,))
     final = clean.main
     if mix_cfg is not None and (mix_cfg.caps or mix_cfg.targets):
         mixed = final | "MixPairs" >> mix.MixPairs(mix_cfg)
-        reports.append(StageReport(mix.STAGE, count_input(final, "Mix"), mixed.main, mixed.rejected,
-                                   (decontaminate.STAGE,)))  # fmt: skip
+        reports += mixed.after((decontaminate.STAGE,))
         final = mixed.main
-    wired = [r.name for r in reports[first:]]
+    wired = [r.name for r in reports]
     if wired != final_stage_names(cfg, mix_cfg):
         raise RuntimeError(f"final_stages wired {wired}, final_stage_names says {final_stage_names(cfg, mix_cfg)}")
     splits = final | "SplitPairs" >> split.SplitPairs(cfg.split.validation_fraction, cfg.split.salt)
     if cfg.split.validation_fraction > 0:
-        return {split.TRAIN: splits.train, split.VALIDATION: splits.validation}
-    return {split.TRAIN: splits.train}
+        return {split.TRAIN: splits.train, split.VALIDATION: splits.validation}, reports
+    return {split.TRAIN: splits.train}, reports

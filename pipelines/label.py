@@ -14,10 +14,8 @@ pairs are rejected `awaiting_batch` until `codepref batch collect` fills the cac
 __all__ = ["NO_LLM", "Labelled", "add_arguments", "build", "labelled_pairs", "load_label_config", "run", "write_pairs"]
 
 import argparse
-import hashlib
-import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 import apache_beam as beam
@@ -25,44 +23,46 @@ import pydantic
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipelines import finalize, mine
+from pipelines import finalize, mine, runs
 from pipelines.finalize import final_stages
 from schemas.arrow import pair_schema
 from schemas.build import MixConfig
-from schemas.config import CodeConfig, MineConfig, config_id
+from schemas.config import CodeConfig, MineConfig, config_id, config_problems
 from schemas.config_files import field_errors, read_yaml
+from schemas.errors import UsageError
 from schemas.final import FinalConfig, load_final_config
+from schemas.labels import MUTATION_OPERATORS
 from schemas.llm import EndpointConfig, LabelConfig
 from schemas.records import PairRecord
-from transforms.code.bugged import MUTATE_STAGE, BugIntroduction, BugTask, MutatePairs
+from transforms.code.bugged import BugIntroduction, BugTask, MutatePairs
 from transforms.code.stages import FUNCTION_STAGE, SYNTAX_STAGE, FilterSyntax, FocusChangedFunctions
-from transforms.commit_pairs import SAMPLE_STAGE, SamplePairs, pairs_from_commit
+from transforms.commit_pairs import SamplePairs, pairs_from_commit
 from transforms.llm.errors import check_llm_error_share
 from transforms.llm.instruct import InstructTask, SynthesizeInstruction
 from transforms.llm.judge import JudgePairs, JudgeTask
 from transforms.llm.rate import RateCommits, RateTask
-from transforms.manifest import StageReport, WriteManifest, count_input
-from transforms.sinks import WriteParquetShards
+from transforms.manifest import StageReport, upstream
 from transforms.sources import instructions
 from transforms.sources.commit_files import match_files
 from transforms.sources.instructions import InstructionColumns, ReadInstructionSets
+from transforms.write_run import RunSpec, WriteRun
 
 
 def load_label_config(path: str, overrides: dict | None = None) -> LabelConfig:
     """Reads and validates an LLM config YAML file.
 
     Raises:
-        mine.UsageError: the file is missing, not YAML, or a field is wrong (named).
+        UsageError: the file is missing, not YAML, or a field is wrong (named).
     """
     try:
         data = read_yaml(path, "--llm-config")
     except ValueError as exc:
-        raise mine.UsageError(str(exc)) from exc
+        raise UsageError(str(exc)) from exc
     data.update(overrides or {})
     try:
         return LabelConfig.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise mine.UsageError(f"--llm-config {path}: {field_errors(exc)}") from exc
+        raise UsageError(f"--llm-config {path}: {field_errors(exc)}") from exc
 
 
 def pair_key(row: dict) -> str:
@@ -93,67 +93,122 @@ def label_config_id(
     """A short id over what decides the rows: not addresses, limits, cache or batching."""
     code = config_id(code_cfg) if code_cfg else None
     final = final_cfg.model_dump(mode="json") if final_cfg else None
-    data = llm_identity(label_cfg)
-    blob = json.dumps({"mine": mine_cfg.id, "label": data, "code": code, "final": final}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+    return config_id({"mine": mine_cfg.id, "label": llm_identity(label_cfg), "code": code, "final": final})
 
 
 def commit_pair_stages(
-    commits: beam.PCollection, code_cfg: CodeConfig, label_cfg: LabelConfig, reports: list[StageReport]
-) -> beam.PCollection:
-    """Commits → pair candidates → (changed functions) → syntax filter → labelling sample."""
+    commits: beam.PCollection, code_cfg: CodeConfig, label_cfg: LabelConfig, mined_by: str
+) -> tuple[beam.PCollection, tuple[StageReport, ...]]:
+    """Commits → pair candidates → (changed functions) → syntax filter → labelling sample.
+
+    `mined_by`: the last mining stage, whose commits the pairs are made from (one per criterion).
+    """
     pairs = commits | "BuildCommitPairs" >> beam.FlatMap(pairs_from_commit)
-    feed = {"made_from": (reports[-1].name,)}  # one pair per criterion of each commit the mining passed
+    reports: tuple[StageReport, ...] = ()
+    made_from = (mined_by,)
     if code_cfg.function_level:
         focused = pairs | "FocusChangedFunctions" >> FocusChangedFunctions()
-        reports.append(StageReport(FUNCTION_STAGE, count_input(pairs, "Focus"), focused.kept, focused.rejected,
-                                   **feed, expands=True))  # fmt: skip
-        pairs, feed = focused.main, {"made_from": (FUNCTION_STAGE,)}
+        reports += focused.after(made_from=made_from)
+        pairs, made_from = focused.main, (FUNCTION_STAGE,)
     checked = pairs | "FilterSyntax" >> FilterSyntax(code_cfg.syntax())
-    reports.append(StageReport(SYNTAX_STAGE, count_input(pairs, "Syntax"), checked.main, checked.rejected, **feed))
     sampled = checked.main | "SamplePairs" >> SamplePairs(label_cfg.sample_fraction)
-    reports.append(StageReport(SAMPLE_STAGE, count_input(checked.main, "Sample"), sampled.kept, sampled.rejected,
-                               (SYNTAX_STAGE,)))  # fmt: skip
-    return sampled.kept
+    return sampled.main, reports + checked.after(made_from=made_from) + sampled.after((SYNTAX_STAGE,))
 
 
-def bugged_instruct_stages(
+class Labelled(NamedTuple):
+    """The pairs of some sources, and what the manifest needs of their stages."""
+
+    finished: tuple[beam.PCollection, ...]
+    reports: tuple[StageReport, ...]
+    llm_stats: dict[str, beam.PCollection]
+    exports: tuple[beam.PCollection, ...]
+
+    @classmethod
+    def joined(cls, parts: Iterable["Labelled"]) -> "Labelled":
+        """The branches of `parts`, in order, as one."""
+        parts = list(parts)
+        return cls(
+            tuple(pc for part in parts for pc in part.finished),
+            tuple(report for part in parts for report in part.reports),
+            {stage: stats for part in parts for stage, stats in part.llm_stats.items()},
+            tuple(pc for part in parts for pc in part.exports),
+        )
+
+
+def llm_tasks(label_cfg: LabelConfig) -> tuple[tuple[str, type, object], ...]:
+    """(label, composite, task) of the three LLM stages of commit pairs, in order."""
+    rate = RateTask(
+        label_cfg.rater_endpoints(),
+        label_cfg.rating,
+        label_cfg.rating_max_tokens,
+        label_cfg.max_prompt_chars,
+        label_cfg.seed,
+    )
+    instruct = InstructTask(
+        label_cfg.endpoint(label_cfg.instruct),
+        label_cfg.instruction_max_tokens,
+        label_cfg.max_prompt_chars,
+        label_cfg.seed,
+    )
+    judge = JudgeTask(
+        label_cfg.endpoint(label_cfg.judge),
+        label_cfg.judging,
+        label_cfg.judge_max_tokens,
+        label_cfg.max_prompt_chars,
+        label_cfg.seed,
+    )
+    return (
+        ("RateCommits", RateCommits, rate),
+        ("SynthesizeInstruction", SynthesizeInstruction, instruct),
+        ("JudgePairs", JudgePairs, judge),
+    )
+
+
+def commit_pairs(
+    p: beam.Pipeline,
+    mine_cfg: MineConfig,
+    label_cfg: LabelConfig,
+    code_cfg: CodeConfig,
+    *,
+    repos: list[str],
+    commit_patterns: list[str],
+) -> Labelled:
+    """Commits (mined) → pairs → rated, instructed and judged by the LLM."""
+    commits, reports = mine.mine_commits(p, mine_cfg, repos=repos, commit_patterns=commit_patterns)
+    pairs, code_reports = commit_pair_stages(commits, code_cfg, label_cfg, reports[-1].name)
+    reports += code_reports
+    llm_stats, exports = {}, ()
+    for label, stage, task in llm_tasks(label_cfg):
+        done = pairs | label >> stage.from_config(task, label_cfg)
+        reports += done.after((reports[-1].name,))  # the stage before passed `pairs`
+        llm_stats[task.stage] = done.llm_stats
+        exports += (done.batch_requests,)
+        pairs = done.main
+    return Labelled((pairs,), reports, llm_stats, exports)
+
+
+def bugged_instruct_pairs(
     p: beam.Pipeline,
     patterns: list[str],
     columns: InstructionColumns,
     code_cfg: CodeConfig,
     label_cfg: LabelConfig,
-    reports: list[StageReport],
-    llm_stats: dict,
-    exports: list,
-) -> beam.PCollection:
+) -> Labelled:
     """Instruction sets → seeds → a planted bug (AST or LLM) → syntax filter."""
     globs = p | "InstructionPatterns" >> beam.Create(sorted(patterns))
     seeds = globs | "ReadInstructions" >> ReadInstructionSets(columns)
-    reports.append(StageReport(instructions.STAGE, seeds.scanned, seeds.commits, seeds.rejected))
+    llm_stats, exports = {}, ()
     if code_cfg.llm_bugs:
         task = BugTask(label_cfg.endpoint(label_cfg.instruct), seed=code_cfg.seed)
-        bugged = seeds.commits | "BugIntroduction" >> BugIntroduction.from_config(task, label_cfg)
-        llm_stats[task.stage] = bugged.stats
-        exports.append(bugged.batch_requests)
-        stage, main, rejected = task.stage, bugged.main, bugged.rejected
+        bugged = seeds.main | "BugIntroduction" >> BugIntroduction.from_config(task, label_cfg)
+        llm_stats[task.stage] = bugged.llm_stats
+        exports = (bugged.batch_requests,)
     else:
-        mutated = seeds.commits | "MutatePairs" >> MutatePairs(code_cfg.operators, code_cfg.seed)
-        stage, main, rejected = MUTATE_STAGE, mutated.main, mutated.rejected
-    reports.append(StageReport(stage, count_input(seeds.commits, "Bug"), main, rejected, (instructions.STAGE,)))
-    checked = main | "FilterBuggedSyntax" >> FilterSyntax(code_cfg.syntax(), stage=BUGGED_SYNTAX_STAGE)
-    reports.append(StageReport(BUGGED_SYNTAX_STAGE, count_input(main, "BuggedSyntax"), checked.main, checked.rejected,
-                               (stage,)))  # fmt: skip
-    return checked.main
-
-
-class Labelled(NamedTuple):
-    """The pairs of the commit and instruction sources, and what the manifest needs of their stages."""
-
-    finished: list[beam.PCollection]
-    reports: list[StageReport]
-    llm_stats: dict[str, beam.PCollection]
-    exports: list[beam.PCollection]
+        bugged = seeds.main | "MutatePairs" >> MutatePairs(code_cfg.operators, code_cfg.seed)
+    reports = seeds.reports + bugged.after((instructions.STAGE,))
+    checked = bugged.main | "FilterBuggedSyntax" >> FilterSyntax(code_cfg.syntax(), stage=BUGGED_SYNTAX_STAGE)
+    reports += checked.after((reports[-1].name,))
+    return Labelled((checked.main,), reports, llm_stats, exports)
 
 
 def labelled_pairs(
@@ -172,51 +227,27 @@ def labelled_pairs(
     Bugged-instruct pairs (from `instruction_patterns`) are correct by construction
     (the rejected side holds a planted bug), so they skip the three LLM stages.
     """
-    llm_stats: dict = {}
-    exports: list = []
-    reports: list[StageReport] = []
-    finished = []
+    parts = []
     if repos or commit_patterns:
-        commits, reports = mine.mine_commits(p, mine_cfg, repos=repos, commit_patterns=commit_patterns)
-        pairs = commit_pair_stages(commits, code_cfg, label_cfg, reports)
-        rate = RateTask(
-            label_cfg.rater_endpoints(),
-            label_cfg.rating,
-            label_cfg.rating_max_tokens,
-            label_cfg.max_prompt_chars,
-            label_cfg.seed,
-        )
-        instruct = InstructTask(
-            label_cfg.endpoint(label_cfg.instruct),
-            label_cfg.instruction_max_tokens,
-            label_cfg.max_prompt_chars,
-            label_cfg.seed,
-        )
-        judge = JudgeTask(
-            label_cfg.endpoint(label_cfg.judge),
-            label_cfg.judging,
-            label_cfg.judge_max_tokens,
-            label_cfg.max_prompt_chars,
-            label_cfg.seed,
-        )
-        tasks = (("RateCommits", RateCommits, rate), ("SynthesizeInstruction", SynthesizeInstruction, instruct),
-                 ("JudgePairs", JudgePairs, judge))  # fmt: skip
-        for label, stage, task in tasks:
-            done = pairs | label >> stage.from_config(task, label_cfg)
-            reports.append(StageReport(task.stage, count_input(pairs, label), done.main, done.rejected,
-                                       (reports[-1].name,)))  # the stage before passed `pairs`  # fmt: skip
-            llm_stats[task.stage] = done.stats
-            exports.append(done.batch_requests)
-            pairs = done.main
-        finished.append(pairs)
+        parts.append(commit_pairs(p, mine_cfg, label_cfg, code_cfg, repos=repos, commit_patterns=commit_patterns))
     if instruction_patterns:
-        finished.append(
-            bugged_instruct_stages(
-                p, instruction_patterns, columns or InstructionColumns(), code_cfg, label_cfg, reports, llm_stats,
-                exports,
-            )
-        )  # fmt: skip
-    return Labelled(finished, reports, llm_stats, exports)
+        columns = columns or InstructionColumns()
+        parts.append(bugged_instruct_pairs(p, instruction_patterns, columns, code_cfg, label_cfg))
+    return Labelled.joined(parts)
+
+
+def pair_run_spec(out: str, config_id: str, config: dict, target_shard_bytes: int) -> RunSpec:
+    """The `RunSpec` of a run that writes preference pairs, with the manifest's composition."""
+    return RunSpec(
+        out,
+        config_id,
+        config,
+        pair_schema(),
+        pair_key,
+        target_shard_bytes,
+        to_row=PairRecord.to_row,
+        composition=True,
+    )
 
 
 def build(
@@ -235,19 +266,31 @@ def build(
     """Wires the labelling DAG into `p`: `labelled_pairs`, the final stages and the sink."""
     code_cfg = code_cfg or CodeConfig()
     final_cfg = final_cfg or FinalConfig()
-    labelled = labelled_pairs(p, mine_cfg, label_cfg, repos=repos, commit_patterns=commit_patterns, code_cfg=code_cfg,
-                              instruction_patterns=instruction_patterns, columns=columns)  # fmt: skip
-    write_pairs(p, labelled.finished, labelled.reports, out, label_config_id(mine_cfg, label_cfg, code_cfg, final_cfg),
-                mine.config_json(mine_cfg, label_cfg, code_cfg, final_cfg), mine_cfg.target_shard_bytes,
-                labelled.llm_stats, final_cfg)  # fmt: skip
+    labelled = labelled_pairs(
+        p,
+        mine_cfg,
+        label_cfg,
+        repos=repos,
+        commit_patterns=commit_patterns,
+        code_cfg=code_cfg,
+        instruction_patterns=instruction_patterns,
+        columns=columns,
+    )
+    spec = pair_run_spec(
+        out,
+        label_config_id(mine_cfg, label_cfg, code_cfg, final_cfg),
+        mine.config_json(mine_cfg, label_cfg, code_cfg, final_cfg),
+        mine_cfg.target_shard_bytes,
+    )
+    write_pairs(p, labelled, spec, final_cfg, llm_stats=labelled.llm_stats)
     if label_cfg.mode == "export":
         write_batch_requests(labelled.exports, out)
 
 
-def write_batch_requests(exports: list[beam.PCollection], out: str) -> None:
+def write_batch_requests(exports: Iterable[beam.PCollection], out: str) -> None:
     """Writes the requests the LLM stages could not answer from the cache, for the Batch API."""
     _ = (
-        exports
+        tuple(exports)
         | "AllBatchRequests" >> beam.Flatten()
         | "CollectBatchRequests" >> beam.combiners.ToList()
         | "WriteBatchRequests" >> beam.Map(_write_batch_requests, FileSystems.join(out, "batch"))
@@ -256,42 +299,30 @@ def write_batch_requests(exports: list[beam.PCollection], out: str) -> None:
 
 def write_pairs(
     p: beam.Pipeline,
-    finished: list[beam.PCollection],
-    reports: list[StageReport],
-    out: str,
-    config_id: str,
-    config: dict,
-    target_shard_bytes: int,
-    llm_stats: dict | None,
+    labelled: Labelled,
+    spec: RunSpec,
     final_cfg: FinalConfig,
+    *,
+    llm_stats: dict[str, beam.PCollection] | None,
     mix: MixConfig | None = None,
     system: Callable[[PairRecord], PairRecord] | None = None,
 ) -> None:
-    """Runs the final stages and writes the pairs of each split, every stage's rejects and the manifest.
+    """Runs the final stages over `labelled`'s pairs and writes the run (`transforms.write_run.WriteRun`).
 
     `mix` holds the source caps and criterion × language targets (`transforms.mix`);
-    `system` fills a pair's `system` column before it is written.
+    `system` fills a pair's `system` column before it is written; `llm_stats` None
+    leaves the manifest without an `llm` section.
     """
+    config_id = spec.config_id
     pairs = (
-        finished
+        labelled.finished
         | "AllPairs" >> beam.Flatten(pipeline=p)
         | "WithConfigId" >> beam.Map(lambda pair: pair._replace(config_id=config_id))
     )
-    data, composition = {}, []
-    for name, split_pairs in final_stages(p, pairs, final_cfg, reports, mix).items():
-        if system is not None:
-            split_pairs = split_pairs | f"System{name}" >> beam.Map(system)
-        composition.append(split_pairs | f"Cells{name}" >> beam.Map(
-            lambda pair, split=name: (split, pair.source, pair.aspect, pair.language)))  # fmt: skip
-        data[name] = (
-            split_pairs
-            | f"PairRows{name}" >> beam.Map(PairRecord.to_row)
-            | f"WritePairs{name}"
-            >> WriteParquetShards(FileSystems.join(out, "data"), name, pair_schema(), pair_key, target_shard_bytes)
-        )
-    rejects = mine.write_rejects(reports, out, target_shard_bytes)
-    cells = composition | "AllCells" >> beam.Flatten(pipeline=p)
-    _ = p | "WriteManifest" >> WriteManifest(out, config_id, config, reports, data, rejects, llm_stats, cells)
+    splits, final_reports = final_stages(p, pairs, final_cfg, upstream(labelled.reports), mix)
+    if system is not None:
+        splits = {name: split_pairs | f"System{name}" >> beam.Map(system) for name, split_pairs in splits.items()}
+    _ = p | "WriteRun" >> WriteRun(spec, splits, labelled.reports + final_reports, llm_stats)
 
 
 def _write_batch_requests(items: list, directory: str) -> list[str]:
@@ -325,34 +356,22 @@ def add_instruction_arguments(parser: argparse.ArgumentParser, flag: str = "--in
                         help="column of the language ('' if none: code fence tag, or detected)")  # fmt: skip
 
 
+_CODE_FLAGS = {"operators": "--operators", "min_depth": "--min-depth"}
+"""The flag of each `CodeConfig` field a message may name."""
+
+
 def code_config_from_args(args: argparse.Namespace) -> CodeConfig:
-    """Builds the `CodeConfig` from parsed arguments.
+    """Builds the `CodeConfig` from parsed arguments (`CodeConfig` checks the operator names).
 
     Raises:
-        mine.UsageError: an unknown operator or a bad value.
+        UsageError: an unknown operator or a bad value; the message names the flag.
     """
-    from transforms.code.mutations import OPERATORS
-
-    operators = tuple(o.strip() for o in args.operators.split(",")) if args.operators else tuple(OPERATORS)
-    check_operators(operators, "--operators")
+    operators = tuple(o.strip() for o in args.operators.split(",")) if args.operators else MUTATION_OPERATORS
     try:
         return CodeConfig(function_level=not args.whole_file, allow_syntax_errors=args.allow_syntax_errors,
                           min_depth=args.min_depth, operators=operators, llm_bugs=args.llm_bugs)  # fmt: skip
-    except ValueError as exc:
-        raise mine.UsageError(str(exc)) from exc
-
-
-def check_operators(operators: tuple[str, ...], where: str) -> None:
-    """Checks mutation operator names.
-
-    Raises:
-        mine.UsageError: an unknown one; the message starts with `where`.
-    """
-    from transforms.code.mutations import OPERATORS
-
-    unknown = [o for o in operators if o not in OPERATORS]
-    if unknown:
-        raise mine.UsageError(f"{where}: unknown {', '.join(unknown)}; known: {', '.join(OPERATORS)}")
+    except pydantic.ValidationError as exc:
+        raise UsageError(config_problems(exc, _CODE_FLAGS)) from exc
 
 
 def columns_from_args(args: argparse.Namespace) -> InstructionColumns:
@@ -373,12 +392,12 @@ def final_config_from_args(args: argparse.Namespace) -> FinalConfig:
     """Loads `--filters` and checks its file patterns.
 
     Raises:
-        mine.UsageError: the file is missing or wrong, or a pattern matches no file.
+        UsageError: the file is missing or wrong, or a pattern matches no file.
     """
     try:
         cfg = load_final_config(args.filters)
     except ValueError as exc:
-        raise mine.UsageError(str(exc)) from exc
+        raise UsageError(str(exc)) from exc
     check_final_config(cfg, f"--filters {args.filters}: ")
     return cfg
 
@@ -387,39 +406,40 @@ def check_final_config(cfg: FinalConfig, where: str) -> None:
     """Checks that the final stages' file patterns match and the tokenizer exists.
 
     Raises:
-        mine.UsageError: one does not; the message starts with `where` and names the field.
+        UsageError: one does not; the message starts with `where` and names the field.
     """
     for what, patterns in (("decontamination.benchmarks", cfg.decontamination.benchmarks),
                            ("previous_release", cfg.previous_release)):  # fmt: skip
         for pattern in patterns:
             if not match_files(pattern):
-                raise mine.UsageError(f"{where}{what} {pattern} matched no file")
+                raise UsageError(f"{where}{what} {pattern} matched no file")
     if cfg.length.tokenizer and not os.path.exists(cfg.length.tokenizer):
-        raise mine.UsageError(f"{where}length.tokenizer {cfg.length.tokenizer}: no such file or folder; give a "
-                              "local tokenizer.json or a tokenizer folder")  # fmt: skip
+        raise UsageError(f"{where}length.tokenizer {cfg.length.tokenizer}: no such file or folder; give a "
+                         "local tokenizer.json or a tokenizer folder")  # fmt: skip
 
 
 def run(args: argparse.Namespace, beam_args: list[str], overrides: dict | None = None) -> dict:
     """Runs `codepref label` and returns the manifest.
 
     Raises:
-        mine.UsageError: bad arguments, inputs or config.
-        transforms.llm.errors.EndpointError: an endpoint refused the run (401, 403, 404); Beam may wrap it.
-        transforms.llm.errors.LLMErrorShareError: too many `llm_error` rejects; the manifest is written.
+        UsageError: bad arguments, inputs or config.
+        schemas.errors.EndpointError: an endpoint refused the run (401, 403, 404); Beam may wrap it.
+        schemas.errors.LLMErrorShareError: too many `llm_error` rejects; the manifest is written.
     """
-    mine.check_runner(beam_args)
+    runs.check_runner(beam_args)
     mine_cfg = mine.config_from_args(args)
     label_cfg = load_label_config(args.llm_config, overrides)
     code_cfg = code_config_from_args(args)
     final_cfg = final_config_from_args(args)
-    mine.check_inputs(args.repo, args.commit_files, args.instructions)
-    out = mine.resolve_output(args.out)
-    mine.prepare_output(out)
+    inputs = {"--repo": args.repo, "--commits-file": args.commit_files, "--instructions": args.instructions}
+    runs.check_inputs(inputs, repos={"--repo"})
+    out = runs.resolve_output(args.out)
+    runs.prepare_output(out)
     repos = [os.path.abspath(r) for r in args.repo]
     with beam.Pipeline(options=PipelineOptions(beam_args)) as p:
         build(p, mine_cfg, label_cfg, repos=repos, commit_patterns=args.commit_files, out=out, code_cfg=code_cfg,
               instruction_patterns=args.instructions, columns=columns_from_args(args),
               final_cfg=final_cfg)  # fmt: skip
-    manifest = mine.read_manifest(out)
+    manifest = runs.read_manifest(out)
     check_llm_error_share(manifest, label_cfg.max_llm_error_share)
     return manifest

@@ -19,12 +19,10 @@ import time
 import urllib.error
 import urllib.request
 
+from schemas.errors import ServerError
+
 
 MODEL_ALIAS = "smollm2-135m-instruct"
-
-
-class ServerError(RuntimeError):
-    """The local server could not be started; the message says what to do."""
 
 
 def find_smollm2_gguf() -> str:

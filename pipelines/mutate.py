@@ -14,7 +14,10 @@ import dataclasses
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipelines import finalize, label, mine
+from pipelines import finalize, label, runs
+from schemas.config import PERMISSIVE_LICENSES, MineConfig
+from schemas.errors import UsageError
+from schemas.labels import normalize_language
 from transforms.llm.errors import check_llm_error_share
 
 
@@ -36,18 +39,14 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
     """Runs `codepref mutate` and returns the manifest.
 
     Raises:
-        mine.UsageError: bad arguments or inputs.
+        UsageError: bad arguments or inputs.
     """
-    from schemas.config import MineConfig
-    from schemas.labels import normalize_language
-    from transforms.licenses import PERMISSIVE_LICENSES
-
-    mine.check_runner(beam_args)
+    runs.check_runner(beam_args)
 
     if args.llm and not args.llm_config:
-        raise mine.UsageError("--llm needs --llm-config YAML (the endpoint that plants the bugs)")
+        raise UsageError("--llm needs --llm-config YAML (the endpoint that plants the bugs)")
     if args.language and normalize_language(args.language) is None:
-        raise mine.UsageError(f"--language {args.language}: not one of C, C#, C++, Go, Java, JavaScript, Python, Ruby")
+        raise UsageError(f"--language {args.language}: not one of C, C#, C++, Go, Java, JavaScript, Python, Ruby")
     args.whole_file, args.llm_bugs = True, args.llm
     code_cfg = label.code_config_from_args(args)
     label_cfg = label.load_label_config(args.llm_config) if args.llm_config else label.NO_LLM
@@ -55,13 +54,13 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
     columns = label.columns_from_args(args)
     if args.language:
         columns = dataclasses.replace(columns, language=None, fixed_language=normalize_language(args.language))
-    mine.check_inputs([], [], args.instructions)
-    out = mine.resolve_output(args.out)
-    mine.prepare_output(out)
+    runs.check_inputs({"--input": args.instructions})
+    out = runs.resolve_output(args.out)
+    runs.prepare_output(out)
     mine_cfg = MineConfig(licenses=PERMISSIVE_LICENSES, target_shard_bytes=args.target_shard_mb * 1024 * 1024)
     with beam.Pipeline(options=PipelineOptions(beam_args)) as p:
         label.build(p, mine_cfg, label_cfg, repos=[], commit_patterns=[], out=out, code_cfg=code_cfg,
                     instruction_patterns=args.instructions, columns=columns, final_cfg=final_cfg)  # fmt: skip
-    manifest = mine.read_manifest(out)
+    manifest = runs.read_manifest(out)
     check_llm_error_share(manifest, label_cfg.max_llm_error_share)
     return manifest

@@ -13,7 +13,7 @@ in = out + rejected) and chains by its own stage graph (`transforms.manifest.che
 ends with the final stages its config runs, matches the rows of its data and reject
 files, its secret scan ran on every pair, and a fresh scan of every string column of
 the pairs finds no secret; then the card and the manifest to publish are scanned
-too. Otherwise publishing is refused (`ReleaseError`), saying why.
+too. Otherwise publishing is refused (`schemas.errors.ReleaseError`), saying why.
 
 * Hub: one commit to the dataset repository (created if missing) that adds the
   files and deletes data files of the previous version that this one lacks, then a
@@ -23,7 +23,7 @@ too. Otherwise publishing is refused (`ReleaseError`), saying why.
 * `--dry-run`: lists what would be uploaded, and writes nothing.
 """
 
-__all__ = ["ReleaseError", "add_arguments", "check_release", "release_files", "run"]
+__all__ = ["add_arguments", "check_release", "release_files", "run"]
 
 import argparse
 import collections
@@ -37,15 +37,12 @@ import sys
 import tempfile
 from typing import Any
 
+from schemas.errors import ReleaseError
 from transforms.manifest import check_conservation, check_flow
 
 
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 _REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
-
-
-class ReleaseError(Exception):
-    """A run that must not be published; the message says why and what to do."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 The commit and pair schemas come from `datasets.Features`, so their metadata makes
 `datasets` load `language`, `aspect` and `criteria` as ClassLabel with the Themis
-names and order.
+names and order. The pair's features are derived from the one declaration of its
+columns, `schemas.pair_columns.PAIR_COLUMNS`.
 """
 
 __all__ = [
@@ -10,6 +11,7 @@ __all__ = [
     "class_label_names",
     "commit_features",
     "commit_schema",
+    "column_feature",
     "pair_features",
     "pair_schema",
 ]
@@ -20,6 +22,7 @@ import json
 import pyarrow as pa
 
 from schemas.labels import ASPECTS, LANGUAGES
+from schemas.pair_columns import LABEL_COLUMNS, PAIR_COLUMNS, PairColumn
 
 
 REJECT_SCHEMA = pa.schema(
@@ -35,13 +38,19 @@ REJECT_SCHEMA = pa.schema(
 """Reject rows, one folder per stage under `rejects/`."""
 
 
+_LABELS: dict[str, tuple[str, ...]] = {c.name: c.labels for c in LABEL_COLUMNS}
+
+
 def class_label_names(schema: pa.Schema, column: str) -> tuple[str, ...]:
-    """The ClassLabel names of `language` or `aspect` as the file's `datasets` metadata records them.
+    """The ClassLabel names of a label column (`language`, `aspect`) as the file's `datasets` metadata records them.
 
     Files record their own names, so a release reads right even if a later codepref
     reorders the labels; a file without the metadata gets today's order.
+
+    Raises:
+        KeyError: `column` is not a label column of the pair schema.
     """
-    default = {"language": LANGUAGES, "aspect": ASPECTS}[column]
+    default = _LABELS[column]
     meta = (schema.metadata or {}).get(b"huggingface")
     if meta is None:
         return default
@@ -49,37 +58,22 @@ def class_label_names(schema: pa.Schema, column: str) -> tuple[str, ...]:
     return tuple(feature.get("names") or default)
 
 
-@functools.cache
-def pair_features():  # noqa: ANN201 - datasets is imported lazily
-    """Returns the `datasets.Features` of a preference pair."""
+def column_feature(column: PairColumn):  # noqa: ANN201 - datasets is imported lazily
+    """Returns the `datasets` feature of one pair column: its Arrow type, or its ClassLabel."""
     import datasets
 
-    text = datasets.Value("large_string")
-    string = datasets.Value("string")
-    count = datasets.Value("int32")
-    return datasets.Features(
-        {
-            "system": text,
-            "input": text,
-            "chosen": text,
-            "rejected": text,
-            "language": datasets.ClassLabel(names=list(LANGUAGES)),
-            "aspect": datasets.ClassLabel(names=list(ASPECTS)),
-            "source": string,
-            "idx": string,
-            "origin_commit": string,
-            "repository": string,
-            "license": string,
-            "file_path": string,
-            "config_id": string,
-            "judge_matches": count,
-            "judge_contradictions": count,
-            "judge_ties": count,
-            "judge_errors": count,
-            "rating_mean": datasets.Value("float64"),
-            "label_details": text,
-        }
-    )
+    if column.kind == "label":
+        return datasets.ClassLabel(names=list(column.labels))
+    dtype = {"text": "large_string", "string": "string", "count": "int32", "float": "float64"}[column.kind]
+    return datasets.Value(dtype)
+
+
+@functools.cache
+def pair_features():  # noqa: ANN201 - datasets is imported lazily
+    """Returns the `datasets.Features` of a preference pair, one feature per `PAIR_COLUMNS` entry."""
+    import datasets
+
+    return datasets.Features({column.name: column_feature(column) for column in PAIR_COLUMNS})
 
 
 @functools.cache

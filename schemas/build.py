@@ -9,8 +9,8 @@
         - name: cybernative              # the pairs' `source`
           preset: cybernative-dpo        # a layout of transforms.sources.preference.PRESETS
           files: [data/cybernative/*.parquet]
-    mine: {licenses: [mit, apache-2.0]}  # MineConfig fields
-    code: {function_level: true}         # CodeConfig fields
+    mine: {licenses: [mit, apache-2.0]}  # MineConfig fields (schemas.config); the shard size is target_shard_mb
+    code: {function_level: true}         # CodeConfig fields (schemas.config)
     llm: llm.yaml                        # LabelConfig: a file or the fields inline
     filters: {split: {validation_fraction: 0.02}}   # FinalConfig: a file or the fields inline
     mix: {caps: {cybernative: 1000}, targets: {Security Hardness: {Python: 500}}}
@@ -18,7 +18,9 @@
     target_shard_mb: 256
 
 Relative paths (the LLM cache's too) are taken from the config file's folder. Every model forbids
-unknown fields, so a typo is an error that names the field.
+unknown fields, so a typo is an error that names the field. `mine` and `code` are read as
+`codepref mine` and `codepref label` read their flags (licence presets, dates, operator names);
+they serialise as the fields the file sets, so a config's dump and id say what it says.
 """
 
 __all__ = [
@@ -37,9 +39,10 @@ import os
 from typing import Any
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
-from schemas.config_files import field_errors, read_yaml
+from schemas.config import CodeConfig, MineConfig, config_problems
+from schemas.config_files import read_yaml
 from schemas.final import FinalConfig, _resolve, _resolve_paths
 from schemas.labels import ASPECTS, pair_language
 from schemas.llm import LabelConfig
@@ -260,23 +263,63 @@ class SystemConfig(_Frozen):
 
 
 class BuildConfig(_Frozen):
-    """One release: its sources, the stages' settings and the output."""
+    """One release: its sources, the stages' settings and the output.
+
+    Attributes:
+        mine: the mining settings (licences default to `permissive`); its `target_shard_bytes`
+            is always `target_shard_mb`, so it is left out of the dump.
+        code: the tree-sitter and mutation settings.
+    """
 
     sources: Sources
-    mine: dict[str, Any] = {}
-    code: dict[str, Any] = {}
+    mine: MineConfig = MineConfig()
+    code: CodeConfig = CodeConfig()
     llm: LabelConfig | None = None
     filters: FinalConfig = FinalConfig()
     mix: MixConfig = MixConfig()
     system: SystemConfig = SystemConfig()
     target_shard_mb: int = Field(256, ge=1)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _mine_shard_size(cls, data: Any) -> Any:
+        """Gives the mine settings the release's shard size (a bad `target_shard_mb` is left to its field)."""
+        if not isinstance(data, dict):
+            return data
+        mb = data.get("target_shard_mb", 256)
+        mine = data.get("mine", {})
+        if isinstance(mine, MineConfig):
+            mine = mine.model_dump(exclude_unset=True)
+        if not isinstance(mb, int) or isinstance(mb, bool) or mb < 1 or not isinstance(mine, dict):
+            return data
+        return {**data, "mine": {**mine, "target_shard_bytes": mb << 20}}
+
+    @field_serializer("mine", "code")
+    def _as_written(self, section: MineConfig | CodeConfig) -> dict[str, Any]:
+        """The fields the config sets (a section it leaves out dumps as {}); the shard size is `target_shard_mb`."""
+        return section.model_dump(mode="json", exclude_unset=True, exclude={"target_shard_bytes"})
+
     @model_validator(mode="after")
     def _llm_when_needed(self) -> "BuildConfig":
-        labelled = self.sources.repos or self.sources.commit_files or self.code.get("llm_bugs")
+        labelled = self.sources.repos or self.sources.commit_files or self.code.llm_bugs
         if labelled and self.llm is None:
             raise ValueError("llm: commit sources (and llm_bugs) need an LLM config")
         return self
+
+
+def _problems(exc: pydantic.ValidationError) -> str:
+    """`field.path: message; ...`; a problem of the mine or code settings reads `mine: field: message`.
+
+    The mine and code settings are worded as their flags' are (`schemas.config.config_problems`).
+    """
+    problems = []
+    for error in exc.errors():
+        section = error["loc"][0] if error["loc"] else None
+        if section in ("mine", "code"):
+            problems.append(f"{section}: {config_problems([{**error, 'loc': error['loc'][1:]}])}")
+        else:
+            problems.append(f"{'.'.join(map(str, error['loc']))}: {error['msg']}")
+    return "; ".join(problems)
 
 
 def _resolve_sources(sources: dict, base: str) -> dict:
@@ -313,5 +356,5 @@ def load_build_config(path: str) -> BuildConfig:
     try:
         cfg = BuildConfig.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise ValueError(f"--config {path}: {field_errors(exc)}") from exc
+        raise ValueError(f"--config {path}: {_problems(exc)}") from exc
     return cfg.model_copy(update={"filters": _resolve_paths(cfg.filters, filters_base)})

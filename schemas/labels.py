@@ -11,12 +11,14 @@ __all__ = [
     "EXTENSION_LANGUAGE",
     "LANGUAGES",
     "TARGET_LANGUAGES",
+    "label_name",
     "language_for_path",
     "normalize_language",
     "pair_language",
 ]
 
 import posixpath
+from collections.abc import Sequence
 
 
 ASPECTS: tuple[str, ...] = (
@@ -97,6 +99,17 @@ EXTENSION_LANGUAGE: dict[str, str] = {
     ".gemspec": "Ruby",
 }
 """File extension (lowercase, with the dot) to target language."""
+
+
+def label_name(names: Sequence[str], value: object) -> str | None:
+    """Decodes a ClassLabel id: the name of `value` when it is an id of `names`, else None.
+
+    An id is an `int` in `[0, len(names))`; a bool is not one (JSON's `true` is no
+    label), nor is a name, a float or null. Every reader of label ids decodes them
+    here and decides for itself what to make of a value that is not an id.
+    """
+    is_id = isinstance(value, int) and not isinstance(value, bool)
+    return names[value] if is_id and 0 <= value < len(names) else None
 
 
 def language_for_path(path: str) -> str | None:

@@ -179,7 +179,7 @@ class LabelConfig(BaseModel):
     labels only a stable, hash-chosen share of the pairs (for pilots and demos).
     `max_llm_error_share` (0 to 1, default 0.5) is the largest share of an LLM
     stage's pairs that may be rejected `llm_error`; a run over it writes its
-    manifest, then fails (`transforms.llm.errors.LLMErrorShareError`).
+    manifest, then fails (`schemas.errors.LLMErrorShareError`).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)

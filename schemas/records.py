@@ -3,6 +3,10 @@
 Pydantic validates what comes from outside (commit-file rows, configs); inside the
 pipeline records are immutable NamedTuples, cheap to pickle between Beam workers.
 Each record has an Arrow schema in `schemas.arrow`, and a test keeps the two equal.
+
+The pair's two forms, `PreferencePair` (boundary) and `PairRecord` (pipeline), are
+built from `schemas.pair_columns.PAIR_COLUMNS`, the one declaration of the pair's
+columns: their fields, types and defaults follow it.
 """
 
 __all__ = [
@@ -16,19 +20,19 @@ __all__ = [
     "RejectRecord",
 ]
 
+import collections
+import itertools
 import json
 import math
 import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, NamedTuple
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from schemas.labels import ASPECTS, LANGUAGES
+from schemas.pair_columns import LABEL_COLUMNS, PAIR_COLUMNS, PairColumn, columns_after, pair_column
 
-
-Aspect = Literal[ASPECTS]  # type: ignore[valid-type]
-Language = Literal[LANGUAGES]  # type: ignore[valid-type]
 
 _DIGITS = re.compile(r"[+-]?[0-9]{1,19}")
 
@@ -118,41 +122,42 @@ class CommitRecord(NamedTuple):
         return row
 
 
-class PreferencePair(BaseModel):
-    """A preference pair: the Themis-CodePreference columns plus provenance.
+_BOUNDARY_TYPES: dict[str, Any] = {"text": str, "string": str, "count": Count32, "float": Float64}
 
-    `language` and `aspect` hold the ClassLabel names here; the Arrow schema
-    stores their ids, in the orders of `schemas.labels`.
-    """
 
+def _boundary_type(column: PairColumn) -> Any:
+    """The pydantic type of a column: a `Literal` of its names for a label, `| None` unless required."""
+    kind = Literal[column.labels] if column.kind == "label" else _BOUNDARY_TYPES[column.kind]  # type: ignore[valid-type]
+    return kind if column.required else kind | None
+
+
+class _PreferencePairBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-    system: str | None = None
-    input: str
-    chosen: str
-    rejected: str
-    language: Language
-    aspect: Aspect
-    source: str
-    idx: str
-    origin_commit: str | None = None
-    repository: str | None = None
-    license: str | None = None
-    file_path: str | None = None
-    config_id: str | None = None
-    judge_matches: Count32 | None = None
-    judge_contradictions: Count32 | None = None
-    judge_ties: Count32 | None = None
-    judge_errors: Count32 | None = None
-    rating_mean: Float64 | None = None
-    label_details: str | None = None
 
     def to_row(self) -> dict[str, Any]:
         """Returns the pair as an Arrow-ready dict with ClassLabel ids."""
         row = self.model_dump()
-        row["language"] = LANGUAGES.index(self.language)
-        row["aspect"] = ASPECTS.index(self.aspect)
+        for column in LABEL_COLUMNS:
+            row[column.name] = column.labels.index(row[column.name])
         return row
+
+
+PreferencePair = create_model(
+    "PreferencePair",
+    __base__=_PreferencePairBase,
+    __module__=__name__,
+    __doc__="""A preference pair: the Themis-CodePreference columns plus provenance.
+
+    `language` and `aspect` hold the ClassLabel names here; the Arrow schema
+    stores their ids, in the orders of `schemas.labels`.
+    """,
+    **{c.name: (_boundary_type(c), ... if c.required else None) for c in PAIR_COLUMNS},
+)
+"""The boundary model of a pair row, one field per `PAIR_COLUMNS` entry in release order.
+
+Required columns have no default, the others default to null; counts must fit int32
+(`Count32`), `rating_mean` must be finite (`Float64`) and labels must be known names.
+"""
 
 
 class RejectRecord(NamedTuple):
@@ -192,38 +197,77 @@ class RejectRecord(NamedTuple):
         return self._asdict()
 
 
-class PairRecord(NamedTuple):
+_WORKING_FIELDS: dict[str, tuple[type, Any]] = {"commit_message": (str, "")}
+"""Fields of `PairRecord` that are no column: name → (type, default)."""
+
+_PAIR_RECORD_HEAD: tuple[str, ...] = (
+    "idx",
+    "input",
+    "chosen",
+    "rejected",
+    "language",
+    "aspect",
+    "source",
+    "origin_commit",
+    "repository",
+    "license",
+    "file_path",
+    "commit_message",
+    "system",
+)
+"""The leading fields of `PairRecord`, fixed because records are built positionally; the other
+columns follow in release order (`columns_after`)."""
+
+
+def _record_field(name: str) -> tuple[str, Any, Any]:
+    """(name, type, default) of a `PairRecord` field; a required column has no default (`...`)."""
+    if name in _WORKING_FIELDS:
+        return (name, *_WORKING_FIELDS[name])
+    column = pair_column(name)
+    if column.required:
+        return name, column.python_type, ...
+    return name, column.python_type | None, None
+
+
+def _record_fields() -> list[tuple[str, Any, Any]]:
+    """`PairRecord`'s fields: the head, then the other columns; checks that no required one follows a default."""
+    fields = [_record_field(n) for n in (*_PAIR_RECORD_HEAD, *(c.name for c in columns_after(_PAIR_RECORD_HEAD)))]
+    for (before, _, before_default), (name, _, default) in itertools.pairwise(fields):
+        if default is ... and before_default is not ...:
+            raise TypeError(
+                f"PairRecord: required {name} follows {before}, which has a default (records are positional)"
+            )
+    return fields
+
+
+_RECORD_FIELDS = _record_fields()
+
+
+class PairRecord(
+    collections.namedtuple(
+        "_PairRecordFields",
+        [name for name, _, _ in _RECORD_FIELDS],
+        defaults=[default for _, _, default in _RECORD_FIELDS if default is not ...],
+        module=__name__,
+    )
+):
     """A pair inside the pipeline: the pair schema's columns plus working context.
 
-    `language` and `aspect` hold names; `to_row` turns them into ClassLabel ids
-    and drops `commit_message`, which only feeds the prompts.
+    The fields are `PAIR_COLUMNS` (names for `language` and `aspect`) plus
+    `commit_message`, laid out as `_PAIR_RECORD_HEAD` then the other columns in
+    release order; required columns come first and have no default, the others
+    default to None (`commit_message` to ""). `to_row` turns the labels into
+    ClassLabel ids and drops `commit_message`, which only feeds the prompts.
     """
 
-    idx: str
-    input: str
-    chosen: str
-    rejected: str
-    language: str
-    aspect: str
-    source: str
-    origin_commit: str | None = None
-    repository: str | None = None
-    license: str | None = None
-    file_path: str | None = None
-    commit_message: str = ""
-    system: str | None = None
-    config_id: str | None = None
-    judge_matches: int | None = None
-    judge_contradictions: int | None = None
-    judge_ties: int | None = None
-    judge_errors: int | None = None
-    rating_mean: float | None = None
-    label_details: str | None = None
+    __slots__ = ()
+    __annotations__ = {name: kind for name, kind, _ in _RECORD_FIELDS}  # as typing.NamedTuple sets them
 
     def to_row(self) -> dict[str, Any]:
         """Returns the pair as an Arrow-ready dict of the pair schema."""
         row = self._asdict()
-        del row["commit_message"]
-        row["language"] = LANGUAGES.index(self.language)
-        row["aspect"] = ASPECTS.index(self.aspect)
+        for name in _WORKING_FIELDS:
+            del row[name]
+        for column in LABEL_COLUMNS:
+            row[column.name] = column.labels.index(row[column.name])
         return row

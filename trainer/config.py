@@ -27,7 +27,8 @@ import dataclasses
 import hashlib
 import json
 
-from trainer.prompts import PROMPT_MODES, PromptMix
+from trainer.prompts import PROMPT_MODES
+from transforms.system_prompt import PromptMix
 
 
 MAGNITUDE_FORMS: tuple[str, ...] = ("centered", "abs")

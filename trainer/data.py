@@ -8,7 +8,7 @@ shard never has to fit in memory.
 Output: `PairRecord`s with the class-label ids decoded to names and the system
 prompt resolved: a non-null `system` value is kept (an empty string means "no
 system prompt"); a null or absent one is assigned per paper-facts §1.4 by
-`trainer.prompts.assign_system_prompt`, seeded by a hash of `idx`.
+`transforms.system_prompt.assign_system_prompt`, seeded by a hash of `idx`.
 
 Training order is deterministic for a given seed and epoch: the file order is
 permuted and rows pass a bounded shuffle buffer driven by a local, seeded
@@ -36,11 +36,14 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import pyarrow.parquet as pq
 
-from schemas.labels import ASPECTS, LANGUAGES
-from trainer.prompts import PromptMix, assign_system_prompt, canonical_aspect
+from schemas.labels import ASPECTS, LANGUAGES, label_name
+from schemas.pair_columns import THEMIS_COLUMNS
+from transforms.hashing import stable_hash
+from transforms.system_prompt import PromptMix, assign_system_prompt, canonical_aspect
 
 
-_COLUMNS = ("system", "input", "chosen", "rejected", "language", "aspect", "source", "idx")
+_COLUMNS = THEMIS_COLUMNS
+"""The columns read when present: Themis-CodePreference's, so its files train too."""
 _REQUIRED = ("input", "chosen", "rejected")
 
 
@@ -103,11 +106,11 @@ def count_rows(files: Sequence[str]) -> int:
 
 
 def _label(value: object, names: tuple[str, ...]) -> str | None:
+    """A label id's name; None for null, and anything else (a name, an unknown id) as text."""
     if value is None:
         return None
-    if isinstance(value, int):
-        return names[value] if 0 <= value < len(names) else str(value)
-    return str(value)
+    name = label_name(names, value)
+    return str(value) if name is None else name
 
 
 def _content_id(row: dict) -> str:
@@ -242,5 +245,4 @@ def epoch_records(
 
 def hash_seed(*parts: object) -> int:
     """Returns a stable 63-bit integer seed derived from `parts`."""
-    key = "\x1f".join(str(part) for part in parts).encode("utf-8")
-    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") >> 1
+    return stable_hash("\x1f".join(str(part) for part in parts), "blake2b") >> 1

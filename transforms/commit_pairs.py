@@ -12,14 +12,14 @@ labelling, chosen by hashing the pair id; the rest is rejected `not_sampled`.
 __all__ = ["SAMPLE_STAGE", "SOURCE", "SamplePairs", "in_sample", "pairs_from_commit"]
 
 import dataclasses
-import hashlib
-from typing import NamedTuple
 
 import apache_beam as beam
 
 from schemas.records import CommitRecord, PairRecord, RejectRecord
 from transforms.commit_filters import record_id
-from transforms.metrics import TAG_REJECTED
+from transforms.hashing import stable_unit
+from transforms.manifest import StageOutputs, StageReport, count_input
+from transforms.metrics import TAG_MAIN, TAG_REJECTED
 
 
 SOURCE = "commits"
@@ -52,14 +52,7 @@ def in_sample(idx: str, fraction: float) -> bool:
     """True when a pair id falls in the first `fraction` of the hash space (stable)."""
     if fraction >= 1.0:
         return True
-    return int(hashlib.sha256(idx.encode()).hexdigest()[:8], 16) < fraction * 0x100000000
-
-
-class SampleOutputs(NamedTuple):
-    """Outputs of `SamplePairs`."""
-
-    kept: beam.PCollection
-    rejected: beam.PCollection
+    return stable_unit(idx, bits=32) < fraction
 
 
 @dataclasses.dataclass
@@ -68,11 +61,13 @@ class SamplePairs(beam.PTransform):
 
     Attributes:
         fraction: the share kept, in (0, 1]; the rest is rejected `not_sampled`.
+
+    Returns `StageOutputs`: `main` the kept pairs, one report of stage `sample_pairs`.
     """
 
     fraction: float = 1.0
 
-    def expand(self, pairs: beam.PCollection[PairRecord]):  # returns SampleOutputs
+    def expand(self, pairs: beam.PCollection[PairRecord]):  # returns StageOutputs
         def split(pair: PairRecord, fraction: float):
             if in_sample(pair.idx, fraction):
                 yield pair
@@ -82,5 +77,6 @@ class SamplePairs(beam.PTransform):
                     TAG_REJECTED, RejectRecord.make(SAMPLE_STAGE, NOT_SAMPLED, pair.idx, detail)
                 )
 
-        out = pairs | "Sample" >> beam.FlatMap(split, self.fraction).with_outputs(TAG_REJECTED, main="kept")
-        return SampleOutputs(out.kept, out[TAG_REJECTED])
+        out = pairs | "Sample" >> beam.FlatMap(split, self.fraction).with_outputs(TAG_REJECTED, main=TAG_MAIN)
+        kept, rejected = out[TAG_MAIN], out[TAG_REJECTED]
+        return StageOutputs(kept, rejected, (StageReport(SAMPLE_STAGE, count_input(pairs, ""), kept, rejected),))

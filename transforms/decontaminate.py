@@ -19,7 +19,8 @@ truncated, a bad JSON or non-UTF-8 line, row without the column, non-text value,
 no rows) raises ValueError naming the file and column, failing the job: it is a
 configuration error, never skipped.
 
-`Decontaminate`: PCollection[PairRecord] → `DecontaminateOutputs(main, rejected)`.
+`Decontaminate`: PCollection[PairRecord] → `transforms.manifest.StageOutputs` (`main`: the
+clean pairs; one report, stage `decontaminate`).
 Reject reason: `contaminated` (detail: field, benchmark file, first shared
 n-gram; payload: the pair). Counters (`codepref.decontaminate`): `in`, `out`,
 `rejected:contaminated`, and `benchmark_texts` read from benchmark files.
@@ -30,7 +31,6 @@ __all__ = [
     "STAGE",
     "BenchmarkIndex",
     "Decontaminate",
-    "DecontaminateOutputs",
     "benchmark_hashes",
     "build_index",
     "contamination",
@@ -47,14 +47,14 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import NamedTuple
 
 import apache_beam as beam
 import numpy as np
 from apache_beam.io.filesystem import BeamIOError
 
 from schemas.records import PairRecord, RejectRecord
-from transforms.metrics import TAG_REJECTED, beam_counter, route
+from transforms.manifest import StageOutputs, StageReport, count_input
+from transforms.metrics import TAG_MAIN, TAG_REJECTED, beam_counter, route
 from transforms.sources.commit_files import iter_rows, match_files
 
 
@@ -243,18 +243,12 @@ class _DecontaminateFn(beam.DoFn):
         yield route(_decide(pair, index, self._include_code), self._count)
 
 
-class DecontaminateOutputs(NamedTuple):
-    """Outputs of `Decontaminate`: `main` (clean pairs) and `rejected` (`RejectRecord`s)."""
-
-    main: beam.PCollection
-    rejected: beam.PCollection
-
-
 @dataclasses.dataclass
 class Decontaminate(beam.PTransform):
     """Rejects pairs sharing an n-gram with a benchmark prompt; see the module docstring.
 
-    Outputs: `main`, the pairs that pass; `rejected`, one `contaminated` reject per dropped pair.
+    Outputs (`StageOutputs`): `main`, the pairs that pass; `rejected`, one `contaminated`
+    reject per dropped pair; one report, of stage `decontaminate`.
     With no patterns every pair passes.
 
     Attributes:
@@ -289,7 +283,7 @@ class Decontaminate(beam.PTransform):
             files.update(matched)
         return sorted(files)
 
-    def expand(self, pairs: beam.PCollection[PairRecord]):  # returns DecontaminateOutputs
+    def expand(self, pairs: beam.PCollection[PairRecord]):  # returns StageOutputs
         index = (
             pairs.pipeline
             | "BenchmarkFiles" >> beam.Create(self._files())
@@ -300,5 +294,6 @@ class Decontaminate(beam.PTransform):
         )
         out = pairs | "CheckOverlap" >> beam.ParDo(
             _DecontaminateFn(self.include_code), index=beam.pvalue.AsSingleton(index)
-        ).with_outputs(TAG_REJECTED, main="main")
-        return DecontaminateOutputs(out.main, out[TAG_REJECTED])
+        ).with_outputs(TAG_REJECTED, main=TAG_MAIN)
+        clean, rejected = out[TAG_MAIN], out[TAG_REJECTED]
+        return StageOutputs(clean, rejected, (StageReport(STAGE, count_input(pairs, ""), clean, rejected),))

@@ -1,4 +1,4 @@
-"""Licence detection from a repository's licence files, and the permissive lists.
+"""Licence detection from a repository's licence files; the licence lists (`schemas.config`) re-exported.
 
 `detect_license` recognises a licence text by phrases each licence must contain,
 and returns its lowercase SPDX id (the spelling of the BigQuery `licenses` table).
@@ -16,40 +16,9 @@ __all__ = [
 
 import re
 
+from schemas.config import PERMISSIVE_LICENSES, THEMIS_LICENSES
 from transforms.sources.git import GitError, run_git
 
-
-PERMISSIVE_LICENSES: tuple[str, ...] = (
-    "mit",
-    "apache-2.0",
-    "bsd-2-clause",
-    "bsd-3-clause",
-    "isc",
-    "unlicense",
-    "cc0-1.0",
-    "artistic-2.0",
-    "mpl-2.0",
-    "epl-1.0",
-    "0bsd",
-    "zlib",
-)
-"""Licences codepref passes by default: permissive ones only."""
-
-THEMIS_LICENSES: tuple[str, ...] = (
-    "mit",
-    "artistic-2.0",
-    "isc",
-    "cc0-1.0",
-    "epl-1.0",
-    "mpl-2.0",
-    "unlicense",
-    "apache-2.0",
-    "bsd-3-clause",
-    "agpl-3.0",
-    "lgpl-2.1",
-    "bsd-2-clause",
-)
-"""The 12 licences of the Themis mining query; it includes two copyleft ones."""
 
 UNKNOWN_LICENSE = "unknown"
 

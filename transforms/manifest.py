@@ -29,6 +29,7 @@ folder with another shard count leaves only its own files.
 """
 
 __all__ = [
+    "StageOutputs",
     "StageReport",
     "WriteManifest",
     "assemble_manifest",
@@ -71,6 +72,32 @@ class StageReport(NamedTuple):
     rows_from: tuple[str, ...] = ()
     made_from: tuple[str, ...] = ()
     expands: bool = False
+
+
+class StageOutputs(NamedTuple):
+    """What every stage composite returns.
+
+    Attributes:
+        main: the rows it passes on.
+        rejected: the `RejectRecord`s of all its stages.
+        reports: one `StageReport` per stage it runs, in order. The first one's
+            `rows_from` and `made_from` are empty (a composite does not know what
+            feeds it): the pipeline names them with `after`; later ones read the
+            stage before them inside the composite.
+        llm_stats: an LLM stage's per-batch stats dicts (`transforms.llm.stage`), else None.
+        batch_requests: an LLM stage's requests for the Batch API (`mode: export`), else None.
+    """
+
+    main: beam.PCollection
+    rejected: beam.PCollection
+    reports: tuple[StageReport, ...]
+    llm_stats: beam.PCollection | None = None
+    batch_requests: beam.PCollection | None = None
+
+    def after(self, rows_from: Iterable[str] = (), made_from: Iterable[str] = ()) -> tuple[StageReport, ...]:
+        """Its reports, the first reading the `out` of `rows_from` (one for one) and made from `made_from`."""
+        first, *rest = self.reports
+        return (first._replace(rows_from=tuple(rows_from), made_from=tuple(made_from)), *rest)
 
 
 def upstream(reports: Iterable[StageReport]) -> dict[str, tuple[str, ...]]:

@@ -6,7 +6,7 @@ counts the data itself, so it is the same on every runner); they are for watchin
 a running job in the Dataflow console or the logs.
 """
 
-__all__ = ["METRICS_NAMESPACE", "TAG_REJECTED", "Progress", "beam_counter", "route"]
+__all__ = ["METRICS_NAMESPACE", "TAG_MAIN", "TAG_REJECTED", "Progress", "beam_counter", "route"]
 
 import sys
 import time
@@ -19,6 +19,7 @@ from schemas.records import RejectRecord
 
 
 METRICS_NAMESPACE = "codepref"
+TAG_MAIN = "main"  # the main output of a multi-output DoFn, where the code names it
 TAG_REJECTED = "rejected"
 
 

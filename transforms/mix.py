@@ -1,6 +1,7 @@
 """Stage `mix`: per-source caps and per-criterion × language targets on finished pairs.
 
-`MixPairs(cfg)`: PCollection[PairRecord] → `FilterOutputs(main, rejected)`.
+`MixPairs(cfg)`: PCollection[PairRecord] → `transforms.manifest.StageOutputs` (`main`,
+`rejected`, one report).
 
 Every pair gets a rank, a 63-bit hash of its `idx`, so which pairs a cap keeps
 does not depend on input order, runner or worker count, and is an unbiased
@@ -27,9 +28,10 @@ import apache_beam as beam
 
 from schemas.build import MixConfig
 from schemas.records import PairRecord, RejectRecord
-from transforms.filters import FilterOutputs, pair_row
+from transforms.filters import pair_row
 from transforms.hashing import stable_hash
-from transforms.metrics import beam_counter
+from transforms.manifest import StageOutputs, StageReport, count_input
+from transforms.metrics import TAG_MAIN, TAG_REJECTED, beam_counter
 from transforms.packing import pack, unpack
 
 
@@ -96,8 +98,8 @@ def _cap(
         | f"{kind}Thresholds" >> beam.CombineGlobally(_SmallestRanks(limits))
     )
     side = beam.pvalue.AsSingleton(thresholds)
-    out = items | f"{kind}Apply" >> beam.ParDo(_ApplyCap(kind, reason), side).with_outputs("rejected", main="kept")
-    return out.kept, out.rejected
+    out = items | f"{kind}Apply" >> beam.ParDo(_ApplyCap(kind, reason), side).with_outputs(TAG_REJECTED, main=TAG_MAIN)
+    return out[TAG_MAIN], out[TAG_REJECTED]
 
 
 class _ApplyCap(beam.DoFn):
@@ -116,8 +118,9 @@ class _ApplyCap(beam.DoFn):
         pair = unpack(item[2])
         self._count(f"rejected:{self._reason}", 1)
         detail = f"{self._kind} {group} keeps its lowest-ranked pairs"
-        yield beam.pvalue.TaggedOutput("rejected", RejectRecord.make(STAGE, self._reason, pair.idx, detail,
-                                                                     pair_row(pair)))  # fmt: skip
+        yield beam.pvalue.TaggedOutput(
+            TAG_REJECTED, RejectRecord.make(STAGE, self._reason, pair.idx, detail, pair_row(pair))
+        )
 
 
 def _ranked(pair: PairRecord) -> tuple[int, dict[str, str], bytes]:
@@ -134,9 +137,11 @@ class MixPairs(beam.PTransform):
 
     cfg: MixConfig
 
-    def expand(self, pairs: beam.PCollection):  # returns FilterOutputs
+    def expand(self, pairs: beam.PCollection):  # returns StageOutputs
+        scanned = count_input(pairs, "")
         if not self.cfg.caps and not self.cfg.targets:
-            return FilterOutputs(pairs, pairs.pipeline | "NoRejects" >> beam.Create([]))
+            no_rejects = pairs.pipeline | "NoRejects" >> beam.Create([])
+            return StageOutputs(pairs, no_rejects, (StageReport(STAGE, scanned, pairs, no_rejects),))
         items = pairs | "Rank" >> beam.Map(_ranked)
         rejected = []
         if self.cfg.caps:
@@ -148,4 +153,5 @@ class MixPairs(beam.PTransform):
             items, dropped = _cap(items, targets, "cell", TARGET_CAP)
             rejected.append(dropped)
         kept = items | "Unpack" >> beam.Map(lambda item: unpack(item[2]))
-        return FilterOutputs(kept, rejected | "AllRejects" >> beam.Flatten(pipeline=pairs.pipeline))
+        all_rejected = rejected | "AllRejects" >> beam.Flatten(pipeline=pairs.pipeline)
+        return StageOutputs(kept, all_rejected, (StageReport(STAGE, scanned, kept, all_rejected),))

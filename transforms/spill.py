@@ -53,6 +53,7 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import GoogleCloudOptions, PipelineOptions, PortableOptions, StandardOptions
 
+from schemas.errors import UsageError
 from transforms.bundles import in_global_window
 
 
@@ -96,8 +97,8 @@ _LOCAL_RUNNERS = frozenset({"direct", "switchingdirect", "bundlebaseddirect", "t
 _LOOPBACK_RUNNERS = frozenset({"prism", "portable", "flink", "spark"})
 
 
-class TempLocationError(ValueError):
-    """The runner's workers share no disk and no `--temp_location` was given."""
+class TempLocationError(UsageError, ValueError):
+    """The runner's workers share no disk and no `--temp_location` was given: a usage error the message fixes."""
 
 
 def shares_local_disk(runner: str | None, environment_type: str | None) -> bool:

@@ -6,7 +6,8 @@ single spaces, so prompts that differ only in case, spacing or punctuation share
 a split. When the prompt has no tokens (commit pairs before instruction
 synthesis) the normalised chosen code is the key instead. The key, prefixed by
 the `salt` and a NUL, is hashed with SHA-256; the first 8 bytes, read as an
-unsigned big-endian integer and divided by 2^64, give a point in [0, 1), and
+unsigned big-endian integer and divided by 2^64, give a point in [0, 1)
+(`transforms.hashing.stable_unit`), and
 pairs with a point below `validation_fraction` go to validation. The same prompt
 therefore never lands in two splits, and the assignment is the same in every
 process and on every runner. Changing `salt` redraws the split.
@@ -23,13 +24,13 @@ A split stage has no rejects. Counters (`codepref.split`): `in`, `out` and
 __all__ = ["SPLITS", "STAGE", "TRAIN", "VALIDATION", "SplitOutputs", "SplitPairs", "split_key", "split_of"]
 
 import dataclasses
-import hashlib
 from typing import NamedTuple
 
 import apache_beam as beam
 
 from schemas.records import PairRecord
 from transforms.decontaminate import tokens
+from transforms.hashing import stable_unit
 from transforms.metrics import beam_counter
 
 
@@ -60,8 +61,7 @@ def split_of(pair: PairRecord, validation_fraction: float = DEFAULT_VALIDATION_F
     _check_fraction(validation_fraction)
     if validation_fraction == 0.0:
         return TRAIN
-    digest = hashlib.sha256(f"{salt}\0{split_key(pair)}".encode()).digest()
-    point = int.from_bytes(digest[:8], "big") / 2.0**64
+    point = stable_unit(f"{salt}\0{split_key(pair)}")
     return VALIDATION if point < validation_fraction else TRAIN
 
 

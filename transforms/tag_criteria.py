@@ -6,23 +6,24 @@ substring of its lowercased subject or message; terms are cut to stems (`optimiz
 `sanitiz`) where that stands in for stemming. The lists, their sizes and how to
 swap them are in the README.
 
-`TagCriteria`: PCollection[CommitRecord] → `TagOutputs(tagged, rejected)`.
+`TagCriteria`: PCollection[CommitRecord] → `transforms.manifest.StageOutputs` (`main`:
+the tagged commits; one report, stage `tag_criteria`).
 Reject reason: `no_criterion`. Counters (`codepref.tag_criteria`): `in`, `out`,
 `rejected:no_criterion`, and `criterion:<name>` per tag.
 """
 
-__all__ = ["STAGE", "TagCriteria", "TagOutputs", "load_term_lists", "tag_criteria"]
+__all__ = ["STAGE", "TagCriteria", "load_term_lists", "tag_criteria"]
 
 import dataclasses
 import importlib.resources
 import os
-from typing import NamedTuple
 
 import apache_beam as beam
 
 from schemas.labels import CODE_CRITERIA
 from schemas.records import CommitRecord, RejectRecord
-from transforms.metrics import TAG_REJECTED, beam_counter
+from transforms.manifest import StageOutputs, StageReport, count_input
+from transforms.metrics import TAG_MAIN, TAG_REJECTED, beam_counter
 
 
 STAGE = "tag_criteria"
@@ -65,13 +66,6 @@ def tag_criteria(subject: str, message: str, terms: TermLists) -> tuple[str, ...
     return tuple(c for c in CODE_CRITERIA if any(t in text for t in terms.get(c, ())))
 
 
-class TagOutputs(NamedTuple):
-    """Outputs of `TagCriteria`."""
-
-    tagged: beam.PCollection
-    rejected: beam.PCollection
-
-
 class _TagCriteriaFn(beam.DoFn):
     def __init__(self, terms_dir: str | None) -> None:
         self._terms_dir = terms_dir
@@ -105,6 +99,7 @@ class TagCriteria(beam.PTransform):
 
     terms_dir: str | None = None
 
-    def expand(self, commits: beam.PCollection[CommitRecord]):  # returns TagOutputs
-        out = commits | "Tag" >> beam.ParDo(_TagCriteriaFn(self.terms_dir)).with_outputs(TAG_REJECTED, main="tagged")
-        return TagOutputs(out.tagged, out[TAG_REJECTED])
+    def expand(self, commits: beam.PCollection[CommitRecord]):  # returns StageOutputs
+        out = commits | "Tag" >> beam.ParDo(_TagCriteriaFn(self.terms_dir)).with_outputs(TAG_REJECTED, main=TAG_MAIN)
+        tagged, rejected = out[TAG_MAIN], out[TAG_REJECTED]
+        return StageOutputs(tagged, rejected, (StageReport(STAGE, count_input(commits, ""), tagged, rejected),))

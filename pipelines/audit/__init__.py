@@ -21,7 +21,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from pipelines.audit.records import AuditError, resolve_audit_dir
+from pipelines.audit.records import resolve_audit_dir
 
 
 _DESCRIPTION = """\
@@ -38,17 +38,14 @@ Handler = Callable[[argparse.Namespace, list[str]], int]
 
 
 def _guarded(name: str, run: Callable[[argparse.Namespace], int]) -> Handler:
-    """A handler that refuses leftover arguments and turns `AuditError` into exit status 2."""
+    """A handler that refuses leftover arguments; `pipelines.cli.main` reports its `AuditError` (exit status 2)."""
 
     def handle(args: argparse.Namespace, extra: list[str]) -> int:
         if extra:
             print(f"codepref audit {name}: error: unrecognized arguments: {' '.join(extra)}", file=sys.stderr)
             return 2
-        try:
-            return run(args)
-        except AuditError as exc:
-            print(f"codepref audit {name}: error: {exc}", file=sys.stderr)
-            return 2
+        args.command = f"audit {name}"  # an error reads `codepref audit NAME: error: ...`
+        return run(args)
 
     return handle
 

@@ -8,12 +8,15 @@ diffed and shared without any tool, and re-sampling never touches the verdicts.
 
 `language` and `aspect` are stored as ClassLabel *names*, not ids, so the file is
 readable on its own and stays right even if a later release reorders the labels.
+
+`AuditPair`'s fields come from the one declaration of the pair's columns,
+`schemas.pair_columns.PAIR_COLUMNS`: a fixed head (the layout `audit.jsonl` has
+always had), then every other column a reviewer sees, in release order.
 """
 
 __all__ = [
     "AUDIT_FILE",
     "STORE_FILE",
-    "AuditError",
     "AuditPair",
     "load_audit",
     "resolve_audit_dir",
@@ -24,6 +27,10 @@ import dataclasses
 import json
 import os
 from collections.abc import Iterable
+from typing import Any
+
+from schemas.errors import AuditError
+from schemas.pair_columns import columns_after, pair_column
 
 
 AUDIT_FILE = "audit.jsonl"
@@ -36,41 +43,60 @@ DEFAULT_SUBDIR = "audit"
 """Where `sample` writes when no audit folder is given: `OUT/audit`."""
 
 
-class AuditError(Exception):
-    """A bad argument or a missing/invalid audit folder; the message says what to do."""
+_REVIEW_FIELDS: dict[str, type] = {"split": str, "rank": int}
+"""Fields of `AuditPair` that are no pair column."""
+
+_AUDIT_LEAD: tuple[str, ...] = (
+    "idx",
+    "split",
+    "rank",
+    "aspect",
+    "language",
+    "source",
+    "system",
+    "input",
+    "chosen",
+    "rejected",
+)
+"""The fields every audit pair has (no default), in `audit.jsonl` order."""
+
+_AUDIT_PROVENANCE: tuple[str, ...] = ("license", "repository", "file_path", "origin_commit")
+"""The provenance fields that follow the lead (default None); the other audited columns come after them."""
+
+
+def _field(name: str, required: bool) -> tuple[str, Any] | tuple[str, Any, Any]:
+    """A `make_dataclass` field spec: labels are names (str); a column that may be null is `| None`."""
+    if name in _REVIEW_FIELDS:
+        return name, _REVIEW_FIELDS[name]
+    column = pair_column(name)
+    kind = column.python_type if column.required else column.python_type | None
+    return (name, kind) if required else (name, kind, None)
+
+
+_AuditPairFields = dataclasses.make_dataclass(
+    "_AuditPairFields",
+    [
+        *(_field(name, True) for name in _AUDIT_LEAD),
+        *(_field(name, False) for name in _AUDIT_PROVENANCE),
+        *(_field(c.name, False) for c in columns_after((*_AUDIT_LEAD, *_AUDIT_PROVENANCE), audited_only=True)),
+    ],
+    namespace={"__module__": __name__},
+    frozen=True,
+    slots=True,
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class AuditPair:
+class AuditPair(_AuditPairFields):
     """One sampled preference pair, as the reviewer sees it.
 
     The fields are the release's pair columns a reviewer needs, plus `split` (the
     Parquet file it came from) and `rank` (its seeded hash rank, which fixes the
-    review order). `label_details` is kept as the release's raw string: it is JSON
-    for LLM-labelled pairs but free text for some sources, so it is parsed only
-    where it is displayed.
+    review order): `_AUDIT_LEAD`, `_AUDIT_PROVENANCE`, then the other audited
+    columns of `PAIR_COLUMNS` in release order. `label_details` is kept as the
+    release's raw string: it is JSON for LLM-labelled pairs but free text for some
+    sources, so it is parsed only where it is displayed.
     """
-
-    idx: str
-    split: str
-    rank: int
-    aspect: str
-    language: str
-    source: str
-    system: str | None
-    input: str | None
-    chosen: str
-    rejected: str
-    license: str | None = None
-    repository: str | None = None
-    file_path: str | None = None
-    origin_commit: str | None = None
-    judge_matches: int | None = None
-    judge_contradictions: int | None = None
-    judge_ties: int | None = None
-    judge_errors: int | None = None
-    rating_mean: float | None = None
-    label_details: str | None = None
 
     def to_json(self) -> str:
         """One `audit.jsonl` line (without the newline)."""

@@ -46,9 +46,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipelines.audit.records import DEFAULT_SUBDIR, STORE_FILE, AuditError, AuditPair, write_audit
+from pipelines.audit.records import DEFAULT_SUBDIR, STORE_FILE, AuditPair, write_audit
 from pipelines.audit.store import VerdictStore
 from schemas.arrow import class_label_names
+from schemas.errors import AuditError
+from schemas.labels import label_name
+from schemas.pair_columns import LABEL_COLUMNS
 from transforms.hashing import stable_hash
 
 
@@ -56,7 +59,7 @@ DEFAULT_STRATIFY: tuple[str, ...] = ("aspect", "language")
 SPLIT = "split"
 """A pseudo-column: the split a pair's Parquet file belongs to."""
 
-_CLASS_LABELS = ("aspect", "language")
+_CLASS_LABELS = frozenset(c.name for c in LABEL_COLUMNS)
 _SHARD = re.compile(r"^(?P<split>.+?)-\d+-of-\d+\.parquet$")
 _MISSING = "(none)"
 _BATCH_ROWS = 1024
@@ -154,8 +157,8 @@ def _label(value: object, column: str, schema: pa.Schema) -> str:
     if value is None:
         return _MISSING
     if column in _CLASS_LABELS and isinstance(value, int):
-        names = class_label_names(schema, column)
-        return names[value] if 0 <= value < len(names) else f"{column}#{value}"
+        name = label_name(class_label_names(schema, column), value)
+        return f"{column}#{value}" if name is None else name
     return str(value)
 
 

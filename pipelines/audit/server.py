@@ -62,8 +62,9 @@ from typing import Any
 
 from pipelines.audit.api import POST_ROUTES, ROUTE_VERDICT, RequestError, body_length, parse_post
 from pipelines.audit.page import render_page
-from pipelines.audit.records import STORE_FILE, AuditError, load_audit
+from pipelines.audit.records import STORE_FILE, load_audit
 from pipelines.audit.store import VerdictStore, first_unreviewed
+from schemas.errors import AuditError
 
 
 DEFAULT_READ_TIMEOUT_S = 10.0

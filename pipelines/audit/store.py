@@ -27,7 +27,7 @@ import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from pipelines.audit.records import AuditError
+from schemas.errors import AuditError
 
 
 VERDICTS: tuple[str, ...] = ("agree", "disagree", "unsure")

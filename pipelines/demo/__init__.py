@@ -165,7 +165,7 @@ def write_demo_config(inputs: str, repo: str, base_url: str | None) -> str:
 def run(args: argparse.Namespace, beam_args: list[str]) -> int:
     """Builds the sample repository, starts the local LLM server and runs `codepref build` on the demo config."""
     from data_cards.card import render_card
-    from pipelines import build, cli, llm_server, mine
+    from pipelines import build, cli, llm_server, runs
 
     out = os.path.abspath(args.out)
     inputs = os.path.join(os.path.dirname(out), "demo-input")
@@ -179,7 +179,7 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
         manifest = build.run(build_args, beam_args)
     finally:
         server.stop()
-    mine.print_funnel(manifest)
+    runs.print_funnel(manifest)
     llm = manifest.get("llm", {})
     sent = sum(s["requests_sent"] for s in llm.values())
     hits = sum(s["cache_hits"] for s in llm.values())

@@ -147,19 +147,22 @@ def test_bad_configs_fail_with_the_field_named(tmp_path):
     assert done.returncode == 2 and "mine: " in done.stderr and "licences" in done.stderr
 
 
-def test_mine_and_code_settings_read_like_the_flags():
+def test_mine_and_code_settings_read_like_the_flags(tmp_path):
+    import argparse
     import datetime as dt
 
-    from pipelines.mine import UsageError
     from schemas.build import BuildConfig
+    from schemas.errors import UsageError
 
     sources = {"instructions": {"files": ["x.jsonl"]}}
     cfg = BuildConfig(sources=sources, mine={"licenses": "MIT, Apache-2.0", "since": dt.date(2019, 3, 1)})
-    mined = build.mine_config(cfg)
+    mined = cfg.mine
     assert mined.licenses == ("mit", "apache-2.0") and mined.since == 1551398400
-    assert build.mine_config(BuildConfig(sources=sources, mine={"licenses": "themis"})).licenses[0] == "mit"
+    assert BuildConfig(sources=sources, mine={"licenses": "themis"}).mine.licenses[0] == "mit"
+    path = tmp_path / "b.yaml"
+    path.write_text(yaml.safe_dump({"sources": sources, "code": {"operators": ["flip"]}}))
     with pytest.raises(UsageError, match="operators: unknown flip"):
-        build.code_config(BuildConfig(sources=sources, code={"operators": ["flip"]}))
+        build.run(argparse.Namespace(config=str(path), print_config=True, out=None), [])
 
 
 def commit_config(root, repo, llm_config):
@@ -215,3 +218,28 @@ def test_kill_and_resume_repeats_no_llm_call(hostile_repo, tmp_path):
         assert done.returncode == 0, done.stderr
     assert files(tmp_path / "out") == files(tmp_path / "clean-out")
     assert manifest_of(tmp_path / "out")["stages"] == manifest_of(tmp_path / "clean-out")["stages"]
+
+
+def test_a_config_without_mine_or_code_keeps_the_id_and_dump_it_had():
+    import hashlib
+
+    from pipelines import label, mine
+    from schemas.build import BuildConfig
+
+    def old_id(dump, llm):  # pipelines.build.build_config_id before mine and code were typed
+        blob = json.dumps({**dump, "llm": llm}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+    llm = {"endpoints": [{"name": "a", "base_url": "http://x/v1", "model": "m"}]}
+    for data in ({"sources": {"instructions": {"files": ["x.jsonl"]}}, "mix": {"caps": {"x": 1}}},
+                 {"sources": {"repos": ["r"]}, "llm": llm, "target_shard_mb": 8}):  # fmt: skip
+        cfg = BuildConfig.model_validate(data)
+        # the sections were the file's raw mappings: {} when it has none
+        old_dump = {**cfg.model_dump(mode="json", exclude={"mine", "code"}), "mine": {}, "code": {}}
+        assert cfg.model_dump(mode="json") == old_dump
+        assert mine.config_json(cfg) == {"BuildConfig": json.loads(json.dumps(old_dump))}
+        identity = label.llm_identity(cfg.llm) if cfg.llm is not None else None
+        assert build.build_config_id(cfg) == old_id(old_dump, identity)
+    demo = load_build_config(f"{DEMO}/build.yaml")
+    demo_dump = {**demo.model_dump(mode="json", exclude={"mine", "code"}), "mine": {}, "code": {}}
+    assert build.build_config_id(demo) == old_id(demo_dump, label.llm_identity(demo.llm))

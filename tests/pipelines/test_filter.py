@@ -154,3 +154,13 @@ def test_pair_rows_with_values_that_do_not_fit_are_invalid(field, value):
     got = pair_from_row({**PAIR, field: value}, "f:2")
     assert got.reason == "invalid_row", (field, value)
     assert got.detail.startswith(f"f:2: {field}"), got.detail
+
+
+def test_an_input_that_matches_nothing_is_named_by_its_flag(tmp_path, capsys):
+    from pipelines import cli
+
+    pattern = str(tmp_path / "x*.jsonl")
+    with pytest.raises(SystemExit) as done:
+        cli.main(["filter", "--input", pattern, "--out", str(tmp_path / "out")])
+    assert done.value.code == 2
+    assert capsys.readouterr().err == f"codepref filter: error: --input {pattern}: matched no file\n"

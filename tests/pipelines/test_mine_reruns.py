@@ -1,6 +1,5 @@
 """Re-runs into the same output folder, and runners that need a shared --temp_location."""
 
-import dataclasses
 import glob
 import json
 import os
@@ -9,7 +8,7 @@ import datasets
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines import cli, mine
+from pipelines import cli, mine, runs
 from transforms.sinks import estimate_bytes
 
 
@@ -35,13 +34,13 @@ def test_reruns_with_more_then_fewer_shards_leave_only_the_manifests_files(
     clears_first, hostile_repo, tmp_path, monkeypatch
 ):
     if not clears_first:  # as on gs://, where nothing is cleared before the run
-        monkeypatch.setattr(mine, "prepare_output", lambda out: None)
+        monkeypatch.setattr(runs, "prepare_output", lambda out: None)
     target = {"bytes": 1 << 40}
     config_from_args = mine.config_from_args
     monkeypatch.setattr(
         mine,
         "config_from_args",
-        lambda args: dataclasses.replace(config_from_args(args), target_shard_bytes=target["bytes"]),
+        lambda args: config_from_args(args).model_copy(update={"target_shard_bytes": target["bytes"]}),
     )
     out = str(tmp_path / "out")
 

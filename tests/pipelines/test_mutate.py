@@ -92,3 +92,19 @@ def test_mutate_with_llm_bug_introduction(tmp_path):
     for row in ds:
         assert row["rejected"] == row["chosen"].replace(" < ", " > ", 1)
         assert json.loads(row["label_details"])["bug_introduction"]["explanation"].startswith("flipped")
+
+
+def test_an_input_that_matches_nothing_is_named_by_its_flag(tmp_path, capsys):
+    import pytest
+
+    from pipelines import cli
+
+    pattern = str(tmp_path / "none*.jsonl")
+    with pytest.raises(SystemExit) as done:
+        cli.main(["mutate", "--input", pattern, "--out", str(tmp_path / "out")])
+    assert done.value.code == 2
+    assert capsys.readouterr().err == f"codepref mutate: error: --input {pattern}: matched no file\n"
+    with pytest.raises(SystemExit) as done:
+        cli.main(["mutate", "--out", str(tmp_path / "out")])
+    assert done.value.code == 2
+    assert capsys.readouterr().err == "codepref mutate: error: nothing to read: pass --input GLOB\n"

@@ -71,3 +71,42 @@ def test_mix_caps_must_not_be_negative():
         ).system.single
         == 0.6
     )
+
+
+def test_mine_and_code_are_typed_and_dump_as_the_file_sets_them():
+    from schemas.config import CodeConfig, MineConfig
+
+    data = {
+        "sources": {"instructions": {"files": ["x"]}},
+        "mine": {"licenses": "MIT", "since": "2019-03-01", "allowlist": ["b/y", "a/x"]},
+        "code": {"min_depth": 4},
+        "target_shard_mb": 2,
+    }
+    cfg = BuildConfig.model_validate(data)
+    assert isinstance(cfg.mine, MineConfig) and isinstance(cfg.code, CodeConfig)
+    assert cfg.mine.licenses == ("mit",) and cfg.mine.since == 1551398400 and cfg.mine.target_shard_bytes == 2 << 20
+    assert cfg.code.min_depth == 4 and cfg.code.function_level
+    dumped = cfg.model_dump(mode="json")
+    assert dumped["mine"] == {"licenses": ["mit"], "since": 1551398400, "allowlist": ["a/x", "b/y"]}
+    assert dumped["code"] == {"min_depth": 4}
+    assert BuildConfig.model_validate(dumped) == cfg
+    default = BuildConfig.model_validate({"sources": data["sources"]})
+    assert default.mine == MineConfig() and default.code == CodeConfig()
+    assert default.model_dump(mode="json")["mine"] == {} and default.model_dump(mode="json")["code"] == {}
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ("mine: {licences: [mit]}", "mine: licences: Extra inputs are not permitted"),
+        ("mine: {licenses: ''}", "mine: licenses: must name at least one licence"),
+        ("mine: {since: soon}", "mine: since: 'soon' is not a date"),
+        ("mine: {since: 2020-01-01, until: 2019-01-01}", "mine: since must be before until"),
+        ("code: {min_depth: 0}", "code: need min_depth >= 1"),
+        ("code: {operators: [flip]}", "code: operators: unknown flip; known: relational_flip"),
+        ("code: {llm_bugs: true}", "llm: commit sources (and llm_bugs) need an LLM config"),
+    ],
+)
+def test_bad_mine_and_code_settings_name_the_section_and_field(tmp_path, section, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_build_config(write(tmp_path / "b.yaml", f"sources: {{instructions: {{files: [x]}}}}\n{section}\n"))

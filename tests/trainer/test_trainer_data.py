@@ -15,7 +15,7 @@ from trainer.data import (
     resolve_data_files,
     shuffle_buffer,
 )
-from trainer.prompts import PromptMix, aspect_prompt
+from transforms.system_prompt import PromptMix, aspect_prompt
 
 
 @pytest.fixture

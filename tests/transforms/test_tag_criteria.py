@@ -40,7 +40,7 @@ def test_tag_criteria_pipeline():
     with TestPipeline() as p:
         out = p | beam.Create([commit("Speed up the hot loop"), commit("Change greeting text")]) | TagCriteria()
         assert_that(
-            out.tagged | beam.Map(lambda c: (c.subject, c.criteria)),
+            out.main | beam.Map(lambda c: (c.subject, c.criteria)),
             equal_to([("Speed up the hot loop", ("Runtime Efficiency",))]),
             label="CheckMain",
         )

@@ -48,7 +48,7 @@ class MutatePairs(beam.PTransform):
     seed: int = 77
     timeout_s: float = 60.0
 
-    def expand(self, pairs: beam.PCollection[PairRecord]):  # returns CodeStageOutputs
+    def expand(self, pairs: beam.PCollection[PairRecord]):  # returns StageOutputs
         from transforms.code.stages import isolated_stage
 
         mutate = functools.partial(mutant_pair, operators=self.operators, seed=self.seed)

@@ -8,7 +8,11 @@ internal records:
 - `changed_functions(old, new, language) -> list[FunctionChange]`: the functions
   of both versions whose code differs beyond whitespace and comments;
 - `focused_snippet(span, language) -> str`: one function inside its enclosing
-  class/namespace/module headers, closed so the snippet parses.
+  class/namespace/module headers, closed so the snippet parses;
+- `function_pairs(pair) -> list[PairRecord]`: one focused pair per changed
+  function of a whole-file pair, and `focused_pairs(pair, stage)`, the same or
+  the pair's `no_function_changed` reject: the function that the Beam stage
+  `transforms.code.stages.FocusChangedFunctions` runs in its child process.
 
 What counts as a function (tree-sitter node types):
 
@@ -56,17 +60,33 @@ tree walk is a tree-sitter query plus a loop, so deep trees cannot overflow the
 Python stack. The functions are pure: no I/O, no Beam (house-style rules 2, 19).
 """
 
-__all__ = ["FunctionChange", "FunctionSpan", "changed_functions", "extract_functions", "focused_snippet"]
+__all__ = [
+    "NO_FUNCTION_CHANGED",
+    "FunctionChange",
+    "FunctionSpan",
+    "changed_functions",
+    "extract_functions",
+    "focused_pairs",
+    "focused_snippet",
+    "function_pairs",
+]
 
 import bisect
 import collections
 import dataclasses
 import functools
+import json
 import re
 from typing import Any, NamedTuple
 
+from schemas.records import PairRecord, RejectRecord
 from transforms.code.parsing import GRAMMARS, get_language, get_parser
 from transforms.code.syntax import COMMENT_TYPES, comment_ranges, remove_ranges
+from transforms.commit_filters import record_id
+
+
+NO_FUNCTION_CHANGED = "no_function_changed"
+"""The reject reason of a pair whose change is outside any function, or only adds/removes functions."""
 
 
 class FunctionSpan(NamedTuple):
@@ -610,3 +630,34 @@ def focused_snippet(span: FunctionSpan, language: str) -> str:
     if language == "Python" and lines[0][:1].isspace():
         lines.insert(0, "if True:")
     return "\n".join(lines + closers[::-1]) + "\n"
+
+
+def function_pairs(pair: PairRecord) -> list[PairRecord]:
+    """Returns one focused pair per changed function of a whole-file pair.
+
+    Each pair's sides are `focused_snippet`s of the function's old (rejected)
+    and new (chosen) version, its id hashes the pair's id with the function's
+    qualified name, and `label_details.function` holds its name, kind and lines.
+    """
+    pairs = []
+    for change in changed_functions(pair.rejected, pair.chosen, pair.language):
+        details = json.loads(pair.label_details) if pair.label_details else {}
+        details["function"] = {
+            "name": change.qualified_name,
+            "kind": change.new.kind,
+            "lines": [change.new.start_line, change.new.end_line],
+        }
+        pairs.append(
+            pair._replace(
+                idx=record_id(pair.idx, change.qualified_name),
+                chosen=focused_snippet(change.new, pair.language),
+                rejected=focused_snippet(change.old, pair.language),
+                label_details=json.dumps(details, ensure_ascii=False, sort_keys=True),
+            )
+        )
+    return pairs
+
+
+def focused_pairs(pair: PairRecord, stage: str) -> list[PairRecord] | RejectRecord:
+    """Returns `function_pairs(pair)`, one or more, or the pair's `no_function_changed` reject in `stage`."""
+    return function_pairs(pair) or RejectRecord.make(stage, NO_FUNCTION_CHANGED, pair.idx)

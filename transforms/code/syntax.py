@@ -46,11 +46,10 @@ __all__ = [
     "syntax_reject",
 ]
 
-import dataclasses
 import functools
 from typing import Any
 
-from schemas.config import config_id
+from schemas.config import SyntaxConfig  # re-exported: the filter's thresholds are a config
 from schemas.records import PairRecord, RejectRecord
 from transforms.code.parsing import get_language, parse_code
 
@@ -74,37 +73,6 @@ COMMENT_TYPES: dict[str, frozenset[str]] = {
     "Ruby": frozenset({"comment"}),
 }
 """Tree-sitter node types that are comments, per language (doc comments included)."""
-
-
-@dataclasses.dataclass(frozen=True)
-class SyntaxConfig:
-    """What the syntax filter keeps.
-
-    Attributes:
-        allow_syntax_errors: keep pairs whose chosen code has syntax errors.
-        min_depth: the least tree depth (named nodes, root = 1) of chosen code.
-        max_old_error_nodes: the most ERROR/MISSING nodes allowed in rejected code.
-        max_bytes: the parse budget per side, in UTF-8 bytes.
-    """
-
-    allow_syntax_errors: bool = False
-    min_depth: int = 3
-    max_old_error_nodes: int = 5
-    max_bytes: int = 1_000_000
-
-    def __post_init__(self) -> None:
-        """Validates ranges.
-
-        Raises:
-            ValueError: min_depth < 1, a negative error budget or a non-positive size.
-        """
-        if self.min_depth < 1 or self.max_old_error_nodes < 0 or self.max_bytes <= 0:
-            raise ValueError("need min_depth >= 1, max_old_error_nodes >= 0 and max_bytes > 0")
-
-    @property
-    def id(self) -> str:
-        """The short config id recorded in the manifest."""
-        return config_id(self)
 
 
 @functools.cache

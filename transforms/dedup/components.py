@@ -26,6 +26,8 @@ from typing import Any
 
 import apache_beam as beam
 
+from transforms.metrics import TAG_MAIN
+
 
 def union_find_roots(edges: Iterable[tuple[Any, Any]]) -> dict[Any, Any]:
     """Maps every node of `edges` to the smallest node of its component."""
@@ -87,6 +89,7 @@ def _toward_smaller(edge: tuple[Any, Any]) -> Iterable[tuple[Any, Any]]:
 
 
 _SETTLED, _HAS_SMALLER = "leaf", "smaller"
+TAG_RESIDUAL = "residual"  # the edges left for the exact finish (union-find)
 
 
 def _classify(item: tuple[Any, Iterable[Any]]):
@@ -100,7 +103,7 @@ def _classify(item: tuple[Any, Iterable[Any]]):
         yield smaller[0], (_SETTLED, u)
     else:
         for v in smaller:
-            yield beam.pvalue.TaggedOutput("residual", (u, v))
+            yield beam.pvalue.TaggedOutput(TAG_RESIDUAL, (u, v))
 
 
 def _settle(item: tuple[Any, Iterable[tuple[str, Any]]]):
@@ -111,7 +114,7 @@ def _settle(item: tuple[Any, Iterable[tuple[str, Any]]]):
         if kind != _SETTLED:
             continue
         if has_smaller:
-            yield beam.pvalue.TaggedOutput("residual", (leaf, parent))
+            yield beam.pvalue.TaggedOutput(TAG_RESIDUAL, (leaf, parent))
         else:
             yield leaf, parent
 
@@ -142,20 +145,20 @@ class ConnectedComponents(beam.PTransform):
             edges
             | "FinishEmit" >> beam.FlatMap(_both_ways)
             | "FinishGroup" >> beam.GroupByKey()
-            | "Classify" >> beam.FlatMap(_classify).with_outputs("residual", main="marks")
+            | "Classify" >> beam.FlatMap(_classify).with_outputs(TAG_RESIDUAL, main=TAG_MAIN)
         )
         settled = (
-            classified.marks
+            classified[TAG_MAIN]
             | "GroupByParent" >> beam.GroupByKey()
-            | "Settle" >> beam.FlatMap(_settle).with_outputs("residual", main="leaves")
+            | "Settle" >> beam.FlatMap(_settle).with_outputs(TAG_RESIDUAL, main=TAG_MAIN)
         )
-        residual = (classified.residual, settled.residual) | "Residual" >> beam.Flatten()
+        residual = (classified[TAG_RESIDUAL], settled[TAG_RESIDUAL]) | "Residual" >> beam.Flatten()
         roots = beam.pvalue.AsSingleton(
             residual
             | "CollectResidual" >> beam.combiners.ToList()
             | "UnionFind" >> beam.Map(lambda es: union_find_roots(sorted(es)))
         )
-        from_leaves = settled.leaves | "LeafRoots" >> beam.Map(lambda lp, r: (lp[0], r.get(lp[1], lp[1])), r=roots)
+        from_leaves = settled[TAG_MAIN] | "LeafRoots" >> beam.Map(lambda lp, r: (lp[0], r.get(lp[1], lp[1])), r=roots)
         from_residual = (
             residual
             | "ResidualNodes" >> beam.FlatMap(lambda e: e)

@@ -25,12 +25,16 @@ Rows are compressed (`transforms.packing`) and spilled to run files
 runs are shuffled. A partition's rows are read back twice: for the candidate
 rows' shingles (step 4) and to meet their verdicts (step 5). No worker holds all
 signatures or all rows.
+
+`Deduplicate` returns `transforms.manifest.StageOutputs`: `main` the kept rows,
+`rejected` the rejects of both stages, and two reports, `exact_dedup` (its `out`:
+one element per distinct content) and `near_dedup` (reading the exact stage's),
+each name after the composite's `prefix`.
 """
 
 __all__ = [
     "EXACT_STAGE",
     "NEAR_STAGE",
-    "DedupOutputs",
     "Deduplicate",
     "bucket_edges",
     "fingerprint",
@@ -55,8 +59,8 @@ from transforms.bundles import in_global_window
 from transforms.dedup.components import ConnectedComponents
 from transforms.dedup.minhash import Permutations, band_keys, optimal_bands, signatures
 from transforms.dedup.shingles import hash_jaccard, shingle_hashes, shingle_hashes_batch
-from transforms.manifest import StageReport, count_input
-from transforms.metrics import Progress, beam_counter
+from transforms.manifest import StageOutputs, StageReport, count_input
+from transforms.metrics import TAG_MAIN, Progress, beam_counter
 from transforms.packing import pack, unpack
 
 
@@ -67,6 +71,8 @@ _PREFIX_BITS = 4  # band-key groups per band: 2^4
 _FLUSH = 1 << 20  # band entries buffered per bundle before a pack is emitted
 _PARTITION_BITS = 10  # rows are spilled and joined in 2^10 partitions of their node
 _PARTITION_BOUNDS = tuple(range(1, 1 << _PARTITION_BITS))  # each partition its own group of slices
+TAG_MARKS, TAG_BANDS = "marks", "bands"  # fingerprint outputs: (node, row id) and packed (band group, entries)
+TAG_EXACT, TAG_NEAR = "exact", "near"  # the rejects of each stage, as the verdicts are met
 
 
 def field(row: Any, column: str) -> Any:
@@ -179,14 +185,14 @@ class _FingerprintFn(beam.DoFn):
         array, groups = array[order], groups[order]
         starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
         for start, end in zip(starts, np.r_[starts[1:], len(groups)], strict=True):
-            yield beam.pvalue.TaggedOutput("bands", (int(groups[start]), array[start:end].tobytes()))
+            yield beam.pvalue.TaggedOutput(TAG_BANDS, (int(groups[start]), array[start:end].tobytes()))
 
     def _fingerprint_rows(self):
         if not self._rows:
             return
         rows, self._rows = self._rows, []
         for row, fp in zip(rows, fingerprints(rows, self._cfg, self._perms, self._current), strict=True):
-            yield beam.pvalue.TaggedOutput("marks", (fp.node, fp.row_id))
+            yield beam.pvalue.TaggedOutput(TAG_MARKS, (fp.node, fp.row_id))
             self._entries.extend((_band_int(key), fp.node) for key in fp.keys)
             yield fp.node, pack(row)
         self._progress.tick(len(rows), len(rows))
@@ -267,28 +273,6 @@ class VerifyEdges(beam.PTransform):
         )
 
 
-class DedupOutputs(NamedTuple):
-    """`main`: kept rows; `unique`: one element per distinct content (the exact stage's out)."""
-
-    main: beam.PCollection
-    unique: beam.PCollection
-    exact_rejected: beam.PCollection
-    near_rejected: beam.PCollection
-
-    def reports(
-        self, rows: beam.PCollection, label: str, prefix: str = "", rows_from: tuple[str, ...] = ()
-    ) -> list[StageReport]:
-        """The manifest reports of the exact and the near stage, given the stage's input `rows`.
-
-        `rows_from`: the stages whose `out` rows are `rows` (see `StageReport`).
-        """
-        exact, near = prefix + EXACT_STAGE, prefix + NEAR_STAGE
-        return [
-            StageReport(exact, count_input(rows, f"Exact{label}"), self.unique, self.exact_rejected, rows_from),
-            StageReport(near, count_input(self.unique, f"Near{label}"), self.main, self.near_rejected, (exact,)),
-        ]
-
-
 def _first_ids(item: tuple[int, Iterable[str]]) -> tuple[int, str]:
     return item[0], min(item[1])
 
@@ -319,7 +303,7 @@ def _decide(rows: list[Any], verdict: tuple[str, bool] | None, cfg: DedupConfig,
         reason = IN_PREVIOUS if previous else NEAR_DUPLICATE
         detail = f"{reason.replace('_', ' ')}: kept {rep_id}"
         yield beam.pvalue.TaggedOutput(
-            "near", RejectRecord.make(prefix + NEAR_STAGE, reason, first_id, detail, _payload(first), rep_id)
+            TAG_NEAR, RejectRecord.make(prefix + NEAR_STAGE, reason, first_id, detail, _payload(first), rep_id)
         )
     else:
         yield first
@@ -328,7 +312,7 @@ def _decide(rows: list[Any], verdict: tuple[str, bool] | None, cfg: DedupConfig,
         reject = RejectRecord.make(
             prefix + EXACT_STAGE, EXACT_DUPLICATE, row_id(row, cfg), detail, _payload(row), first_id
         )
-        yield beam.pvalue.TaggedOutput("exact", reject)
+        yield beam.pvalue.TaggedOutput(TAG_EXACT, reject)
 
 
 def _counted(stage: str, name: str):
@@ -355,17 +339,17 @@ class Deduplicate(beam.PTransform):
     previous: beam.PCollection | None = None
     prefix: str = ""
 
-    def expand(self, rows: beam.PCollection):  # returns DedupOutputs
+    def expand(self, rows: beam.PCollection):  # returns StageOutputs
         cfg = self.cfg
         current = rows | "Fingerprint" >> beam.ParDo(_FingerprintFn(cfg, True)).with_outputs(
-            "marks", "bands", main="rows"
+            TAG_MARKS, TAG_BANDS, main=TAG_MAIN
         )
-        marks, bands, spilled = [current.marks], [current.bands], [current.rows]
+        marks, bands, spilled = [current[TAG_MARKS]], [current[TAG_BANDS]], [current[TAG_MAIN]]
         if self.previous is not None:
             old = self.previous | "FingerprintPrevious" >> beam.ParDo(_FingerprintFn(cfg, False)).with_outputs(
-                "marks", "bands", main="rows"
+                TAG_MARKS, TAG_BANDS, main=TAG_MAIN
             )
-            marks, bands, spilled = [*marks, old.marks], [*bands, old.bands], [*spilled, old.rows]
+            marks, bands, spilled = [*marks, old[TAG_MARKS]], [*bands, old[TAG_BANDS]], [*spilled, old[TAG_MAIN]]
         scratch = spill.spill_directory(rows.pipeline, "dedup")
         slices = (
             spilled
@@ -374,7 +358,7 @@ class Deduplicate(beam.PTransform):
             | "SpillRows" >> spill.SpillRuns(scratch)
             | "Slices" >> beam.FlatMap(_partition_slices)
         )
-        first = current.marks | "GroupByContent" >> beam.GroupByKey() | "FirstIds" >> beam.Map(_first_ids)
+        first = current[TAG_MARKS] | "GroupByContent" >> beam.GroupByKey() | "FirstIds" >> beam.Map(_first_ids)
         all_first = marks | "AllMarks" >> beam.Flatten() | "GroupAllMarks" >> beam.GroupByKey()
         edges = (
             bands
@@ -398,13 +382,17 @@ class Deduplicate(beam.PTransform):
         decided = (
             {"slices": slices, "rep": verdicts}
             | "JoinVerdicts" >> beam.CoGroupByKey()
-            | "Decide" >> beam.FlatMap(_decide_partition, cfg, self.prefix).with_outputs("exact", "near", main="kept")
+            | "Decide"
+            >> beam.FlatMap(_decide_partition, cfg, self.prefix).with_outputs(TAG_EXACT, TAG_NEAR, main=TAG_MAIN)
         )
-        _ = decided.kept | "DeleteSpill" >> spill.DeleteSpill(scratch)
+        _ = decided[TAG_MAIN] | "DeleteSpill" >> spill.DeleteSpill(scratch)
         exact_stage, near_stage = self.prefix + EXACT_STAGE, self.prefix + NEAR_STAGE
-        return DedupOutputs(
-            decided.kept | "CountKept" >> beam.Map(_counted(near_stage, "out")),
-            first,
-            decided.exact | "CountExact" >> beam.Map(_counted(exact_stage, "rejected")),
-            decided.near | "CountNear" >> beam.Map(_counted(near_stage, "rejected")),
+        kept = decided[TAG_MAIN] | "CountKept" >> beam.Map(_counted(near_stage, "out"))
+        exact_rejected = decided[TAG_EXACT] | "CountExact" >> beam.Map(_counted(exact_stage, "rejected"))
+        near_rejected = decided[TAG_NEAR] | "CountNear" >> beam.Map(_counted(near_stage, "rejected"))
+        reports = (
+            StageReport(exact_stage, count_input(rows, "Exact"), first, exact_rejected),
+            StageReport(near_stage, count_input(first, "Near"), kept, near_rejected, rows_from=(exact_stage,)),
         )
+        rejected = (exact_rejected, near_rejected) | "AllRejects" >> beam.Flatten()
+        return StageOutputs(kept, rejected, reports)

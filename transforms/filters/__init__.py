@@ -11,7 +11,9 @@ They share the small adapter below: a DoFn base class whose `check` returns
 None (keep) or a `RejectRecord`, and `apply_pair_filter`, which runs it with
 `with_exception_handling`, so an element whose check raises becomes a reject
 (the stage's `*_failed` reason, counter `error:<exc_type>`) instead of failing
-the job, until more than `threshold` of the input fails (a bug, not bad data).
+the job, until more than `threshold` of the input fails (a bug, not bad data),
+and returns the stage's `transforms.manifest.StageOutputs` (one report, named
+by the DoFn's `stage`).
 A stage that is faster on many pairs at once (lingua detects a list of texts on
 several threads) sets `batch_size` and implements `check_batch`; a batch that
 raises is checked again pair by pair, so only the pair that fails is rejected.
@@ -21,33 +23,22 @@ This package imports no heavy library: each stage builds its tokenizer,
 detector or scanner in `DoFn.setup()`.
 """
 
-__all__ = ["FilterOutputs", "PairFilterFn", "apply_pair_filter", "pair_row"]
+__all__ = ["PairFilterFn", "apply_pair_filter", "pair_row"]
 
 import traceback
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 import apache_beam as beam
 
 from schemas.records import PairRecord, RejectRecord
 from transforms.bundles import in_global_window
-from transforms.metrics import TAG_REJECTED, beam_counter, route
+from transforms.manifest import StageOutputs, StageReport, count_input
+from transforms.metrics import TAG_MAIN, TAG_REJECTED, beam_counter, route
 
 
 DEAD_LETTER = "bad"
 """The tag of `with_exception_handling`'s dead letters, which `PairFilterFn` also emits."""
-
-
-class FilterOutputs(NamedTuple):
-    """Outputs of a final filter.
-
-    Attributes:
-        main: the `PairRecord`s that passed.
-        rejected: `RejectRecord`s of the pairs that did not, with why.
-    """
-
-    main: beam.PCollection
-    rejected: beam.PCollection
 
 
 def pair_row(pair: PairRecord) -> dict[str, Any]:
@@ -135,7 +126,7 @@ class _FailedFn(beam.DoFn):
         yield RejectRecord.make(self._stage, self._reason, getattr(element, "idx", ""), str(exc_repr)[:500])
 
 
-def apply_pair_filter(pairs: beam.PCollection, fn: PairFilterFn, failed_reason: str, threshold: float) -> FilterOutputs:
+def apply_pair_filter(pairs: beam.PCollection, fn: PairFilterFn, failed_reason: str, threshold: float) -> StageOutputs:
     """Runs a `PairFilterFn` with its exceptions turned into `failed_reason` rejects.
 
     Args:
@@ -145,12 +136,14 @@ def apply_pair_filter(pairs: beam.PCollection, fn: PairFilterFn, failed_reason: 
         threshold: the share of failed pairs above which the job fails.
 
     Returns:
-        The passed pairs and all rejects, the failed ones included.
+        `main`: the passed pairs; `rejected`: all rejects, the failed ones included;
+        one report, of stage `fn.stage`.
     """
     # Declaring the tagged output keeps Beam from warning that it is not in the type hints.
     typed = beam.ParDo(fn).with_output_types(Any, **{TAG_REJECTED: Any})
-    checked = typed.with_exception_handling(main_tag="main", dead_letter_tag=DEAD_LETTER, threshold=threshold)
-    out = pairs | "Check" >> checked.with_outputs(TAG_REJECTED, main="main")
+    checked = typed.with_exception_handling(main_tag=TAG_MAIN, dead_letter_tag=DEAD_LETTER, threshold=threshold)
+    out = pairs | "Check" >> checked.with_outputs(TAG_REJECTED, main=TAG_MAIN)
     failed = out[DEAD_LETTER] | "CheckFailed" >> beam.ParDo(_FailedFn(fn.stage, failed_reason))
     rejected = (out[TAG_REJECTED], failed) | "AllRejects" >> beam.Flatten()
-    return FilterOutputs(out.main, rejected)
+    kept = out[TAG_MAIN]
+    return StageOutputs(kept, rejected, (StageReport(fn.stage, count_input(pairs, ""), kept, rejected),))

@@ -1,6 +1,6 @@
 """Stage `language_filter`: keeps pairs whose prompt is English, offline, with lingua.
 
-`FilterLanguage`: PCollection[PairRecord] → `FilterOutputs(main, rejected)`.
+`FilterLanguage`: PCollection[PairRecord] → `transforms.manifest.StageOutputs` (`main`, `rejected`, one report).
 
 The prompt (`input`) is reduced to its prose first (`extract_prose`): fenced
 code blocks, inline code spans, Markdown-indented code lines, URLs and
@@ -213,8 +213,8 @@ class _LanguageFn(PairFilterFn):
 class FilterLanguage(beam.PTransform):
     """Rejects pairs whose prompt is not English; see the module docstring.
 
-    Outputs (`FilterOutputs`): `main` (kept `PairRecord`s) and `rejected`
-    (`RejectRecord`s, reasons `not_english` and `language_failed`).
+    Outputs (`StageOutputs`): `main` (kept `PairRecord`s), `rejected`
+    (`RejectRecord`s, reasons `not_english` and `language_failed`), one report.
 
     Attributes:
         min_letters: the fewest letters of prose needed to decide; fewer keeps the pair.
@@ -231,6 +231,6 @@ class FilterLanguage(beam.PTransform):
         if self.languages is not None and "ENGLISH" not in self.languages:
             raise ValueError("languages must include ENGLISH")
 
-    def expand(self, pairs: beam.PCollection[PairRecord]):  # returns FilterOutputs
+    def expand(self, pairs: beam.PCollection[PairRecord]):  # returns StageOutputs
         fn = _LanguageFn(self.min_letters, self.languages)
         return apply_pair_filter(pairs, fn, LANGUAGE_FAILED, self.threshold)

@@ -1,6 +1,6 @@
 """Stage `length_filter`: drops pairs too long for the reward-model trainer.
 
-`FilterLength`: PCollection[PairRecord] → `FilterOutputs(main, rejected)`.
+`FilterLength`: PCollection[PairRecord] → `transforms.manifest.StageOutputs` (`main`, `rejected`, one report).
 
 What is counted: the trainer (`trainer/tokenization.py`) encodes each side of a
 pair as the conversation [user=input, assistant=response], so a pair is as long
@@ -166,8 +166,8 @@ class _LengthFn(PairFilterFn):
 class FilterLength(beam.PTransform):
     """Rejects pairs over `max_tokens` tokens; see the module docstring.
 
-    Outputs (`FilterOutputs`): `main` (kept `PairRecord`s) and `rejected`
-    (`RejectRecord`s, reasons `too_long` and `length_failed`).
+    Outputs (`StageOutputs`): `main` (kept `PairRecord`s), `rejected`
+    (`RejectRecord`s, reasons `too_long` and `length_failed`), one report.
 
     Attributes:
         max_tokens: the most tokens of prompt plus the longer response.
@@ -186,6 +186,6 @@ class FilterLength(beam.PTransform):
             raise ValueError(f"max_tokens must be >= 1, got {self.max_tokens}")
         resolve_tokenizer(self.tokenizer, self.kind)
 
-    def expand(self, pairs: beam.PCollection[PairRecord]):  # returns FilterOutputs
+    def expand(self, pairs: beam.PCollection[PairRecord]):  # returns StageOutputs
         fn = _LengthFn(self.max_tokens, self.tokenizer, self.kind)
         return apply_pair_filter(pairs, fn, LENGTH_FAILED, self.threshold)

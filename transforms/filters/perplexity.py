@@ -1,6 +1,6 @@
 """Stage `perplexity_filter` (optional, off by default): drops prompts a KenLM model finds unlikely.
 
-`FilterPerplexity`: PCollection[PairRecord] → `FilterOutputs(main, rejected)`.
+`FilterPerplexity`: PCollection[PairRecord] → `transforms.manifest.StageOutputs` (`main`, `rejected`, one report).
 It needs a KenLM model file (`.arpa` or `.bin`) and the `kenlm` package, which
 is not a project dependency (`pip install kenlm`, which compiles C++): a
 pipeline applies this stage only when it is given a model path.
@@ -110,8 +110,8 @@ class _PerplexityFn(PairFilterFn):
 class FilterPerplexity(beam.PTransform):
     """Rejects pairs whose prompt's KenLM perplexity is too high; see the module docstring.
 
-    Outputs (`FilterOutputs`): `main` (kept `PairRecord`s) and `rejected`
-    (`RejectRecord`s, reasons `high_perplexity` and `perplexity_failed`).
+    Outputs (`StageOutputs`): `main` (kept `PairRecord`s), `rejected`
+    (`RejectRecord`s, reasons `high_perplexity` and `perplexity_failed`), one report.
 
     Attributes:
         model_path: a local KenLM model (`.arpa` or `.bin`).
@@ -127,6 +127,6 @@ class FilterPerplexity(beam.PTransform):
         if not os.path.isfile(self.model_path):
             raise ValueError(f"KenLM model {self.model_path} not found: give a local .arpa or .bin file")
 
-    def expand(self, pairs: beam.PCollection[PairRecord]):  # returns FilterOutputs
+    def expand(self, pairs: beam.PCollection[PairRecord]):  # returns StageOutputs
         fn = _PerplexityFn(self.model_path, self.max_perplexity)
         return apply_pair_filter(pairs, fn, PERPLEXITY_FAILED, self.threshold)

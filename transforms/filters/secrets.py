@@ -1,6 +1,6 @@
 """Stage `secret_scan`: drops pairs that carry a credential or a private key.
 
-`FilterSecrets`: PCollection[PairRecord] → `FilterOutputs(main, rejected)`.
+`FilterSecrets`: PCollection[PairRecord] → `transforms.manifest.StageOutputs` (`main`, `rejected`, one report).
 Every string column a pair publishes (`FIELDS`: the prompt `input`, `chosen`,
 `rejected`, and `system`, `source`, `repository`, `file_path`, `label_details`,
 ... but not `commit_message`, which is never written) is scanned with
@@ -304,8 +304,8 @@ class _SecretFn(PairFilterFn):
 class FilterSecrets(beam.PTransform):
     """Rejects pairs holding credentials or private keys; see the module docstring.
 
-    Outputs (`FilterOutputs`): `main` (kept `PairRecord`s) and `rejected`
-    (`RejectRecord`s, reasons `secret` and `scan_failed`; payloads masked).
+    Outputs (`StageOutputs`): `main` (kept `PairRecord`s), `rejected`
+    (`RejectRecord`s, reasons `secret` and `scan_failed`; payloads masked), one report.
 
     Attributes:
         threshold: the share of failed pairs above which the job fails (a bug).
@@ -313,5 +313,5 @@ class FilterSecrets(beam.PTransform):
 
     threshold: float = 0.05
 
-    def expand(self, pairs: beam.PCollection[PairRecord]):  # returns FilterOutputs
+    def expand(self, pairs: beam.PCollection[PairRecord]):  # returns StageOutputs
         return apply_pair_filter(pairs, _SecretFn(), SCAN_FAILED, self.threshold)

@@ -29,7 +29,7 @@ Workflow:
      `transforms.llm.client.envelope_answer`: no choices, no message, no text
      content), and unreadable lines are not cached, so a live run retries them.
 
-`submit`, `status` and `collect` raise `transforms.llm.errors.EndpointError` when
+`submit`, `status` and `collect` raise `schemas.errors.EndpointError` when
 the API answers 401, 403 or 404, naming the endpoint, the status and the key's
 environment variable.
 

@@ -24,7 +24,7 @@ the model, an unknown model or a wrong `base_url`), are not answers: nothing is
 cached for them (and a cached `bad_request` that recorded one, from an older
 version, counts as a miss), the requests still in flight are cancelled, the answers
 already received are written to the cache, and `complete` raises
-`transforms.llm.errors.EndpointError`, whose message names the endpoint, the status
+`schemas.errors.EndpointError`, whose message names the endpoint, the status
 and the key's environment variable, never the key.
 
 In `export` mode misses are not sent: they are collected for the Batch API and
@@ -60,9 +60,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from schemas.errors import EndpointError
 from schemas.llm import EndpointConfig, LLMRequest, LLMResult, request_key
 from transforms.llm.cache import ResponseCache
-from transforms.llm.errors import EndpointError, redact
+from transforms.llm.errors import redact
 
 
 PRICES_USD_PER_MTOK: dict[str, tuple[float, float]] = {

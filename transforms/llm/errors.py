@@ -1,6 +1,7 @@
 """Faults of the LLM layer that end a run, and finding them again through Beam's wrapping.
 
-Two ways an LLM problem ends a run instead of turning it into rejects:
+Two ways an LLM problem ends a run instead of turning it into rejects (both
+classes live in `schemas.errors`, under `CodeprefError`):
 
 * `EndpointError`: an endpoint refused the run itself: 401 (the key is wrong),
   403 (the key may not use the model) or 404 (no such model, or a wrong
@@ -25,8 +26,6 @@ DoFn in each worker) shortens each such record to the one line of the error.
 """
 
 __all__ = [
-    "EndpointError",
-    "LLMErrorShareError",
     "check_llm_error_share",
     "find_endpoint_error",
     "llm_error_share_problems",
@@ -39,32 +38,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from schemas.errors import EndpointError, LLMErrorShareError
+
 
 LLM_ERROR = "llm_error"
 _WRAPPED = re.compile(r"EndpointError: (endpoint [^\n]*)")
 _BEAM_NOTE = re.compile(r"(?: \[while running '[^\n]*?'\])+$")
 _KEY_LIKE = re.compile(r"\S*\*{3,}\S*|\b(?:sk|pk|rk|key|hf|api)[-_][\w*\-.]{6,}", re.IGNORECASE)
-
-
-class EndpointError(Exception):
-    """An endpoint refused the run (bad key, no permission, unknown model): labelling cannot go on.
-
-    The message is one line that names the endpoint, the status and what to check,
-    and never holds the key.
-    """
-
-
-class LLMErrorShareError(Exception):
-    """Some LLM stage rejected more than the allowed share of its pairs as `llm_error`.
-
-    Attributes:
-        manifest: the run's manifest, already written.
-        problems: one line per stage over the limit.
-    """
-
-    def __init__(self, problems: list[str], manifest: dict[str, Any]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems, self.manifest = problems, manifest
 
 
 class _OneLineEndpointErrors(logging.Filter):

@@ -6,20 +6,21 @@ requests (`plan`) and the answers back into the element or a reject (`finish`).
 batch's requests concurrently through `LLMClient`s built in `setup()`, one per
 endpoint, all sharing one cache.
 
-Outputs (`LLMStageOutputs`):
+Outputs (`transforms.manifest.StageOutputs`):
     main: the elements that passed.
     rejected: `RejectRecord`s (reasons from the task, plus `llm_error` and
         `awaiting_batch`).
-    stats: dicts of `LLMStats`, one per batch; the manifest sums them.
+    reports: one, of the task's `stage`.
+    llm_stats: dicts of `LLMStats`, one per batch; the manifest sums them.
     batch_requests: `(key, body)` of requests not in the cache, in export mode.
 
 A failed request is an `llm_error` reject of its element (the detail names the
 error kind, `transforms.llm.client`). An endpoint that refuses the run itself
-(401, 403, 404, or an unset key variable) raises `transforms.llm.errors.EndpointError`
+(401, 403, 404, or an unset key variable) raises `schemas.errors.EndpointError`
 out of the DoFn, deliberately: it ends the run instead of rejecting every pair.
 """
 
-__all__ = ["LLMStageOutputs", "LLMTask", "Plan", "RunLLMTask", "for_config"]
+__all__ = ["LLMTask", "Plan", "RunLLMTask", "for_config"]
 
 import dataclasses
 from collections.abc import Sequence
@@ -29,7 +30,8 @@ import apache_beam as beam
 
 from schemas.llm import EndpointConfig, LabelConfig, LLMRequest, LLMResult
 from schemas.records import RejectRecord
-from transforms.metrics import TAG_REJECTED, beam_counter, route
+from transforms.manifest import StageOutputs, StageReport, count_input
+from transforms.metrics import TAG_MAIN, TAG_REJECTED, beam_counter, route
 
 
 TAG_STATS = "llm_stats"
@@ -123,15 +125,6 @@ class _RunTaskFn(beam.DoFn):
         yield beam.pvalue.TaggedOutput(TAG_STATS, stats.as_dict())
 
 
-class LLMStageOutputs(NamedTuple):
-    """Outputs of `RunLLMTask`; see the module docstring."""
-
-    main: beam.PCollection
-    rejected: beam.PCollection
-    stats: beam.PCollection
-    batch_requests: beam.PCollection
-
-
 @dataclasses.dataclass
 class RunLLMTask(beam.PTransform):
     """Runs an `LLMTask` over a PCollection in batches; see the module docstring.
@@ -150,16 +143,18 @@ class RunLLMTask(beam.PTransform):
     mode: str = "live"
     batch_size: int = 16
 
-    def expand(self, elements: beam.PCollection):  # returns LLMStageOutputs
+    def expand(self, elements: beam.PCollection):  # returns StageOutputs
         out = (
             elements
             | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self.batch_size)
             | "Ask"
             >> beam.ParDo(_RunTaskFn(self.task, self.endpoints, self.cache, self.mode)).with_outputs(
-                TAG_REJECTED, TAG_STATS, TAG_EXPORTS, main="main"
+                TAG_REJECTED, TAG_STATS, TAG_EXPORTS, main=TAG_MAIN
             )
         )
-        return LLMStageOutputs(out.main, out[TAG_REJECTED], out[TAG_STATS], out[TAG_EXPORTS])
+        done, rejected = out[TAG_MAIN], out[TAG_REJECTED]
+        report = StageReport(self.task.stage, count_input(elements, ""), done, rejected)
+        return StageOutputs(done, rejected, (report,), llm_stats=out[TAG_STATS], batch_requests=out[TAG_EXPORTS])
 
 
 def for_config(cls: type[RunLLMTask], task: LLMTask, label_cfg: LabelConfig) -> RunLLMTask:

@@ -16,7 +16,9 @@ rows. So a stage's `in` counts each file's rows read plus one per broken file,
 and `in = out + rejected` holds exactly. A compressed Parquet file (`x.parquet.gz`)
 is unreadable: Parquet compresses its own pages and needs random access.
 
-`ReadCommitFiles`: PCollection[str] of glob patterns → `SourceOutputs`.
+`ReadCommitFiles`: PCollection[str] of glob patterns → `transforms.manifest.StageOutputs`
+(`main`: the `CommitRecord`s; one report, stage `read_commit_files`, whose `in`
+counts each file's rows read plus one per broken file).
 Reject reasons, besides the shared filter reasons: `malformed_json` (detail
 `path:line N: error`; also a number or nesting the JSON parser refuses),
 `not_utf8` (a line, or a Parquet text cell, whose bytes are not UTF-8, or a JSON
@@ -52,8 +54,9 @@ from schemas.labels import language_for_path
 from schemas.records import CommitRecord, CommitRow, RejectRecord
 from transforms import commit_filters as cf
 from transforms.licenses import normalize_license
-from transforms.metrics import Progress, beam_counter, route
-from transforms.sources.git_repos import TAG_REJECTED, TAG_SCANNED, SourceOutputs
+from transforms.manifest import StageOutputs, StageReport
+from transforms.metrics import TAG_MAIN, TAG_REJECTED, Progress, beam_counter, route
+from transforms.sources.git_repos import TAG_SCANNED
 
 
 STAGE = "read_commit_files"
@@ -340,6 +343,8 @@ class _ReadRowsFn(beam.DoFn):
 class ReadRows(beam.PTransform):
     """Reads JSONL/Parquet files matching globs, one worker a file, into records.
 
+    Returns `StageOutputs`: `main` the records, one report of stage `stage`.
+
     Attributes:
         stage: the stage's name in counters, rejects and the manifest.
         convert: `convert(raw_row, where=...)` returns a record or a `RejectRecord`.
@@ -352,7 +357,7 @@ class ReadRows(beam.PTransform):
     convert: Callable[..., Any]
     rows: Callable[[str], Iterator[tuple[str, Any]]] = iter_rows
 
-    def expand(self, patterns: beam.PCollection[str]):  # returns SourceOutputs
+    def expand(self, patterns: beam.PCollection[str]):  # returns StageOutputs
         if self.rows is iter_rows:
             patterns = (
                 patterns
@@ -361,8 +366,9 @@ class ReadRows(beam.PTransform):
                 | "SpreadFiles" >> beam.Reshuffle()
             )
         fn = _ReadRowsFn(self.stage, self.convert, self.rows)
-        out = patterns | "ReadRows" >> beam.ParDo(fn).with_outputs(TAG_SCANNED, TAG_REJECTED, main="commits")
-        return SourceOutputs(out.commits, out[TAG_REJECTED], out[TAG_SCANNED])
+        out = patterns | "ReadRows" >> beam.ParDo(fn).with_outputs(TAG_SCANNED, TAG_REJECTED, main=TAG_MAIN)
+        records, rejected = out[TAG_MAIN], out[TAG_REJECTED]
+        return StageOutputs(records, rejected, (StageReport(self.stage, out[TAG_SCANNED], records, rejected),))
 
 
 @dataclasses.dataclass
@@ -375,5 +381,5 @@ class ReadCommitFiles(beam.PTransform):
 
     cfg: MineConfig
 
-    def expand(self, patterns: beam.PCollection[str]):  # returns SourceOutputs
+    def expand(self, patterns: beam.PCollection[str]):  # returns StageOutputs
         return patterns | "Read" >> ReadRows(STAGE, functools.partial(commit_from_row, cfg=self.cfg))

@@ -6,20 +6,21 @@ are reshuffled so the commits of one large repository are mined in parallel; no
 worker walks a whole history before emitting. Each batch is mined through one
 `git cat-file --batch` and one `git diff-tree --stdin` process.
 
-Outputs (`SourceOutputs`):
-    commits: `CommitRecord` (criteria empty) for each kept commit.
+Outputs (`transforms.manifest.StageOutputs`, one report, stage `mine_git`):
+    main: `CommitRecord` (criteria empty) for each kept commit.
     rejected: `RejectRecord` with a reason of `transforms.commit_filters`,
         `git_error` when git fails on a commit or repository, or
         `repo_name_not_utf8` (one per repository, which is not listed) when the
         repository's name (its origin URL, else its folder) is not valid UTF-8.
         Details show undecodable bytes as `\xNN` escapes.
-    scanned: ints summing to the number of commits listed (plus one per
-        repository that could not be listed), the stage's `in`.
+    reports: the stage's `StageReport`, whose `scanned` ints sum to the
+        number of commits listed (plus one per repository that could not be
+        listed), the stage's `in`.
 
 Counters (namespace `codepref.mine_git`): `in`, `out`, `rejected:<reason>`.
 """
 
-__all__ = ["STAGE", "MineGitRepositories", "SourceOutputs", "mine_commit_batch"]
+__all__ = ["STAGE", "MineGitRepositories", "mine_commit_batch"]
 
 import dataclasses
 from collections.abc import Iterator
@@ -32,7 +33,8 @@ from schemas.labels import language_for_path
 from schemas.records import CommitRecord, RejectRecord
 from transforms import commit_filters as cf
 from transforms.licenses import repository_license
-from transforms.metrics import TAG_REJECTED, Progress, beam_counter, route
+from transforms.manifest import StageOutputs, StageReport
+from transforms.metrics import TAG_MAIN, TAG_REJECTED, Progress, beam_counter, route
 from transforms.sources.git import (
     Change,
     CommitMeta,
@@ -50,14 +52,7 @@ STAGE = "mine_git"
 GIT_ERROR = "git_error"
 REPO_NAME_NOT_UTF8 = "repo_name_not_utf8"
 TAG_SCANNED = "scanned"
-
-
-class SourceOutputs(NamedTuple):
-    """Outputs of a commit source."""
-
-    commits: beam.PCollection
-    rejected: beam.PCollection
-    scanned: beam.PCollection
+TAG_BATCHES = "batches"
 
 
 class CommitBatch(NamedTuple):
@@ -224,16 +219,17 @@ class MineGitRepositories(beam.PTransform):
 
     cfg: MineConfig
 
-    def expand(self, paths: beam.PCollection[str]):  # returns SourceOutputs
+    def expand(self, paths: beam.PCollection[str]):  # returns StageOutputs
         listed = paths | "ListCommitBatches" >> beam.ParDo(_ListCommitBatchesFn(self.cfg.batch_size)).with_outputs(
-            TAG_SCANNED, TAG_REJECTED, main="batches"
+            TAG_SCANNED, TAG_REJECTED, main=TAG_BATCHES
         )
         mined = (
-            listed.batches
+            listed[TAG_BATCHES]
             | "SpreadBatches" >> beam.Reshuffle()
             | "MineBatches"
-            >> beam.ParDo(_MineCommitBatchFn(self.cfg)).with_outputs(TAG_SCANNED, TAG_REJECTED, main="commits")
+            >> beam.ParDo(_MineCommitBatchFn(self.cfg)).with_outputs(TAG_SCANNED, TAG_REJECTED, main=TAG_MAIN)
         )
         rejected = (listed[TAG_REJECTED], mined[TAG_REJECTED]) | "MergeRejects" >> beam.Flatten()
         scanned = (listed[TAG_SCANNED], mined[TAG_SCANNED]) | "MergeScanned" >> beam.Flatten()
-        return SourceOutputs(mined.commits, rejected, scanned)
+        commits = mined[TAG_MAIN]
+        return StageOutputs(commits, rejected, (StageReport(STAGE, scanned, commits, rejected),))

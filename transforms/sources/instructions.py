@@ -8,8 +8,9 @@ with every grammar (`detect_language`). Each row becomes a `PairRecord` with
 `input` = instruction, `chosen` = solution, `rejected` empty (a mutant fills it),
 aspect Functional Correctness and source `bugged_instruct`.
 
-`ReadInstructionSets`: PCollection[str] of globs → `SourceOutputs(commits=pairs, ...)`,
-through the same per-file reader as commit files (`commit_files.ReadRows`).
+`ReadInstructionSets`: PCollection[str] of globs → `transforms.manifest.StageOutputs`
+(`main`: the pair seeds; one report, stage `read_instructions`), through the same
+per-file reader as commit files (`commit_files.ReadRows`).
 Reject reasons: the reader's `malformed_json`, `not_utf8` and `unreadable_file`;
 `invalid_row` (not an object, an instruction or solution that is not text, or a
 language value that is not text), `unknown_language`, `language_undetected`,
@@ -115,5 +116,5 @@ class ReadInstructionSets(beam.PTransform):
 
     columns: InstructionColumns = InstructionColumns()
 
-    def expand(self, patterns: beam.PCollection[str]):  # returns SourceOutputs
+    def expand(self, patterns: beam.PCollection[str]):  # returns StageOutputs
         return patterns | "Read" >> ReadRows(STAGE, functools.partial(seed_pair, columns=self.columns))

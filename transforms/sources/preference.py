@@ -18,6 +18,10 @@ a bool), `missing_field` (also a `prompt_template` the row's values do not fit),
 number beyond any float is no measurement), plus the readers' `malformed_json`,
 `not_utf8` and `unreadable_file`. Stage `efficiency_<name>` counts
 solutions: one in at least one pair is `out`, the others are rejected `unpaired`.
+`ReadPreferenceSource` returns `transforms.manifest.StageOutputs`: the pairs, the
+rejects of its stages and their reports, `read_<name>` and, for a solution dataset,
+`efficiency_<name>` (made from `read_<name>`'s rows; it `expands`: it passes on the
+pairs made of the solutions it counts).
 
 A pair's `idx` is a UUID from a hash of its source, criterion and texts, so reading a
 dataset twice gives the same ids; its `license` is the source's, which the user
@@ -44,7 +48,8 @@ from schemas.build import ColumnMap, PreferenceSource
 from schemas.labels import ASPECTS, pair_language
 from schemas.records import PairRecord, RejectRecord
 from transforms.licenses import PERMISSIVE_LICENSES, normalize_license
-from transforms.manifest import StageReport
+from transforms.manifest import StageOutputs, StageReport
+from transforms.metrics import TAG_MAIN, TAG_REJECTED
 from transforms.sources.commit_files import ReadRows
 
 
@@ -331,7 +336,7 @@ def efficiency_pairs(solutions: list[Solution], source: PreferenceSource) -> tup
     return pairs, used
 
 
-_USED = "used"
+TAG_USED = "used"  # the solutions a pair was made of
 
 
 def _pair_group(item: tuple[tuple[str, str], Iterable[list[Solution]]], source: PreferenceSource) -> Iterator[Any]:
@@ -342,12 +347,12 @@ def _pair_group(item: tuple[tuple[str, str], Iterable[list[Solution]]], source: 
     stage, ratio = f"efficiency_{source.name}", source.efficiency.min_ratio
     for i, solution in enumerate(solutions):
         if i in used:
-            yield beam.pvalue.TaggedOutput(_USED, solution.where)
+            yield beam.pvalue.TaggedOutput(TAG_USED, solution.where)
             continue
         detail = f"no other solution of {problem.split(chr(31))[1]}{' by ' + submitter if submitter else ''} " \
                  f"is {ratio:g}× apart from it"  # fmt: skip
-        yield beam.pvalue.TaggedOutput("rejected", RejectRecord.make(stage, UNPAIRED, solution.where, detail,
-                                                                     solution._asdict()))  # fmt: skip
+        reject = RejectRecord.make(stage, UNPAIRED, solution.where, detail, solution._asdict())
+        yield beam.pvalue.TaggedOutput(TAG_REJECTED, reject)
 
 
 def _iter_hub_rows(spec: str) -> Iterator[tuple[str, Any]]:
@@ -365,13 +370,11 @@ class ReadPreferenceSource(beam.PTransform):
 
     Attributes:
         source: the dataset, its preset resolved (`resolve_preset`).
-        reports: the stages' `StageReport`s are appended here.
     """
 
     source: PreferenceSource
-    reports: list[StageReport]
 
-    def expand(self, p: beam.pvalue.PBegin) -> beam.PCollection:
+    def expand(self, p: beam.pvalue.PBegin):  # returns StageOutputs
         source, name = self.source, self.source.name
         efficiency = source.efficiency is not None
         convert = functools.partial(solutions_from_row if efficiency else pair_from_mapped, source=source)
@@ -381,16 +384,18 @@ class ReadPreferenceSource(beam.PTransform):
             read = spec | "ReadHub" >> ReadRows(stage, convert, rows=_iter_hub_rows)
         else:
             read = p | "Patterns" >> beam.Create(sorted(source.files)) | "ReadFiles" >> ReadRows(stage, convert)
-        self.reports.append(StageReport(stage, read.scanned, read.commits, read.rejected))
         if not efficiency:
-            return read.commits
-        solutions = read.commits | "CountSolutions" >> beam.Map(lambda kv: len(kv[1]))
+            return read
+        solutions = read.main | "CountSolutions" >> beam.Map(lambda kv: len(kv[1]))
         paired = (
-            read.commits
+            read.main
             | "GroupByProblem" >> beam.GroupByKey()
-            | "Pair" >> beam.FlatMap(_pair_group, source).with_outputs(_USED, "rejected", main="pairs")
+            | "Pair" >> beam.FlatMap(_pair_group, source).with_outputs(TAG_USED, TAG_REJECTED, main=TAG_MAIN)
         )
         # in: the solutions of the rows read; out: the solutions paired; it passes on the pairs made of them
-        self.reports.append(StageReport(f"efficiency_{name}", solutions, paired[_USED], paired.rejected,
-                                        made_from=(stage,), expands=True))  # fmt: skip
-        return paired.pairs
+        unpaired = paired[TAG_REJECTED]
+        pairing = StageReport(
+            f"efficiency_{name}", solutions, paired[TAG_USED], unpaired, made_from=(stage,), expands=True
+        )
+        rejected = (read.rejected, unpaired) | "AllRejects" >> beam.Flatten()
+        return StageOutputs(paired[TAG_MAIN], rejected, (*read.reports, pairing))

@@ -10,9 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipelines.audit import sample as sample_module
-from pipelines.audit.records import AuditError, load_audit
+from pipelines.audit.records import load_audit
 from pipelines.audit.sample import allocate, pair_rank, sample
 from pipelines.audit.store import VerdictStore
+from schemas.errors import AuditError
 from schemas.labels import ASPECTS, LANGUAGES
 from tests.pipelines.audit.conftest import STRATA, strata_rows, write_release
 

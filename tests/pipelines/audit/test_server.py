@@ -7,9 +7,9 @@ import urllib.parse
 
 import pytest
 
-from pipelines.audit.records import AuditError
 from pipelines.audit.sample import sample
 from pipelines.audit.server import AuditServer, check_loopback, serve
+from schemas.errors import AuditError
 from tests.pipelines.audit.conftest import pair_row, write_release
 
 

@@ -3,8 +3,8 @@ import threading
 
 import pytest
 
-from pipelines.audit.records import AuditError
 from pipelines.audit.store import VerdictStore, first_unreviewed
+from schemas.errors import AuditError
 
 
 IDXS = ["p0", "p1", "p2", "p3"]

@@ -1,11 +1,17 @@
+import subprocess
+import sys
+
 import pytest
 
+from schemas.records import PairRecord, RejectRecord
 from transforms.code.functions import (
     FunctionChange,
     FunctionSpan,
     changed_functions,
     extract_functions,
+    focused_pairs,
     focused_snippet,
+    function_pairs,
 )
 from transforms.code.parsing import parse_code
 
@@ -678,3 +684,20 @@ def test_deep_nesting_needs_no_recursion():
     [change] = changed_functions(code, code.replace("return 1", "return 2"), "JavaScript")
     assert change.qualified_name == spans[-1].qualified_name
     assert not parse_code(focused_snippet(spans[-1], "JavaScript"), "JavaScript")[1].has_error
+
+
+def test_focused_pairs_are_the_function_pairs_or_a_reject():
+    old = "class Cache:\n    def get(self, k):\n        return self.d[k]\n"
+    new = old.replace("d[k]", "d.get(k)")
+    whole = PairRecord(idx="a" * 16, input="", chosen=new, rejected=old, language="Python", aspect="x", source="x")
+    [focused] = focused_pairs(whole, "stage")
+    assert [focused] == function_pairs(whole) and "self.d.get(k)" in focused.chosen
+    reject = focused_pairs(whole._replace(chosen=old + "# note\n"), "stage")
+    assert isinstance(reject, RejectRecord)
+    assert (reject.stage, reject.reason, reject.record_id) == ("stage", "no_function_changed", "a" * 16)
+
+
+def test_the_child_side_module_does_not_import_beam():
+    """`FocusChangedFunctions` runs `focused_pairs` in a child process, which imports only this module."""
+    code = "import sys, transforms.code.functions; print('apache_beam' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"

@@ -1,3 +1,4 @@
+import functools
 import json
 
 import apache_beam as beam
@@ -5,7 +6,14 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from schemas.records import PairRecord
-from transforms.code.stages import FilterSyntax, FocusChangedFunctions, function_pairs, isolated_stage
+from tests.transforms.filters.helpers import assert_conserved, stage_counters
+from transforms.code.stages import (
+    FUNCTION_STAGE,
+    FilterSyntax,
+    FocusChangedFunctions,
+    function_pairs,
+    isolated_stage,
+)
 from transforms.code.syntax import SyntaxConfig
 
 
@@ -37,7 +45,7 @@ def test_filter_and_focus_pipelines():
         got = checked.rejected | beam.Map(lambda r: (r.record_id, r.reason))
         assert_that(got, equal_to(want), label="CheckRejected")
         focused = p | "Whole" >> beam.Create([pairs[0], pair("4" * 16, OLD + "\n", OLD)]) | FocusChangedFunctions()
-        assert_that(focused.kept, equal_to(["1" * 16]), label="CheckFocusKept")
+        assert_that(focused.reports[0].out, equal_to(["1" * 16]), label="CheckFocusKept")
         assert_that(focused.rejected | beam.Map(lambda r: r.reason), equal_to(["no_function_changed"]),
                     label="CheckFocusRejected")  # fmt: skip
         assert_that(focused.main | beam.combiners.Count.Globally(), equal_to([1]), label="CheckFocusPairs")
@@ -59,6 +67,49 @@ def test_a_crash_in_the_child_process_is_one_parse_failed_reject():
         assert_that(out.main | beam.Map(lambda r: r.idx), equal_to([str(n) * 16 for n in range(1, 4)]))
         got = out.rejected | beam.Map(lambda r: (r.stage, r.reason, r.record_id, "died" in r.detail))
         assert_that(got, equal_to([("crashy", "parse_failed", "9" * 16, True)]), label="CheckRejected")
+
+
+def test_a_pair_whose_function_parse_raises_is_one_parse_failed_reject():
+    one, other = pair("1" * 16, NEW, OLD), pair("5" * 16, NEW.replace("len(self.d)", "len(self.d) + 0"), OLD)
+    assert len(function_pairs(other)) == 2, "one input, two pairs: `out` counts inputs, `main` holds pairs"
+    unparsable = pair("7" * 16, NEW, OLD, language="Cobol")  # no grammar: the parse raises in the child
+    whole = [one, other, pair("4" * 16, OLD + "\n", OLD), unparsable]
+    p = TestPipeline()
+    focused = p | beam.Create(whole) | FocusChangedFunctions(threshold=0.5)
+    assert_that(focused.main, equal_to(function_pairs(one) + function_pairs(other)), label="CheckPairs")
+    assert_that(focused.reports[0].out, equal_to(["1" * 16, "5" * 16]), label="CheckKept")
+    got = focused.rejected | beam.Map(lambda r: (r.stage, r.reason, r.record_id, "no grammar for 'Cobol'" in r.detail))
+    want = [(FUNCTION_STAGE, "no_function_changed", "4" * 16, False), (FUNCTION_STAGE, "parse_failed", "7" * 16, True)]
+    assert_that(got, equal_to(want), label="CheckRejected")
+    result = p.run()
+    result.wait_until_finish()
+    counters = stage_counters(result, FUNCTION_STAGE)
+    assert counters == {"in": 4, "out": 2, "rejected:no_function_changed": 1, "rejected:parse_failed": 1}
+    assert_conserved(counters)
+
+
+def focus_or_crash(pair, stage):
+    """`focused_pairs`, but kills its process on code that says ABORT, as a segfaulting parser would."""
+    import os
+
+    from transforms.code.functions import focused_pairs
+
+    if "ABORT" in pair.chosen:
+        os.abort()
+    return focused_pairs(pair, stage)
+
+
+def test_a_crash_while_focusing_functions_costs_only_its_pair():
+    pairs = [pair("1" * 16, NEW, OLD), pair("4" * 16, OLD + "\n", OLD), pair("9" * 16, NEW + "# ABORT\n", OLD)]
+    pairs.append(pair("5" * 16, NEW.replace("len(self.d)", "len(self.d) + 0"), OLD))
+    focus = functools.partial(focus_or_crash, stage="crashy")
+    with TestPipeline() as p:
+        out = isolated_stage(p | beam.Create(pairs), focus, "crashy", timeout_s=30, threshold=0.5, expands=True)
+        assert_that(out.main, equal_to(function_pairs(pairs[0]) + function_pairs(pairs[3])), label="CheckPairs")
+        assert_that(out.reports[0].out, equal_to(["1" * 16, "5" * 16]), label="CheckKept")
+        got = out.rejected | beam.Map(lambda r: (r.stage, r.reason, r.record_id, "died" in r.detail))
+        want = [("crashy", "no_function_changed", "4" * 16, False), ("crashy", "parse_failed", "9" * 16, True)]
+        assert_that(got, equal_to(want), label="CheckRejected")
 
 
 def test_bug_task_validates_the_llm_answer():

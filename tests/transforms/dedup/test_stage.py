@@ -109,12 +109,12 @@ def test_exact_and_near_duplicates_keep_one_representative():
         kept_ids = out.main | "Ids" >> beam.Map(lambda r: r.idx)
         expected_kept = sorted({r.idx for r in rows} - {"x00", "b01"} - {i for i, _, _ in expected_near})
         assert_that(kept_ids, equal_to(expected_kept), label="Kept")
-        exact = out.exact_rejected | "E" >> beam.Map(lambda r: (r.record_id, r.duplicate_of, r.reason))
+        exact = out.reports[0].rejected | "E" >> beam.Map(lambda r: (r.record_id, r.duplicate_of, r.reason))
         assert_that(exact, equal_to([("x00", "b00", EXACT_DUPLICATE), ("b01", "a01", EXACT_DUPLICATE)]),
                     label="Exact")  # fmt: skip
-        near = out.near_rejected | "N" >> beam.Map(lambda r: (r.record_id, r.duplicate_of, r.reason))
+        near = out.reports[1].rejected | "N" >> beam.Map(lambda r: (r.record_id, r.duplicate_of, r.reason))
         assert_that(near, equal_to(expected_near), label="Near")
-        unique = out.unique | "CountUnique" >> beam.combiners.Count.Globally()
+        unique = out.reports[0].out | "CountUnique" >> beam.combiners.Count.Globally()
         assert_that(unique, equal_to([len(rows) - 2]), label="Unique")
     assert len(near_group) == 3
 
@@ -125,7 +125,7 @@ def test_rows_near_a_previous_release_are_rejected():
     with TestPipeline() as p:
         old = p | "Old" >> beam.Create(previous)
         out = p | beam.Create(base) | Deduplicate(DedupConfig(), previous=old)
-        near = out.near_rejected | beam.Map(lambda r: (r.record_id, r.duplicate_of, r.reason))
+        near = out.reports[1].rejected | beam.Map(lambda r: (r.record_id, r.duplicate_of, r.reason))
         assert_that(near, equal_to([("b04", "old4", IN_PREVIOUS), ("b05", "old5", IN_PREVIOUS)]), label="Near")
         count = out.main | beam.combiners.Count.Globally()
         assert_that(count, equal_to([len(base) - 2]), label="Kept")
@@ -140,7 +140,7 @@ def test_dict_rows_without_an_id_column_use_content_hashes():
         out = p | beam.Create(rows) | Deduplicate(cfg)
         count = out.main | beam.combiners.Count.Globally()
         assert_that(count, equal_to([2]), label="Kept")
-        dup = out.near_rejected | beam.Map(lambda r: (len(r.record_id), len(r.duplicate_of)))
+        dup = out.reports[1].rejected | beam.Map(lambda r: (len(r.record_id), len(r.duplicate_of)))
         assert_that(dup, equal_to([(16, 16)]), label="Ids")
 
 
@@ -150,7 +150,11 @@ def test_far_rows_are_kept_and_counts_add_up(verify):
     rows = base + extra
     with TestPipeline() as p:
         out = p | beam.Create(rows) | Deduplicate(DedupConfig(verify=verify))
-        total = (out.main, out.exact_rejected, out.near_rejected) | beam.Flatten() | beam.combiners.Count.Globally()
+        total = (
+            (out.main, out.reports[0].rejected, out.reports[1].rejected)
+            | beam.Flatten()
+            | beam.combiners.Count.Globally()
+        )
         assert_that(total, equal_to([len(rows)]), label="Conservation")
         kept = out.main | beam.Map(lambda r: r.idx) | beam.Filter(lambda i: i in ("b03", "n03"))
         assert_that(kept, equal_to(["b03", "n03"]), label="FarKept")

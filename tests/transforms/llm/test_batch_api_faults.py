@@ -2,12 +2,12 @@
 
 import pytest
 
+from schemas.errors import EndpointError
 from tests.transforms.llm.chat_server import ENVELOPE_FAULTS, envelope
 from tests.transforms.llm.fake_openai import FakeOpenAI
 from tests.transforms.llm.test_batch_api import KEY_ENV, SECRET, body, endpoint_for, key
 from transforms.llm.batch_api import collect, export_requests, parse_output_line, status, submit
 from transforms.llm.cache import SqliteCache
-from transforms.llm.errors import EndpointError
 
 
 @pytest.fixture

@@ -111,7 +111,7 @@ def test_export_mode_sends_nothing(tmp_path):
 
 
 def test_missing_key_variable_is_a_clear_error(monkeypatch):
-    from transforms.llm.errors import EndpointError
+    from schemas.errors import EndpointError
 
     monkeypatch.delenv("CODEPREF_TEST_KEY", raising=False)
     with pytest.raises(EndpointError, match="CODEPREF_TEST_KEY"):

@@ -5,12 +5,12 @@ import sqlite3
 
 import pytest
 
+from schemas.errors import EndpointError
 from schemas.llm import request_key
 from tests.transforms.llm.chat_server import ENVELOPE_FAULTS, ChatServer
 from tests.transforms.llm.test_client import endpoint, request
 from transforms.llm.cache import open_cache
 from transforms.llm.client import LLMClient, MalformedEnvelopeError, envelope_answer, read_envelope
-from transforms.llm.errors import EndpointError
 
 
 SECRET = "sk-codepref-fault-test-0123456789abcdef"

@@ -6,12 +6,11 @@ import apache_beam as beam
 import pydantic
 import pytest
 
+from schemas.errors import EndpointError, LLMErrorShareError
 from schemas.llm import EndpointConfig, LabelConfig, RatingRule
 from schemas.records import PairRecord
 from tests.transforms.llm.chat_server import ChatServer
 from transforms.llm.errors import (
-    EndpointError,
-    LLMErrorShareError,
     check_llm_error_share,
     find_endpoint_error,
     llm_error_share_problems,

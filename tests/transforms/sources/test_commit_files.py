@@ -79,7 +79,7 @@ def test_read_commit_files_pipeline(tmp_path):
     (tmp_path / "part-2.parquet").write_bytes(b"PAR1 this is not parquet")
     with TestPipeline() as p:
         out = p | beam.Create([str(tmp_path / "part-*")]) | ReadCommitFiles(CFG)
-        assert_that(out.commits | beam.Map(lambda c: c.commit), equal_to(["c1", "p1"]), label="CheckMain")
+        assert_that(out.main | beam.Map(lambda c: c.commit), equal_to(["c1", "p1"]), label="CheckMain")
         assert_that(
             out.rejected | beam.Map(lambda r: (r.reason, r.detail.split(": ")[0].rsplit("/", 1)[-1])),
             equal_to(
@@ -93,7 +93,7 @@ def test_read_commit_files_pipeline(tmp_path):
             ),
             label="CheckRejected",
         )
-        assert_that(out.scanned | beam.CombineGlobally(sum), equal_to([7]), label="CheckScanned")
+        assert_that(out.reports[0].scanned | beam.CombineGlobally(sum), equal_to([7]), label="CheckScanned")
 
 
 def commit_line(**kw):
@@ -115,13 +115,13 @@ def check_files(pattern, kept, rejected, scanned):
     """Runs `ReadCommitFiles` on a glob; checks the kept commits, the (reason, detail) rejects and the rows in."""
     with TestPipeline() as p:
         out = p | beam.Create([pattern]) | ReadCommitFiles(CFG)
-        assert_that(out.commits | beam.Map(lambda c: c.commit), equal_to(kept), label="CheckMain")
+        assert_that(out.main | beam.Map(lambda c: c.commit), equal_to(kept), label="CheckMain")
         assert_that(
             out.rejected | beam.Map(lambda r: (r.reason, r.detail.rsplit("/", 1)[-1])),
             equal_to(rejected),
             label="CheckRejected",
         )
-        assert_that(out.scanned | beam.CombineGlobally(sum), equal_to([scanned]), label="CheckScanned")
+        assert_that(out.reports[0].scanned | beam.CombineGlobally(sum), equal_to([scanned]), label="CheckScanned")
     assert scanned == len(kept) + len(rejected)  # in = out + rejected
 
 

@@ -49,7 +49,7 @@ def test_mine_git_repositories_pipeline(hostile_repo, unlicensed_repo, tmp_path)
     n_kept = sum(v in ("kept", "no_criterion") for v in expected.values())
     with TestPipeline() as p:
         out = p | beam.Create([path, unlicensed_repo, str(tmp_path / "missing")]) | MineGitRepositories(CFG)
-        assert_that(out.commits | beam.combiners.Count.Globally(), equal_to([n_kept]), label="CheckMain")
+        assert_that(out.main | beam.combiners.Count.Globally(), equal_to([n_kept]), label="CheckMain")
         reasons = out.rejected | beam.Map(lambda r: r.reason) | beam.combiners.Count.PerElement()
         want = {}
         for v in expected.values():
@@ -58,7 +58,7 @@ def test_mine_git_repositories_pipeline(hostile_repo, unlicensed_repo, tmp_path)
         want["license_unknown"] = 2
         want["git_error"] = 1  # the missing repository
         assert_that(reasons, equal_to(sorted(want.items())), label="CheckRejected")
-        total = out.scanned | beam.CombineGlobally(sum)
+        total = out.reports[0].scanned | beam.CombineGlobally(sum)
         assert_that(total, equal_to([len(expected) + 2 + 1]), label="CheckScanned")
         assert_that(
             out.rejected | beam.Map(lambda r: isinstance(r, RejectRecord) and r.stage == "mine_git"),
@@ -99,8 +99,8 @@ def test_repository_whose_name_is_not_utf8_is_rejected(tmp_path):
     subprocess.run(["git", "-C", path, "config", "remote.origin.url", b"git@example.com:caf\xe9/r.git"], check=True)
     with TestPipeline() as p:
         out = p | beam.Create([path]) | MineGitRepositories(CFG)
-        assert_that(out.commits, equal_to([]), label="CheckMain")
+        assert_that(out.main, equal_to([]), label="CheckMain")
         rejects = out.rejected | beam.Map(lambda r: (r.reason, r.record_id, r.detail))
         detail = "the origin URL git@example.com:caf\\xe9/r.git is not valid UTF-8"
         assert_that(rejects, equal_to([("repo_name_not_utf8", path, detail)]), label="CheckRejected")
-        assert_that(out.scanned | beam.CombineGlobally(sum), equal_to([1]), label="CheckScanned")
+        assert_that(out.reports[0].scanned | beam.CombineGlobally(sum), equal_to([1]), label="CheckScanned")

@@ -59,10 +59,10 @@ def test_read_instruction_sets_pipeline(tmp_path):
     (tmp_path / "set.jsonl").write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n")
     with TestPipeline() as p:
         out = p | beam.Create([str(tmp_path / "*.jsonl")]) | ReadInstructionSets()
-        assert_that(out.commits | beam.Map(lambda r: r.language), equal_to(["Python"]), label="CheckMain")
+        assert_that(out.main | beam.Map(lambda r: r.language), equal_to(["Python"]), label="CheckMain")
         assert_that(out.rejected | beam.Map(lambda r: r.reason), equal_to(["malformed_json", "invalid_row"]),
                     label="CheckRejected")  # fmt: skip
-        assert_that(out.scanned | beam.CombineGlobally(sum), equal_to([3]), label="CheckScanned")
+        assert_that(out.reports[0].scanned | beam.CombineGlobally(sum), equal_to([3]), label="CheckScanned")
 
 
 def test_a_language_that_is_not_text_is_an_invalid_row_not_a_crash():
@@ -79,6 +79,6 @@ def test_compressed_instruction_sets_and_bad_bytes(tmp_path):
     (tmp_path / "set.jsonl.gz").write_bytes(gzip.compress(good + b"\n" + latin1 + b"\n"))
     with TestPipeline() as p:
         out = p | beam.Create([str(tmp_path / "*.jsonl.gz")]) | ReadInstructionSets()
-        assert_that(out.commits | beam.Map(lambda r: r.language), equal_to(["Python"]), label="CheckMain")
+        assert_that(out.main | beam.Map(lambda r: r.language), equal_to(["Python"]), label="CheckMain")
         assert_that(out.rejected | beam.Map(lambda r: r.reason), equal_to(["not_utf8"]), label="CheckRejected")
-        assert_that(out.scanned | beam.CombineGlobally(sum), equal_to([2]), label="CheckScanned")
+        assert_that(out.reports[0].scanned | beam.CombineGlobally(sum), equal_to([2]), label="CheckScanned")

@@ -122,10 +122,10 @@ def test_codenet_rows_group_by_problem_and_submitter(tmp_path):
 
 
 def run_source(src, check_pairs, check_reports=None):
-    reports: list[StageReport] = []
     with TestPipeline() as p:
-        pairs = p | ReadPreferenceSource(src, reports)
-        assert_that(pairs | beam.Map(lambda x: (x.chosen, x.rejected, x.aspect, x.language)), check_pairs)
+        out = p | ReadPreferenceSource(src)
+        reports: tuple[StageReport, ...] = out.reports
+        assert_that(out.main | beam.Map(lambda x: (x.chosen, x.rejected, x.aspect, x.language)), check_pairs)
         counts = {}
         for r in reports:
             counts[r.name] = (

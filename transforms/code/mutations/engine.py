@@ -2,7 +2,6 @@
 
 __all__ = ["apply_site", "find_sites", "mutate"]
 
-import hashlib
 import random
 from collections.abc import Callable, Sequence
 
@@ -22,6 +21,7 @@ from transforms.code.mutations.stmt_operators import (
     find_swap_call_arguments,
 )
 from transforms.code.mutations.syntax import SyntaxIndex, build_index
+from transforms.hashing import stable_hash
 
 
 _FINDERS: dict[str, Callable[[SyntaxIndex], list[Site]]] = {
@@ -85,7 +85,7 @@ def apply_site(code: str, site: Site) -> str:
 
 
 def _rng(seed: str) -> random.Random:
-    return random.Random(int.from_bytes(hashlib.sha256(seed.encode("utf-8", "surrogatepass")).digest()[:8], "big"))
+    return random.Random(stable_hash(seed))
 
 
 def _candidate_order(sites: list[Site], rng: random.Random) -> list[Site]:
