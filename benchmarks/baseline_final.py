@@ -44,12 +44,13 @@ def main() -> None:
     detector = language.build_detector()
     scanners = secrets.build_detectors()
     count = length.make_token_counter(None)
-    index = decontaminate.build_index([(args.benchmark, decontaminate.benchmark_hashes(
-        decontaminate.read_benchmark_texts(args.benchmark, "prompt"), 13))], 13)  # fmt: skip
+    prompts = decontaminate.read_benchmark_texts(args.benchmark, "prompt")
+    index = decontaminate.build_index([(args.benchmark, decontaminate.benchmark_hashes(prompts, 13))], 13)
 
     def keep(row: dict) -> dict:
-        pair = PairRecord(row["idx"], row["input"], row["chosen"], row["rejected"], "Python", "Functional Correctness",
-                          row["source"])  # fmt: skip
+        pair = PairRecord(
+            row["idx"], row["input"], row["chosen"], row["rejected"], "Python", "Functional Correctness", row["source"]
+        )
         ok = (
             length.length_reject(pair, count, 4096) is None
             and language.language_reject(pair.input, detector) is None
@@ -76,8 +77,9 @@ def main() -> None:
     ds = ds.select(kept)
 
     def clean(row: dict) -> dict:
-        pair = PairRecord(row["idx"], row["input"], row["chosen"], row["rejected"], "Python", "Functional Correctness",
-                          row["source"])  # fmt: skip
+        pair = PairRecord(
+            row["idx"], row["input"], row["chosen"], row["rejected"], "Python", "Functional Correctness", row["source"]
+        )
         return {"clean": decontaminate.contamination(pair, index) is None, "split": split.split_of(pair)}
 
     ds = ds.map(clean, desc="decontaminate").filter(lambda r: r["clean"], desc="clean")

@@ -105,10 +105,19 @@ def bench_signatures(texts: list[str], k: int, perms: Permutations) -> dict:
         reference.update_batch([int(h) for h in np.unique(shingle_hashes(text, k))])
         identical += bool(np.array_equal(reference.hashvalues, sig))
     n = len(texts)
-    return {"k": k, "docs": n, "update": n / t_update, "batch": n / t_batch, "ours": n / t_ours,
-            "batch_text": n / (t_batch + t_shingling),
-            "identical": identical, "checked": min(300, n), "ds": ds, "sigs": ours,
-            "shingles": sum(map(len, shingles)) / n}  # fmt: skip
+    return {
+        "k": k,
+        "docs": n,
+        "update": n / t_update,
+        "batch": n / t_batch,
+        "ours": n / t_ours,
+        "batch_text": n / (t_batch + t_shingling),
+        "identical": identical,
+        "checked": min(300, n),
+        "ds": ds,
+        "sigs": ours,
+        "shingles": sum(map(len, shingles)) / n,
+    }
 
 
 def estimate_errors(texts: list[str], rows: list[dict], result: dict, truth: list[dict]) -> tuple[float, float, int]:
@@ -127,8 +136,16 @@ def estimate_errors(texts: list[str], rows: list[dict], result: dict, truth: lis
 
 def run_dedup(corpus: str, out: str) -> tuple[float, int]:
     """Runs `codepref dedup` on the corpus; returns wall seconds and peak RSS MB of the process tree."""
-    cmd = [sys.executable, "-m", "pipelines.cli", "dedup", "--input", os.path.join(corpus, "data", "*.parquet"),
-           "--out", out]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "pipelines.cli",
+        "dedup",
+        "--input",
+        os.path.join(corpus, "data", "*.parquet"),
+        "--out",
+        out,
+    ]
     start = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - start
@@ -158,16 +175,24 @@ def quality(corpus: str, out: str, threshold: float) -> dict:
     clusters: dict[str, list[str]] = defaultdict(list)
     for r in parent:
         clusters[rep(r)].append(r)
-    texts = {row["idx"]: normalize(row, COLUMNS) for row in read_rows(corpus) if row["idx"] in parent or
-             row["idx"] in clusters}  # fmt: skip
+    texts = {
+        row["idx"]: normalize(row, COLUMNS)
+        for row in read_rows(corpus)
+        if row["idx"] in parent or row["idx"] in clusters
+    }
     shingles = {i: shingle_set(t, PAIR_DEDUP.ngram) for i, t in texts.items()}
     justified = 0
     for r in parent:
         members = [rep(r), *clusters[rep(r)]]
         justified += any(m != r and exact_jaccard(shingles[r], shingles[m]) >= threshold for m in members)
     removed = len(parent)
-    return {"positives": len(positives), "found": found, "removed": removed, "same_family": same_family,
-            "justified": justified}  # fmt: skip
+    return {
+        "positives": len(positives),
+        "found": found,
+        "removed": removed,
+        "same_family": same_family,
+        "justified": justified,
+    }
 
 
 def main() -> None:
@@ -183,21 +208,28 @@ def main() -> None:
     perms = Permutations(256, 77)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     truth = pq.read_table(os.path.join(args.corpus, "truth", "near_duplicates.parquet")).to_pylist()
-    lines = [SECTION_A, "", f"Machine: {machine}. {len(rows):,} rows of the scale corpus, 256 permutations, "
-             "one thread; baselines measured in the same run. datasketch times leave out building the shingle "
-             f"set; codepref's include tokenising the raw text ({BATCH} texts per call).", "",
-             "| shingles | shingles/doc | datasketch `update` docs/s | datasketch `update_batch` docs/s | "
-             "`update_batch` + building the shingle set, docs/s | codepref docs/s (from text) | vs update_batch | "
-             "bit-identical (same shingle hashes) | mean abs error datasketch / codepref (pairs) |",
-             "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        SECTION_A,
+        "",
+        f"Machine: {machine}. {len(rows):,} rows of the scale corpus, 256 permutations, "
+        "one thread; baselines measured in the same run. datasketch times leave out building the shingle "
+        f"set; codepref's include tokenising the raw text ({BATCH} texts per call).",
+        "",
+        "| shingles | shingles/doc | datasketch `update` docs/s | datasketch `update_batch` docs/s | "
+        "`update_batch` + building the shingle set, docs/s | codepref docs/s (from text) | vs update_batch | "
+        "bit-identical (same shingle hashes) | mean abs error datasketch / codepref (pairs) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for k, texts in ((20, [normalize(r, COLUMNS) for r in rows]), (5, [r["chosen"] for r in rows])):
         result = bench_signatures(texts, k, perms)
         err_ds, err_ours, n_pairs = estimate_errors(texts, rows, result, truth)
-        lines.append(f"| word {k}-grams | {result['shingles']:.0f} | {result['update']:,.0f} | "
-                     f"{result['batch']:,.0f} | {result['batch_text']:,.0f} | {result['ours']:,.0f} | "
-                     f"{result['ours'] / result['batch']:.1f}× | "
-                     f"{result['identical']}/{result['checked']} | {err_ds:.3f} / {err_ours:.3f} "
-                     f"({n_pairs}) |")  # fmt: skip
+        lines.append(
+            f"| word {k}-grams | {result['shingles']:.0f} | {result['update']:,.0f} | "
+            f"{result['batch']:,.0f} | {result['batch_text']:,.0f} | {result['ours']:,.0f} | "
+            f"{result['ours'] / result['batch']:.1f}× | "
+            f"{result['identical']}/{result['checked']} | {err_ds:.3f} / {err_ours:.3f} "
+            f"({n_pairs}) |"
+        )
         print(lines[-1], file=sys.stderr)
     replace_section(args.write, SECTION_A, "\n".join(lines))
     if args.skip_quality:
@@ -206,17 +238,22 @@ def main() -> None:
     wall, rss = run_dedup(args.corpus, out)
     q = quality(args.corpus, out, PAIR_DEDUP.threshold)
     total = sum(1 for _ in read_rows(args.corpus))
-    lines = [SECTION_B, "", f"Machine: {machine}. `codepref dedup` (DirectRunner, one process) on the whole "
-             f"scale corpus: {total:,} rows with {len(truth):,} injected near-duplicates; word 20-grams, "
-             f"threshold {PAIR_DEDUP.threshold}, 256 permutations, candidates verified by exact Jaccard.", "",
-             "| measure | value | target |", "|---|---|---|",
-             f"| recall: truth pairs (Jaccard ≥ 0.75) in one cluster | {q['found'] / q['positives']:.4f} "
-             f"({q['found']:,} of {q['positives']:,}) | ≥ 0.95 |",
-             f"| precision: removed rows with a cluster member at Jaccard ≥ 0.75 | "
-             f"{q['justified'] / max(1, q['removed']):.4f} ({q['justified']:,} of {q['removed']:,}) | ≥ 0.98 |",
-             f"| removed rows merged only within their own family | "
-             f"{q['same_family'] / max(1, q['removed']):.4f} | 1.0 |",
-             f"| wall time, peak RSS | {wall:,.0f} s, {rss:,} MB | - |"]  # fmt: skip
+    lines = [
+        SECTION_B,
+        "",
+        f"Machine: {machine}. `codepref dedup` (DirectRunner, one process) on the whole "
+        f"scale corpus: {total:,} rows with {len(truth):,} injected near-duplicates; word 20-grams, "
+        f"threshold {PAIR_DEDUP.threshold}, 256 permutations, candidates verified by exact Jaccard.",
+        "",
+        "| measure | value | target |",
+        "|---|---|---|",
+        f"| recall: truth pairs (Jaccard ≥ 0.75) in one cluster | {q['found'] / q['positives']:.4f} "
+        f"({q['found']:,} of {q['positives']:,}) | ≥ 0.95 |",
+        f"| precision: removed rows with a cluster member at Jaccard ≥ 0.75 | "
+        f"{q['justified'] / max(1, q['removed']):.4f} ({q['justified']:,} of {q['removed']:,}) | ≥ 0.98 |",
+        f"| removed rows merged only within their own family | {q['same_family'] / max(1, q['removed']):.4f} | 1.0 |",
+        f"| wall time, peak RSS | {wall:,.0f} s, {rss:,} MB | - |",
+    ]
     print("\n".join(lines), file=sys.stderr)
     replace_section(args.write, SECTION_B, "\n".join(lines))
 

@@ -37,8 +37,10 @@ SECTION = "## final: the non-LLM pipeline on 350k pairs"
 
 def timed_run(cmd: list[str]) -> tuple[float, int]:
     """Runs `cmd` in a fresh process; returns wall seconds and its peak RSS in MB."""
-    wrapper = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
-               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")  # fmt: skip
+    wrapper = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", wrapper, *cmd], check=True, capture_output=True, text=True)
     return time.perf_counter() - start, int(done.stdout.strip().splitlines()[-1]) // 1024
@@ -62,17 +64,34 @@ def main() -> None:
     with open(filters, "w") as f:
         json.dump({"decontamination": {"benchmarks": [benchmark]}}, f)  # JSON is YAML
     inputs = [x for path in files for x in ("--input", path)]
-    ours_cmd = [sys.executable, "-m", "pipelines.cli", "filter", *inputs, "--filters", filters,
-                "--out", os.path.join(work, "codepref"), *args.beam_args.split()]  # fmt: skip
+    ours_cmd = [
+        sys.executable,
+        "-m",
+        "pipelines.cli",
+        "filter",
+        *inputs,
+        "--filters",
+        filters,
+        "--out",
+        os.path.join(work, "codepref"),
+        *args.beam_args.split(),
+    ]
     ours = timed_run(ours_cmd)
     with open(os.path.join(work, "codepref", "manifest.json")) as f:
         manifest = json.load(f)
     rows_in = manifest["stages"][0]["in"]
     rows_out = sum(v["rows"] for v in manifest["outputs"].values())
     print(f"codepref: {ours[0]:.0f} s, {ours[1]} MB, {rows_in:,} → {rows_out:,}", file=sys.stderr)
-    base_cmd = [sys.executable, os.path.join(os.path.dirname(__file__), "baseline_final.py"), "--input",
-                os.path.join(data, "*.parquet") if args.shards >= len(os.listdir(data)) else files[0],
-                "--benchmark", benchmark, "--out", os.path.join(work, "baseline")]  # fmt: skip
+    base_cmd = [
+        sys.executable,
+        os.path.join(os.path.dirname(__file__), "baseline_final.py"),
+        "--input",
+        os.path.join(data, "*.parquet") if args.shards >= len(os.listdir(data)) else files[0],
+        "--benchmark",
+        benchmark,
+        "--out",
+        os.path.join(work, "baseline"),
+    ]
     if args.shards < len(os.listdir(data)):
         link = os.path.join(work, "input")
         os.makedirs(link)
@@ -84,15 +103,21 @@ def main() -> None:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     funnel = ", ".join(f"{s['name']} −{sum(s['rejected'].values()):,}" for s in manifest["stages"][1:])
     mode = args.beam_args or "DirectRunner, one process"
-    lines = [SECTION, "", f"Machine: {machine}, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') >> 30} GB. "
-             f"Input: {rows_in:,} pairs of the scale corpus ({len(files)} shards), 2,000 benchmark prompts. "
-             f"Both runs in the same session, one after the other. Funnel of (c): {funnel}; "
-             f"{rows_out:,} pairs written.", "",
-             "| run | wall s | pairs/s | peak RSS MB | vs baseline (time) | target |", "|---|---|---|---|---|---|",
-             f"| (c) codepref filter ({mode}) | {ours[0]:,.0f} | {rows_in / ours[0]:,.0f} | {ours[1]:,} | "
-             f"{base[0] / ours[0]:.2f}× | ≤ 600 s, ≤ 4,096 MB |",
-             f"| (d) baseline: datasets.map + datasketch MinHashLSH, one process | {base[0]:,.0f} | "
-             f"{rows_in / base[0]:,.0f} | {base[1]:,} | 1.00× | - |"]  # fmt: skip
+    lines = [
+        SECTION,
+        "",
+        f"Machine: {machine}, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') >> 30} GB. "
+        f"Input: {rows_in:,} pairs of the scale corpus ({len(files)} shards), 2,000 benchmark prompts. "
+        f"Both runs in the same session, one after the other. Funnel of (c): {funnel}; "
+        f"{rows_out:,} pairs written.",
+        "",
+        "| run | wall s | pairs/s | peak RSS MB | vs baseline (time) | target |",
+        "|---|---|---|---|---|---|",
+        f"| (c) codepref filter ({mode}) | {ours[0]:,.0f} | {rows_in / ours[0]:,.0f} | {ours[1]:,} | "
+        f"{base[0] / ours[0]:.2f}× | ≤ 600 s, ≤ 4,096 MB |",
+        f"| (d) baseline: datasets.map + datasketch MinHashLSH, one process | {base[0]:,.0f} | "
+        f"{rows_in / base[0]:,.0f} | {base[1]:,} | 1.00× | - |",
+    ]
     print("\n".join(lines), file=sys.stderr)
     replace_section(args.write, SECTION, "\n".join(lines))
     _ = resource  # the children's rusage is read inside the wrapper process

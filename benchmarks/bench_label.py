@@ -38,11 +38,17 @@ from transforms.llm.judge import JudgeTask  # noqa: E402
 
 def pairs(n: int) -> list[PairRecord]:
     return [
-        PairRecord(idx=hashlib.sha256(s.name.encode()).hexdigest()[:16], input=f"Improve {s.path}.", chosen=s.after,
-                   rejected=s.before, language=language_for_path(s.path) or "Python", aspect=s.criterion,
-                   source="bench")
+        PairRecord(
+            idx=hashlib.sha256(s.name.encode()).hexdigest()[:16],
+            input=f"Improve {s.path}.",
+            chosen=s.after,
+            rejected=s.before,
+            language=language_for_path(s.path) or "Python",
+            aspect=s.criterion,
+            source="bench",
+        )
         for s in load_samples()[:n]
-    ]  # fmt: skip
+    ]
 
 
 def judge_run(endpoint: EndpointConfig, items: list[PairRecord], cache_path: str) -> tuple[float, dict]:
@@ -64,11 +70,17 @@ def saturated_tokens_per_s(base_url: str, model: str) -> float:
     async def go() -> float:
         sdk = openai.AsyncOpenAI(base_url=base_url, api_key="none", max_retries=0, timeout=600)
         start = time.perf_counter()
-        done = await asyncio.gather(*[
-            sdk.chat.completions.create(model=model, max_tokens=96, temperature=0.8, seed=i,
-                                        messages=[{"role": "user", "content": f"Write a story about robot {i}."}])
+        requests = [
+            sdk.chat.completions.create(
+                model=model,
+                max_tokens=96,
+                temperature=0.8,
+                seed=i,
+                messages=[{"role": "user", "content": f"Write a story about robot {i}."}],
+            )
             for i in range(8)
-        ])  # fmt: skip
+        ]
+        done = await asyncio.gather(*requests)
         wall = time.perf_counter() - start
         await sdk.close()
         return sum(r.usage.completion_tokens for r in done) / wall
@@ -78,8 +90,10 @@ def saturated_tokens_per_s(base_url: str, model: str) -> float:
 
 def cache_cost(tmp: str) -> tuple[float, float]:
     cache = open_cache(os.path.join(tmp, "bench.sqlite"))
-    values = {f"{i:064x}": {"text": "x" * 400, "error": None, "detail": "", "prompt_tokens": 1, "completion_tokens": 1}
-              for i in range(20_000)}  # fmt: skip
+    values = {
+        f"{i:064x}": {"text": "x" * 400, "error": None, "detail": "", "prompt_tokens": 1, "completion_tokens": 1}
+        for i in range(20_000)
+    }
     keys = list(values)
     start = time.perf_counter()
     for i in range(0, len(keys), 16):
@@ -106,9 +120,13 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             for concurrency in (1, 2, 4, 8):
                 endpoint = EndpointConfig(
-                    name="local", base_url=server.base_url, model=server.model, output_mode="json_object_schema",
-                    max_concurrency=concurrency, timeout_s=600,
-                )  # fmt: skip
+                    name="local",
+                    base_url=server.base_url,
+                    model=server.model,
+                    output_mode="json_object_schema",
+                    max_concurrency=concurrency,
+                    timeout_s=600,
+                )
                 cache_path = os.path.join(tmp, f"c{concurrency}.sqlite")
                 cold, stats = judge_run(endpoint, items, cache_path)
                 warm, warm_stats = judge_run(endpoint, items, cache_path)
@@ -131,7 +149,7 @@ def main() -> None:
         *[
             f"| {c} | {p:.3f} | {t:.1f} | {cold:.1f} | {warm:.4f} | {warm / cold:.2%} | {sent} |"
             for c, p, t, cold, warm, sent in rows
-        ],  # fmt: skip
+        ],
         "",
         f"Cache (SQLite, WAL, 20,000 keys): lookup {get_us:.1f} µs per request (batches of 64), write {put_us:.1f} µs "
         "per request (batches of 16).",

@@ -338,12 +338,14 @@ class _Tally:
 
 
 TRUTH_COLUMNS = {
-    "near_duplicates": ("near", [("idx", "string"), ("source_idx", "string"), ("jaccard", "float64"),
-                                 ("kind", "string"), ("copy", "int32")]),
+    "near_duplicates": (
+        "near",
+        [("idx", "string"), ("source_idx", "string"), ("jaccard", "float64"), ("kind", "string"), ("copy", "int32")],
+    ),
     "contaminated": ("contaminated", [("idx", "string"), ("benchmark_row", "int32"), ("ngram", "string")]),
     "secrets": ("secrets", [("idx", "string"), ("field", "string"), ("kind", "string"), ("value", "string")]),
     "filters": ("filters", [("idx", "string"), ("kind", "string"), ("chars", "int64")]),
-}  # fmt: skip
+}
 
 
 def _summary(tally: _Tally, p: dict[str, np.ndarray], params: dict[str, Any]) -> dict[str, Any]:

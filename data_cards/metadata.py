@@ -37,12 +37,42 @@ TASK_CATEGORIES: tuple[str, ...] = ("text-classification", "reinforcement-learni
 TAGS: tuple[str, ...] = ("code", "preference", "reward-modeling", "rlhf", "dpo", "codepref")
 HUB_LICENSES: frozenset[str] = frozenset(
     {
-        "0bsd", "afl-3.0", "agpl-3.0", "apache-2.0", "artistic-2.0", "bsd-2-clause", "bsd-3-clause",
-        "bsd-3-clause-clear", "bsl-1.0", "cc-by-4.0", "cc-by-sa-4.0", "cc0-1.0", "ecl-2.0", "epl-1.0", "epl-2.0",
-        "eupl-1.1", "gpl-2.0", "gpl-3.0", "isc", "lgpl-2.1", "lgpl-3.0", "lppl-1.3c", "mit", "mpl-2.0", "ms-pl",
-        "ncsa", "odc-by", "odbl", "ofl-1.1", "osl-3.0", "postgresql", "unlicense", "wtfpl", "zlib",
+        "0bsd",
+        "afl-3.0",
+        "agpl-3.0",
+        "apache-2.0",
+        "artistic-2.0",
+        "bsd-2-clause",
+        "bsd-3-clause",
+        "bsd-3-clause-clear",
+        "bsl-1.0",
+        "cc-by-4.0",
+        "cc-by-sa-4.0",
+        "cc0-1.0",
+        "ecl-2.0",
+        "epl-1.0",
+        "epl-2.0",
+        "eupl-1.1",
+        "gpl-2.0",
+        "gpl-3.0",
+        "isc",
+        "lgpl-2.1",
+        "lgpl-3.0",
+        "lppl-1.3c",
+        "mit",
+        "mpl-2.0",
+        "ms-pl",
+        "ncsa",
+        "odc-by",
+        "odbl",
+        "ofl-1.1",
+        "osl-3.0",
+        "postgresql",
+        "unlicense",
+        "wtfpl",
+        "zlib",
     }
-)  # fmt: skip
+)
 """Licence ids of the Hub's licence list that codepref's sources can carry (lowercase SPDX)."""
 
 _SIZE_BUCKETS: tuple[tuple[int, str], ...] = (

@@ -110,17 +110,24 @@ def render_composition(stats: ReleaseStats, criteria: Sequence[str], languages: 
     per_source = _by(stats.composition, 1, 0)
     sources = sorted({source for source, _ in per_source})
     source_rows = [
-        [source, *(per_source.get((source, split), 0) for split in split_names),
-         sum(per_source.get((source, split), 0) for split in split_names)]
+        [
+            source,
+            *(per_source.get((source, split), 0) for split in split_names),
+            sum(per_source.get((source, split), 0) for split in split_names),
+        ]
         for source in sources
-    ]  # fmt: skip
+    ]
     grid = _by(stats.composition, 2, 3)
     used = [language for language in languages if any(grid.get((c, language)) for c in criteria)]
     grid_rows = [
-        [criterion, *(grid.get((criterion, language), 0) for language in used),
-         sum(grid.get((criterion, language), 0) for language in used)]
-        for criterion in criteria if any(grid.get((criterion, language)) for language in used)
-    ]  # fmt: skip
+        [
+            criterion,
+            *(grid.get((criterion, language), 0) for language in used),
+            sum(grid.get((criterion, language), 0) for language in used),
+        ]
+        for criterion in criteria
+        if any(grid.get((criterion, language)) for language in used)
+    ]
     cells = _by(stats.composition, 1, 2, 3, 0)
     keys = sorted({key[:3] for key in cells}, key=lambda k: (k[0], _index(criteria, k[1]), _index(languages, k[2])))
     full_rows = [[*key, *(cells.get((*key, split), 0) for split in split_names)] for key in keys]
@@ -170,12 +177,28 @@ def render_funnel(manifest: Mapping[str, Any], funnel: str) -> str:
     llm = manifest.get("llm")
     if llm:
         llm_rows = [
-            [stage, s["requests_sent"], s["cache_hits"], s["retries"], sum(s["errors"].values()),
-             s["prompt_tokens"], s["completion_tokens"], f"{s['cost_usd']:.2f}"]
+            [
+                stage,
+                s["requests_sent"],
+                s["cache_hits"],
+                s["retries"],
+                sum(s["errors"].values()),
+                s["prompt_tokens"],
+                s["completion_tokens"],
+                f"{s['cost_usd']:.2f}",
+            ]
             for stage, s in llm.items()
-        ]  # fmt: skip
-        header = ["LLM stage", "requests", "cache hits", "retries", "errors", "prompt tokens", "completion tokens",
-                  "cost (USD)"]  # fmt: skip
+        ]
+        header = [
+            "LLM stage",
+            "requests",
+            "cache hits",
+            "retries",
+            "errors",
+            "prompt tokens",
+            "completion tokens",
+            "cost (USD)",
+        ]
         parts += ["LLM calls (a cached answer is not sent again):", md_table(header, llm_rows)]
     return "\n\n".join(parts)
 
@@ -212,8 +235,9 @@ def render_judge(judge: JudgeStats, votes: str | None) -> str:
 def render_lengths(lengths: Mapping[str, Histogram], histogram: str) -> str:
     """Token-length summary and bin counts of prompts, chosen and rejected responses."""
     names = list(lengths)
-    summary = [[name, h.n, None if h.mean is None else f"{h.mean:.1f}", h.minimum, h.maximum]
-               for name, h in lengths.items()]  # fmt: skip
+    summary = [
+        [name, h.n, None if h.mean is None else f"{h.mean:.1f}", h.minimum, h.maximum] for name, h in lengths.items()
+    ]
     labels = lengths[names[0]].labels()
     bins = [[label, *(lengths[name].counts[i] for name in names)] for i, label in enumerate(labels)]
     return "\n\n".join(
@@ -290,16 +314,19 @@ def render_changes(
         parts.append(f"Config id: `{previous_manifest.get('config_id')}` → `{manifest['config_id']}`.")
     old = {split: out["rows"] for split, out in previous_manifest.get("outputs", {}).items()}
     new = {s.name: s.rows for s in stats.splits}
-    split_rows = [[split, old.get(split), new.get(split), _delta(old.get(split), new.get(split))]
-                  for split in [*new, *(s for s in old if s not in new)]]  # fmt: skip
+    split_rows = [
+        [split, old.get(split), new.get(split), _delta(old.get(split), new.get(split))]
+        for split in [*new, *(s for s in old if s not in new)]
+    ]
     split_rows.append(["total", sum(old.values()), sum(new.values()), _delta(sum(old.values()), sum(new.values()))])
     parts.append(md_table(["split", before, version, "change"], split_rows))
     if "composition" in previous_manifest:
         old_sources = _source_rows(previous_manifest["composition"])
         new_sources = {key[0]: n for key, n in _by(stats.composition, 1).items()}
         names = sorted(set(old_sources) | set(new_sources))
-        rows = [[s, old_sources.get(s), new_sources.get(s), _delta(old_sources.get(s), new_sources.get(s))]
-                for s in names]  # fmt: skip
+        rows = [
+            [s, old_sources.get(s), new_sources.get(s), _delta(old_sources.get(s), new_sources.get(s))] for s in names
+        ]
         parts.append(md_table(["source", before, version, "change"], rows))
     else:
         parts.append("The previous manifest has no composition, so rows per source cannot be compared.")

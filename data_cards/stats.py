@@ -219,16 +219,24 @@ class _Accumulator:
 
     def merge(self, other: "_Accumulator") -> None:
         """Adds another accumulator's counts to this one."""
-        for mine, theirs in ((self.rows, other.rows), (self.num_bytes, other.num_bytes),
-                             (self.composition, other.composition), (self.licences, other.licences)):  # fmt: skip
+        for mine, theirs in (
+            (self.rows, other.rows),
+            (self.num_bytes, other.num_bytes),
+            (self.composition, other.composition),
+            (self.licences, other.licences),
+        ):
             mine.update(theirs)
         for name, _ in LENGTH_FIELDS:
             self.bins[name] = [a + b for a, b in zip(self.bins[name], other.bins[name], strict=True)]
             mine, theirs = self.length_sums[name], other.length_sums[name]
             lows = [v for v in (mine[2], theirs[2]) if v is not None]
             highs = [v for v in (mine[3], theirs[3]) if v is not None]
-            self.length_sums[name] = [mine[0] + theirs[0], mine[1] + theirs[1],
-                                      min(lows, default=None), max(highs, default=None)]  # fmt: skip
+            self.length_sums[name] = [
+                mine[0] + theirs[0],
+                mine[1] + theirs[1],
+                min(lows, default=None),
+                max(highs, default=None),
+            ]
         for kind, _ in JUDGE_KINDS:
             self.votes[kind].update(other.votes[kind])
         self.judged += other.judged
@@ -239,10 +247,15 @@ class _Accumulator:
     def result(self, files: Mapping[str, tuple[tuple[str, int], ...]]) -> ReleaseStats:
         """The statistics, given each split's `(relative path, size in bytes)` files."""
         splits = tuple(
-            SplitStats(split, self.rows[split], self.num_bytes[split], sum(size for _, size in shards),
-                       tuple(path for path, _ in shards))
+            SplitStats(
+                split,
+                self.rows[split],
+                self.num_bytes[split],
+                sum(size for _, size in shards),
+                tuple(path for path, _ in shards),
+            )
             for split, shards in files.items()
-        )  # fmt: skip
+        )
         lengths = {
             name: Histogram(TOKEN_BIN_EDGES, tuple(self.bins[name]), *sums) for name, sums in self.length_sums.items()
         }

@@ -32,7 +32,8 @@ def _endpoint(args: argparse.Namespace):  # noqa: ANN202 - EndpointConfig
 
 
 def _export(args: argparse.Namespace, beam_args: list[str]) -> int:
-    manifest = label.run(args, beam_args, overrides={"mode": "export"})
+    cfg = label.config_from_args(args, overrides={"mode": "export"})
+    manifest = label.run(cfg, args.out, beam_args)
     files = sorted(glob.glob(os.path.join(runs.resolve_output(args.out), "batch", "requests-*.jsonl")))
     runs.print_funnel(manifest)
     print(f"codepref batch export: {len(files)} request file(s); next: codepref batch submit", file=sys.stderr)

@@ -15,7 +15,7 @@ The same command runs locally or on Dataflow: Beam options after the config
 --setup_file ./setup.py`) go to Beam; every path may be `gs://`.
 """
 
-__all__ = ["add_arguments", "build", "build_config_id", "run"]
+__all__ = ["add_arguments", "build", "build_config_id", "config_from_args", "load_config", "print_config", "run"]
 
 import argparse
 import functools
@@ -23,16 +23,14 @@ import sys
 
 import apache_beam as beam
 import yaml
-from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipelines import label, mine, runs
+from pipelines import label, runs
 from schemas.build import BuildConfig, PreferenceSource, load_build_config
 from schemas.config import config_id
 from schemas.errors import UsageError
 from schemas.records import PairRecord
 from transforms.llm.errors import check_llm_error_share
 from transforms.sources.commit_files import match_files
-from transforms.sources.instructions import InstructionColumns
 from transforms.sources.preference import ReadPreferenceSource, resolve_preset
 from transforms.system_prompt import PromptMix, assign_system_prompt
 
@@ -62,10 +60,7 @@ def build(p: beam.Pipeline, cfg: BuildConfig, out: str, preference: list[Prefere
     label_cfg = cfg.llm or label.NO_LLM  # no LLM stage runs without one (validated)
     columns = patterns = None
     if sources.instructions is not None:
-        spec = sources.instructions
-        language_column = None if spec.language else spec.language_column
-        columns = InstructionColumns(spec.instruction_column, spec.solution_column, language_column, spec.language)
-        patterns = list(spec.files)
+        columns, patterns = label.instruction_columns(sources.instructions), list(sources.instructions.files)
     labelled = label.labelled_pairs(
         p,
         mine_cfg,
@@ -83,21 +78,26 @@ def build(p: beam.Pipeline, cfg: BuildConfig, out: str, preference: list[Prefere
     if cfg.system.enabled:
         mix = PromptMix(cfg.system.none, cfg.system.single, cfg.system.all)
         system = functools.partial(_with_system, mix=mix, seed=cfg.system.seed)
-    spec = label.pair_run_spec(out, build_config_id(cfg), mine.config_json(cfg), mine_cfg.target_shard_bytes)
+    spec = label.pair_run_spec(out, build_config_id(cfg), runs.config_json(cfg), mine_cfg.target_shard_bytes)
     llm_stats = labelled.llm_stats if labelled.llm_stats else None
     label.write_pairs(p, everything, spec, cfg.filters, llm_stats=llm_stats, mix=cfg.mix, system=system)
     if cfg.llm is not None and cfg.llm.mode == "export":
         label.write_batch_requests(labelled.exports, out)
 
 
-def _check_config(cfg: BuildConfig, path: str) -> list[PreferenceSource]:
-    """Checks that every input exists; returns the preference sources, resolved.
+def load_config(path: str) -> BuildConfig:
+    """Reads a build config and checks that every input it names exists.
 
     The mine and code settings were checked as the config was read (`schemas.build.BuildConfig`).
 
     Raises:
-        UsageError: a missing input, an unknown preset or a bad licence.
+        UsageError: a bad config, a missing input, an unknown preset or a bad licence; the message
+            names the file and the key.
     """
+    try:
+        cfg = load_build_config(path)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
     for repo in cfg.sources.repos:
         runs.check_repository(repo, f"--config {path}: sources.repos")
     label.check_final_config(cfg.filters, f"--config {path}: filters.")
@@ -110,39 +110,54 @@ def _check_config(cfg: BuildConfig, path: str) -> list[PreferenceSource]:
         if not match_files(pattern):
             raise UsageError(f"--config {path}: {where} {pattern} matched no file")
     try:
-        return [resolve_preset(source) for source in cfg.sources.preference]
-    except ValueError as exc:
+        preference_sources(cfg)
+    except UsageError as exc:
         raise UsageError(f"--config {path}: {exc}") from exc
+    return cfg
 
 
-def run(args: argparse.Namespace, beam_args: list[str]) -> dict | None:
-    """Runs `codepref build` and returns the manifest (None with `--print-config`).
+def preference_sources(cfg: BuildConfig) -> list[PreferenceSource]:
+    """The config's preference sources, presets resolved.
 
     Raises:
-        UsageError: a bad config, input or argument.
+        UsageError: an unknown preset or a bad licence.
+    """
+    try:
+        return [resolve_preset(source) for source in cfg.sources.preference]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def print_config(cfg: BuildConfig) -> None:
+    """Prints the config, presets filled in, and its id (`--print-config`)."""
+    resolved = cfg.model_dump(mode="json")
+    resolved["sources"]["preference"] = [s.model_dump(mode="json") for s in preference_sources(cfg)]
+    yaml.safe_dump(resolved, sys.stdout, sort_keys=False, allow_unicode=True)
+    print(f"# config id: {build_config_id(cfg)}")
+
+
+def config_from_args(args: argparse.Namespace) -> BuildConfig:
+    """The release `codepref build` was asked for (`load_config` of `--config`).
+
+    Raises:
+        UsageError: a bad config or input, or no `--out` (and no `--print-config`).
+    """
+    cfg = load_config(args.config)
+    if not args.out and not args.print_config:
+        raise UsageError("--out DIR is needed (or --print-config)")
+    return cfg
+
+
+def run(cfg: BuildConfig, out: str, beam_args: list[str]) -> dict:
+    """Runs `codepref build` into `out` and returns the manifest.
+
+    Raises:
+        UsageError: the runner or `out` cannot be used.
         schemas.errors.EndpointError: an endpoint refused the run (401, 403, 404); Beam may wrap it.
         schemas.errors.LLMErrorShareError: too many `llm_error` rejects; the manifest is written.
     """
-    if not args.print_config:
-        runs.check_runner(beam_args)
-    try:
-        cfg = load_build_config(args.config)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
-    preference = _check_config(cfg, args.config)
-    if args.print_config:
-        resolved = cfg.model_dump(mode="json")
-        resolved["sources"]["preference"] = [s.model_dump(mode="json") for s in preference]
-        yaml.safe_dump(resolved, sys.stdout, sort_keys=False, allow_unicode=True)
-        print(f"# config id: {build_config_id(cfg)}")
-        return None
-    if not args.out:
-        raise UsageError("--out DIR is needed (or --print-config)")
-    out = runs.resolve_output(args.out)
-    runs.prepare_output(out)
-    with beam.Pipeline(options=PipelineOptions(beam_args)) as p:
-        build(p, cfg, out, preference)
-    manifest = runs.read_manifest(out)
+    preference = preference_sources(cfg)
+    manifest = runs.run_beam(out, beam_args, lambda p, out: build(p, cfg, out, preference))
     if cfg.llm is not None:
         check_llm_error_share(manifest, cfg.llm.max_llm_error_share)
     return manifest

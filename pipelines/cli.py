@@ -19,6 +19,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
+from types import ModuleType
 
 
 class _QuietBeamImport(logging.Filter):
@@ -50,13 +51,21 @@ def exit_status(error: CodeprefError) -> int:
     return EXIT_USAGE
 
 
-def _pipeline(name: str, run: Callable[[argparse.Namespace, list[str]], dict]) -> Callable[..., int]:
-    """A subcommand handler: runs the pipeline, prints its funnel and the output folder."""
+def _pipeline(name: str, module: ModuleType) -> Callable[..., int]:
+    """A subcommand handler: the pipeline module's `config_from_args`, then its `run`; prints the funnel and `--out`.
+
+    `codepref build --print-config` prints the config (`pipelines.build.print_config`) and runs nothing.
+    """
 
     def handle(args: argparse.Namespace, beam_args: list[str]) -> int:
-        manifest = run(args, beam_args)
-        if manifest is None:  # nothing was run (`build --print-config`)
+        print_only = getattr(args, "print_config", False)
+        if not print_only:
+            runs.check_runner(beam_args)  # before the inputs: a Dataflow user learns of --temp_location at once
+        cfg = module.config_from_args(args)
+        if print_only:
+            module.print_config(cfg)
             return 0
+        manifest = module.run(cfg, args.out, beam_args)
         print(f"codepref {name}: done", file=sys.stderr)
         runs.print_funnel(manifest)
         print(args.out)
@@ -85,27 +94,27 @@ def build_parser() -> argparse.ArgumentParser:
              "column. Writes DIR/data/{split}-*.parquet, DIR/rejects/ and DIR/manifest.json. Unknown arguments go "
              "to Beam (--runner DataflowRunner ..., --direct_num_workers, --direct_running_mode).")  # fmt: skip
     build.add_arguments(p)
-    p.set_defaults(func=_pipeline("build", build.run))
+    p.set_defaults(func=_pipeline("build", build))
     p = _sub(sub, "mine", "mine single-file commits from git repositories or commit files",
              "Mine single-file commits from git repositories and JSONL/Parquet commit files into "
              "DIR/data/train-*.parquet, with rejects under DIR/rejects/ and DIR/manifest.json. Unknown "
              "arguments go to Beam (--runner, --direct_num_workers, --direct_running_mode).")  # fmt: skip
     mine.add_arguments(p)
-    p.set_defaults(func=_pipeline("mine", mine.run))
+    p.set_defaults(func=_pipeline("mine", mine))
     p = _sub(sub, "label", "mine, then rate, instruct and judge pairs with an LLM",
              "Mine commits, then rate each (commit, criterion) with the raters, synthesise the instruction and "
              "judge the pair with n order-alternating votes, through the endpoints of --llm-config. Writes pairs "
              "in the Themis-CodePreference schema to DIR/data/, rejects to DIR/rejects/ and "
              "DIR/manifest.json.")  # fmt: skip
     label.add_arguments(p)
-    p.set_defaults(func=_pipeline("label", label.run))
+    p.set_defaults(func=_pipeline("label", label))
     p = _sub(sub, "mutate", "Functional Correctness pairs from an instruction dataset by planting bugs",
              "Read an instruction dataset (JSONL/Parquet: instruction, solution, optional language), plant a bug "
              "in each solution with a deterministic AST mutation (or the LLM with --llm) and write (chosen = "
              "solution, rejected = mutant) pairs to DIR/data/, rejects to DIR/rejects/ and "
              "DIR/manifest.json.")  # fmt: skip
     mutate.add_arguments(p)
-    p.set_defaults(func=_pipeline("mutate", mutate.run))
+    p.set_defaults(func=_pipeline("mutate", mutate))
     p = _sub(sub, "dedup", "exact and MinHash near-duplicate removal of any JSONL/Parquet rows",
              "Remove exact duplicates (normalised content hash) and near duplicates (word n-gram MinHash LSH, "
              "candidates checked by exact Jaccard, one representative per connected component: the smallest "
@@ -113,14 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
              "duplicates with duplicate_of to DIR/rejects/, the funnel to DIR/manifest.json. Unknown arguments go "
              "to Beam.")  # fmt: skip
     dedup.add_arguments(p)
-    p.set_defaults(func=_pipeline("dedup", dedup.run))
+    p.set_defaults(func=_pipeline("dedup", dedup))
     p = _sub(sub, "filter", "final stages over existing pairs: filters, dedup, decontamination, split",
              "Run the final stages on preference pairs from JSONL or Parquet files (Themis-CodePreference "
              "columns): token length, English prompt, secret scan, exact and near dedup, 13-gram "
              "decontamination against --filters' benchmark files, and the train/validation split. Writes "
              "DIR/data/{split}-*.parquet, DIR/rejects/ and DIR/manifest.json.")  # fmt: skip
     filter.add_arguments(p)
-    p.set_defaults(func=_pipeline("filter", filter.run))
+    p.set_defaults(func=_pipeline("filter", filter))
     p = _sub(sub, "publish", "publish a run as a versioned Hugging Face dataset with its card and plots",
              "Check a run (its manifest balances, the secret scan ran, and a fresh scan of its pairs finds no "
              "secret), render its data card and plots from the manifest, config and data, and push data, card, "

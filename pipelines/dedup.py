@@ -16,18 +16,19 @@ __all__ = ["add_arguments", "run"]
 import argparse
 import functools
 import json
+from collections.abc import Iterable
 
 import apache_beam as beam
 import pyarrow as pa
 import pydantic
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines import runs
 from schemas.config import config_id
 from schemas.dedup import DedupConfig
 from schemas.errors import UsageError
 from schemas.records import RejectRecord
+from schemas.runs import DedupRun
 from transforms.dedup.stage import Deduplicate, row_id
 from transforms.sources.commit_files import ReadRows, iter_rows, match_files
 from transforms.write_run import RunSpec, WriteRun
@@ -82,30 +83,27 @@ def input_schema(files: list[str]) -> pa.Schema:
         raise UsageError(f"--input {first}: cannot read its schema ({exc})") from exc
 
 
-def build(
-    p: beam.Pipeline,
-    cfg: DedupConfig,
-    *,
-    inputs: list[str],
-    previous: list[str],
-    out: str,
-    split: str,
-    schema: pa.Schema,
-    target_shard_bytes: int,
-) -> None:
-    """Wires the dedup DAG into `p`."""
-    reader = ReadRows(READ_STAGE, _Reader(cfg.columns))
-    read = p | "InputPatterns" >> beam.Create(sorted(inputs)) | "ReadInput" >> reader
+def input_files(patterns: Iterable[str]) -> list[str]:
+    """The files the input globs match, sorted."""
+    return sorted({f for pattern in patterns for f in match_files(pattern)})
+
+
+def build(p: beam.Pipeline, cfg: DedupRun, out: str) -> None:
+    """Wires the dedup DAG into `p`; the kept rows keep the first input file's schema (`input_schema`)."""
+    dedup_cfg = cfg.dedup
+    reader = ReadRows(READ_STAGE, _Reader(dedup_cfg.columns))
+    read = p | "InputPatterns" >> beam.Create(sorted(cfg.inputs)) | "ReadInput" >> reader
     old = None
-    if previous:
-        old_read = p | "PreviousPatterns" >> beam.Create(sorted(previous)) | "ReadPrevious" >> reader
+    if cfg.previous:
+        old_read = p | "PreviousPatterns" >> beam.Create(sorted(cfg.previous)) | "ReadPrevious" >> reader
         old = old_read.main
-    deduped = read.main | "Deduplicate" >> Deduplicate(cfg, previous=old)
+    deduped = read.main | "Deduplicate" >> Deduplicate(dedup_cfg, previous=old)
     reports = read.reports + deduped.after((READ_STAGE,))
-    config = {"DedupConfig": json.loads(cfg.model_dump_json()), "previous": sorted(previous)}
-    key = functools.partial(row_id, cfg=cfg)
-    spec = RunSpec(out, config_id(cfg), config, schema, key, target_shard_bytes)
-    _ = p | "WriteRun" >> WriteRun(spec, {split: deduped.main}, reports)
+    config = {"DedupConfig": json.loads(dedup_cfg.model_dump_json()), "previous": sorted(cfg.previous)}
+    key = functools.partial(row_id, cfg=dedup_cfg)
+    schema = input_schema(input_files(cfg.inputs))
+    spec = RunSpec(out, config_id(dedup_cfg), config, schema, key, cfg.target_shard_bytes)
+    _ = p | "WriteRun" >> WriteRun(spec, {cfg.split: deduped.main}, reports)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -128,29 +126,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target-shard-mb", type=int, default=256, help="uncompressed MB per Parquet shard")
 
 
-def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
-    """Runs `codepref dedup` and returns the manifest.
+def config_from_args(args: argparse.Namespace) -> DedupRun:
+    """The run `codepref dedup` was asked for, every flag, input and compared column checked.
 
     Raises:
-        UsageError: bad arguments or inputs.
+        UsageError: a bad value, a glob that matches no file, or a column the input lacks; the message names the flag.
     """
-    runs.check_runner(beam_args)
     columns = tuple(c.strip() for c in args.columns.split(",") if c.strip())
     runs.check_inputs({"--input": args.input, "--previous": args.previous})
-    files = sorted({f for pattern in args.input for f in match_files(pattern)})
+    files = input_files(args.input)
     schema = input_schema(files)
     id_column = args.id_column if args.id_column and args.id_column in schema.names else None
     for column in columns:
         if column not in schema.names:
             raise UsageError(f"--columns: {column!r} is not a column of {files[0]} ({', '.join(schema.names)})")
     try:
-        cfg = DedupConfig(columns=columns, threshold=args.threshold, ngram=args.ngram, num_perm=args.num_perm,
-                          id_column=id_column, verify="none" if args.no_verify else "exact")  # fmt: skip
+        cfg = DedupConfig(
+            columns=columns,
+            threshold=args.threshold,
+            ngram=args.ngram,
+            num_perm=args.num_perm,
+            id_column=id_column,
+            verify="none" if args.no_verify else "exact",
+        )
     except pydantic.ValidationError as exc:
         raise UsageError("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())) from exc
-    out = runs.resolve_output(args.out)
-    runs.prepare_output(out)
-    with beam.Pipeline(options=PipelineOptions(beam_args)) as p:
-        build(p, cfg, inputs=args.input, previous=args.previous, out=out, split=args.split, schema=schema,
-              target_shard_bytes=args.target_shard_mb * 1024 * 1024)  # fmt: skip
-    return runs.read_manifest(out)
+    target = args.target_shard_mb * 1024 * 1024
+    return DedupRun(
+        inputs=tuple(args.input), previous=tuple(args.previous), split=args.split, dedup=cfg, target_shard_bytes=target
+    )
+
+
+def run(cfg: DedupRun, out: str, beam_args: list[str]) -> dict:
+    """Runs `codepref dedup` into `out` and returns the manifest.
+
+    Raises:
+        UsageError: the runner or `out` cannot be used, or the input's schema cannot be read.
+    """
+    return runs.run_beam(out, beam_args, lambda p, out: build(p, cfg, out))

@@ -17,15 +17,14 @@ import argparse
 
 import apache_beam as beam
 import pydantic
-from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines import finalize, label, runs
 from schemas.arrow import pair_schema
 from schemas.config import config_id
-from schemas.final import FinalConfig
 from schemas.labels import label_name
 from schemas.pair_columns import LABEL_COLUMNS
 from schemas.records import PairRecord, PreferencePair, RejectRecord
+from schemas.runs import FilterRun
 from transforms.sources.commit_files import ReadRows
 from transforms.write_run import RunSpec, WriteRun
 
@@ -56,14 +55,14 @@ def pair_from_row(raw: object, where: str) -> PairRecord | RejectRecord:
     return PairRecord(**{k: v for k, v in pair.model_dump().items() if k in PairRecord._fields})
 
 
-def build(p: beam.Pipeline, cfg: FinalConfig, *, inputs: list[str], out: str, target_shard_bytes: int) -> None:
+def build(p: beam.Pipeline, cfg: FilterRun, out: str) -> None:
     """Wires the filter DAG into `p`: read the pairs, the final stages, the run's outputs."""
-    patterns = p | "InputPatterns" >> beam.Create(sorted(inputs))
+    patterns = p | "InputPatterns" >> beam.Create(sorted(cfg.inputs))
     read = patterns | "ReadPairs" >> ReadRows(STAGE, pair_from_row)
-    splits, final_reports = finalize.final_stages(p, read.main, cfg, {"rows_from": (STAGE,)})
-    config = {"FinalConfig": cfg.model_dump(mode="json")}
+    splits, final_reports = finalize.final_stages(p, read.main, cfg.filters, {"rows_from": (STAGE,)})
+    config = {"FinalConfig": cfg.filters.model_dump(mode="json")}
     schema, key, to_row = pair_schema(), label.pair_key, PairRecord.to_row
-    spec = RunSpec(out, config_id(cfg), config, schema, key, target_shard_bytes, to_row=to_row)
+    spec = RunSpec(out, config_id(cfg.filters), config, schema, key, cfg.target_shard_bytes, to_row=to_row)
     _ = p | "WriteRun" >> WriteRun(spec, splits, read.reports + final_reports)
 
 
@@ -76,18 +75,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     finalize.add_arguments(parser)
 
 
-def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
-    """Runs `codepref filter` and returns the manifest.
+def config_from_args(args: argparse.Namespace) -> FilterRun:
+    """The run `codepref filter` was asked for, every flag and input checked.
 
     Raises:
-        schemas.errors.UsageError: bad arguments, inputs or config.
+        schemas.errors.UsageError: a bad config or a glob that matches no file; the message names the flag.
     """
-    runs.check_runner(beam_args)
-    cfg = label.final_config_from_args(args)
+    final_cfg = label.final_config_from_args(args)
     runs.check_inputs({"--input": args.input})
-    out = runs.resolve_output(args.out)
-    runs.prepare_output(out)
     target = args.target_shard_mb * 1024 * 1024
-    with beam.Pipeline(options=PipelineOptions(beam_args)) as p:
-        build(p, cfg, inputs=args.input, out=out, target_shard_bytes=target)
-    return runs.read_manifest(out)
+    return FilterRun(inputs=tuple(args.input), filters=final_cfg, target_shard_bytes=target)
+
+
+def run(cfg: FilterRun, out: str, beam_args: list[str]) -> dict:
+    """Runs `codepref filter` into `out` and returns the manifest.
+
+    Raises:
+        schemas.errors.UsageError: the runner or `out` cannot be used.
+    """
+    return runs.run_beam(out, beam_args, lambda p, out: build(p, cfg, out))

@@ -21,12 +21,11 @@ from typing import NamedTuple
 import apache_beam as beam
 import pydantic
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines import finalize, mine, runs
 from pipelines.finalize import final_stages
 from schemas.arrow import pair_schema
-from schemas.build import MixConfig
+from schemas.build import InstructionSource, MixConfig
 from schemas.config import CodeConfig, MineConfig, config_id, config_problems
 from schemas.config_files import field_errors, read_yaml
 from schemas.errors import UsageError
@@ -34,6 +33,7 @@ from schemas.final import FinalConfig, load_final_config
 from schemas.labels import MUTATION_OPERATORS
 from schemas.llm import EndpointConfig, LabelConfig
 from schemas.records import PairRecord
+from schemas.runs import LabelRun
 from transforms.code.bugged import BugIntroduction, BugTask, MutatePairs
 from transforms.code.stages import FUNCTION_STAGE, SYNTAX_STAGE, FilterSyntax, FocusChangedFunctions
 from transforms.commit_pairs import SamplePairs, pairs_from_commit
@@ -250,40 +250,33 @@ def pair_run_spec(out: str, config_id: str, config: dict, target_shard_bytes: in
     )
 
 
-def build(
-    p: beam.Pipeline,
-    mine_cfg: MineConfig,
-    label_cfg: LabelConfig,
-    *,
-    repos: list[str],
-    commit_patterns: list[str],
-    out: str,
-    code_cfg: CodeConfig | None = None,
-    instruction_patterns: list[str] | None = None,
-    columns: InstructionColumns | None = None,
-    final_cfg: FinalConfig | None = None,
-) -> None:
+def instruction_columns(spec: InstructionSource) -> InstructionColumns:
+    """The columns an instruction set's rows are read by (a fixed `language` overrides the column)."""
+    language_column = None if spec.language else spec.language_column
+    return InstructionColumns(spec.instruction_column, spec.solution_column, language_column, spec.language)
+
+
+def build(p: beam.Pipeline, cfg: LabelRun, out: str) -> None:
     """Wires the labelling DAG into `p`: `labelled_pairs`, the final stages and the sink."""
-    code_cfg = code_cfg or CodeConfig()
-    final_cfg = final_cfg or FinalConfig()
+    instructions = cfg.instructions
     labelled = labelled_pairs(
         p,
-        mine_cfg,
-        label_cfg,
-        repos=repos,
-        commit_patterns=commit_patterns,
-        code_cfg=code_cfg,
-        instruction_patterns=instruction_patterns,
-        columns=columns,
+        cfg.mine,
+        cfg.llm,
+        repos=list(cfg.repos),
+        commit_patterns=list(cfg.commit_files),
+        code_cfg=cfg.code,
+        instruction_patterns=list(instructions.files) if instructions else None,
+        columns=instruction_columns(instructions) if instructions else None,
     )
     spec = pair_run_spec(
         out,
-        label_config_id(mine_cfg, label_cfg, code_cfg, final_cfg),
-        mine.config_json(mine_cfg, label_cfg, code_cfg, final_cfg),
-        mine_cfg.target_shard_bytes,
+        label_config_id(cfg.mine, cfg.llm, cfg.code, cfg.filters),
+        runs.config_json(cfg.mine, cfg.llm, cfg.code, cfg.filters),
+        cfg.mine.target_shard_bytes,
     )
-    write_pairs(p, labelled, spec, final_cfg, llm_stats=labelled.llm_stats)
-    if label_cfg.mode == "export":
+    write_pairs(p, labelled, spec, cfg.filters, llm_stats=labelled.llm_stats)
+    if cfg.llm.mode == "export":
         write_batch_requests(labelled.exports, out)
 
 
@@ -360,7 +353,7 @@ _CODE_FLAGS = {"operators": "--operators", "min_depth": "--min-depth"}
 """The flag of each `CodeConfig` field a message may name."""
 
 
-def code_config_from_args(args: argparse.Namespace) -> CodeConfig:
+def code_config_from_args(args: argparse.Namespace, *, function_level: bool, llm_bugs: bool) -> CodeConfig:
     """Builds the `CodeConfig` from parsed arguments (`CodeConfig` checks the operator names).
 
     Raises:
@@ -368,15 +361,15 @@ def code_config_from_args(args: argparse.Namespace) -> CodeConfig:
     """
     operators = tuple(o.strip() for o in args.operators.split(",")) if args.operators else MUTATION_OPERATORS
     try:
-        return CodeConfig(function_level=not args.whole_file, allow_syntax_errors=args.allow_syntax_errors,
-                          min_depth=args.min_depth, operators=operators, llm_bugs=args.llm_bugs)  # fmt: skip
+        return CodeConfig(
+            function_level=function_level,
+            allow_syntax_errors=args.allow_syntax_errors,
+            min_depth=args.min_depth,
+            operators=operators,
+            llm_bugs=llm_bugs,
+        )
     except pydantic.ValidationError as exc:
         raise UsageError(config_problems(exc, _CODE_FLAGS)) from exc
-
-
-def columns_from_args(args: argparse.Namespace) -> InstructionColumns:
-    """The instruction dataset's column names."""
-    return InstructionColumns(args.instruction_column, args.solution_column, args.language_column or None)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -418,28 +411,52 @@ def check_final_config(cfg: FinalConfig, where: str) -> None:
                          "local tokenizer.json or a tokenizer folder")  # fmt: skip
 
 
-def run(args: argparse.Namespace, beam_args: list[str], overrides: dict | None = None) -> dict:
-    """Runs `codepref label` and returns the manifest.
+def instruction_source_from_args(args: argparse.Namespace, language: str | None = None) -> InstructionSource | None:
+    """The instruction set of `--instructions` (mutate: `--input`) and its column flags; None if none is given."""
+    if not args.instructions:
+        return None
+    return InstructionSource(
+        files=tuple(args.instructions),
+        instruction_column=args.instruction_column,
+        solution_column=args.solution_column,
+        language_column=args.language_column or None,
+        language=language,
+    )
+
+
+def config_from_args(args: argparse.Namespace, overrides: dict | None = None) -> LabelRun:
+    """The run `codepref label` was asked for, every flag and input checked.
+
+    `overrides` replace fields of the LLM config (`codepref batch export`: `mode: export`).
 
     Raises:
-        UsageError: bad arguments, inputs or config.
-        schemas.errors.EndpointError: an endpoint refused the run (401, 403, 404); Beam may wrap it.
-        schemas.errors.LLMErrorShareError: too many `llm_error` rejects; the manifest is written.
+        UsageError: a bad value, config or input; the message names the flag.
     """
-    runs.check_runner(beam_args)
-    mine_cfg = mine.config_from_args(args)
+    mine_cfg = mine.mine_config_from_args(args)
     label_cfg = load_label_config(args.llm_config, overrides)
-    code_cfg = code_config_from_args(args)
+    code_cfg = code_config_from_args(args, function_level=not args.whole_file, llm_bugs=args.llm_bugs)
     final_cfg = final_config_from_args(args)
     inputs = {"--repo": args.repo, "--commits-file": args.commit_files, "--instructions": args.instructions}
     runs.check_inputs(inputs, repos={"--repo"})
-    out = runs.resolve_output(args.out)
-    runs.prepare_output(out)
-    repos = [os.path.abspath(r) for r in args.repo]
-    with beam.Pipeline(options=PipelineOptions(beam_args)) as p:
-        build(p, mine_cfg, label_cfg, repos=repos, commit_patterns=args.commit_files, out=out, code_cfg=code_cfg,
-              instruction_patterns=args.instructions, columns=columns_from_args(args),
-              final_cfg=final_cfg)  # fmt: skip
-    manifest = runs.read_manifest(out)
-    check_llm_error_share(manifest, label_cfg.max_llm_error_share)
+    return LabelRun(
+        repos=tuple(os.path.abspath(r) for r in args.repo),
+        commit_files=tuple(args.commit_files),
+        instructions=instruction_source_from_args(args),
+        mine=mine_cfg,
+        llm=label_cfg,
+        code=code_cfg,
+        filters=final_cfg,
+    )
+
+
+def run(cfg: LabelRun, out: str, beam_args: list[str]) -> dict:
+    """Runs `codepref label` (or `mutate`) into `out` and returns the manifest.
+
+    Raises:
+        UsageError: the runner or `out` cannot be used.
+        schemas.errors.EndpointError: an endpoint refused the run (401, 403, 404); Beam may wrap it.
+        schemas.errors.LLMErrorShareError: too many `llm_error` rejects; the manifest is written.
+    """
+    manifest = runs.run_beam(out, beam_args, lambda p, out: build(p, cfg, out))
+    check_llm_error_share(manifest, cfg.llm.max_llm_error_share)
     return manifest

@@ -9,13 +9,11 @@ DAG: repositories → MineGit ┐
 __all__ = ["add_arguments", "build", "run"]
 
 import argparse
-import dataclasses
 import json
 import os
 
 import apache_beam as beam
 import pydantic
-from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines import runs
 from schemas.arrow import commit_schema
@@ -23,6 +21,7 @@ from schemas.config import MineConfig, config_problems
 from schemas.dedup import CONTENT_DEDUP
 from schemas.errors import UsageError
 from schemas.records import CommitRecord
+from schemas.runs import MineRun
 from transforms import tag_criteria
 from transforms.commit_filters import record_id
 from transforms.dedup.stage import Deduplicate
@@ -63,25 +62,17 @@ def mine_commits(
     return deduped.main, reports + deduped.after((tag_criteria.STAGE,))
 
 
-def config_json(*configs: object) -> dict:
-    """Returns dataclass or pydantic configs as JSON-ready data (no secrets live in configs)."""
-    merged = {}
-    for cfg in configs:
-        data = cfg.model_dump(mode="json") if hasattr(cfg, "model_dump") else dataclasses.asdict(cfg)
-        merged[type(cfg).__name__] = json.loads(json.dumps(data, default=sorted))
-    return merged
-
-
-def build(p: beam.Pipeline, cfg: MineConfig, *, repos: list[str], commit_patterns: list[str], out: str) -> None:
+def build(p: beam.Pipeline, cfg: MineRun, out: str) -> None:
     """Wires the mining DAG into `p`."""
-    commits, reports = mine_commits(p, cfg, repos=repos, commit_patterns=commit_patterns)
+    mine_cfg = cfg.mine
+    commits, reports = mine_commits(p, mine_cfg, repos=list(cfg.repos), commit_patterns=list(cfg.commit_files))
     spec = RunSpec(
         out,
-        cfg.id,
-        config_json(cfg),
+        mine_cfg.id,
+        runs.config_json(mine_cfg),
         commit_schema(),
         commit_key,
-        cfg.target_shard_bytes,
+        mine_cfg.target_shard_bytes,
         to_row=CommitRecord.to_row,
     )
     _ = p | "WriteRun" >> WriteRun(spec, {"train": commits}, reports)
@@ -155,7 +146,7 @@ _FLAGS = {
 """The flag of each `MineConfig` field, for error messages."""
 
 
-def config_from_args(args: argparse.Namespace) -> MineConfig:
+def mine_config_from_args(args: argparse.Namespace) -> MineConfig:
     """Builds the validated `MineConfig` from parsed arguments (`MineConfig` reads licences and dates).
 
     Raises:
@@ -179,18 +170,22 @@ def config_from_args(args: argparse.Namespace) -> MineConfig:
         raise UsageError(config_problems(exc, _FLAGS)) from exc
 
 
-def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
-    """Runs `codepref mine` and returns the manifest.
+def config_from_args(args: argparse.Namespace) -> MineRun:
+    """The run `codepref mine` was asked for, every flag and input checked.
 
     Raises:
-        UsageError: bad arguments or inputs.
+        UsageError: a bad value, or a repository or glob that does not exist; the message names the flag.
     """
-    runs.check_runner(beam_args)
-    cfg = config_from_args(args)
+    mine_cfg = mine_config_from_args(args)
     runs.check_inputs({"--repo": args.repo, "--commits-file": args.commit_files}, repos={"--repo"})
-    out = runs.resolve_output(args.out)
-    runs.prepare_output(out)
-    repos = [os.path.abspath(r) for r in args.repo]
-    with beam.Pipeline(options=PipelineOptions(beam_args)) as p:
-        build(p, cfg, repos=repos, commit_patterns=args.commit_files, out=out)
-    return runs.read_manifest(out)
+    repos = tuple(os.path.abspath(r) for r in args.repo)
+    return MineRun(repos=repos, commit_files=tuple(args.commit_files), mine=mine_cfg)
+
+
+def run(cfg: MineRun, out: str, beam_args: list[str]) -> dict:
+    """Runs `codepref mine` into `out` and returns the manifest.
+
+    Raises:
+        UsageError: the runner or `out` cannot be used.
+    """
+    return runs.run_beam(out, beam_args, lambda p, out: build(p, cfg, out))

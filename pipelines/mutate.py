@@ -6,19 +6,15 @@ BugTask (`--llm`, through the LLM layer) → FilterSyntax → the final stages
 preference schema under `data/`, rejects per stage, manifest.
 """
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["add_arguments", "config_from_args", "run"]
 
 import argparse
-import dataclasses
-
-import apache_beam as beam
-from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines import finalize, label, runs
 from schemas.config import PERMISSIVE_LICENSES, MineConfig
 from schemas.errors import UsageError
 from schemas.labels import normalize_language
-from transforms.llm.errors import check_llm_error_share
+from schemas.runs import LabelRun
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,32 +31,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     finalize.add_arguments(parser)
 
 
-def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
-    """Runs `codepref mutate` and returns the manifest.
+def config_from_args(args: argparse.Namespace) -> LabelRun:
+    """The run `codepref mutate` was asked for: `codepref label`'s, with instruction sets only.
 
     Raises:
-        UsageError: bad arguments or inputs.
+        UsageError: a bad value, config or input; the message names the flag.
     """
-    runs.check_runner(beam_args)
-
     if args.llm and not args.llm_config:
         raise UsageError("--llm needs --llm-config YAML (the endpoint that plants the bugs)")
-    if args.language and normalize_language(args.language) is None:
+    language = normalize_language(args.language) if args.language else None
+    if args.language and language is None:
         raise UsageError(f"--language {args.language}: not one of C, C#, C++, Go, Java, JavaScript, Python, Ruby")
-    args.whole_file, args.llm_bugs = True, args.llm
-    code_cfg = label.code_config_from_args(args)
+    code_cfg = label.code_config_from_args(args, function_level=False, llm_bugs=args.llm)
     label_cfg = label.load_label_config(args.llm_config) if args.llm_config else label.NO_LLM
     final_cfg = label.final_config_from_args(args)
-    columns = label.columns_from_args(args)
-    if args.language:
-        columns = dataclasses.replace(columns, language=None, fixed_language=normalize_language(args.language))
     runs.check_inputs({"--input": args.instructions})
-    out = runs.resolve_output(args.out)
-    runs.prepare_output(out)
-    mine_cfg = MineConfig(licenses=PERMISSIVE_LICENSES, target_shard_bytes=args.target_shard_mb * 1024 * 1024)
-    with beam.Pipeline(options=PipelineOptions(beam_args)) as p:
-        label.build(p, mine_cfg, label_cfg, repos=[], commit_patterns=[], out=out, code_cfg=code_cfg,
-                    instruction_patterns=args.instructions, columns=columns, final_cfg=final_cfg)  # fmt: skip
-    manifest = runs.read_manifest(out)
-    check_llm_error_share(manifest, label_cfg.max_llm_error_share)
-    return manifest
+    return LabelRun(
+        instructions=label.instruction_source_from_args(args, language),
+        mine=MineConfig(licenses=PERMISSIVE_LICENSES, target_shard_bytes=args.target_shard_mb * 1024 * 1024),
+        llm=label_cfg,
+        code=code_cfg,
+        filters=final_cfg,
+    )
+
+
+run = label.run
+"""`codepref mutate` runs its `LabelRun` as `codepref label` does (`pipelines.label.run`)."""

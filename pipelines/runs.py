@@ -8,6 +8,8 @@
     manifest = read_manifest(out)      read back, conservation checked
     print_funnel(manifest)             the funnel as a small table
 
+`run_beam(out, beam_args, wire)` does the steps around the run for a pipeline's `run`.
+
 Every check raises `schemas.errors.UsageError` with a message that names the
 caller's own flag (or config key) and says what to do.
 """
@@ -16,10 +18,12 @@ __all__ = [
     "check_inputs",
     "check_repository",
     "check_runner",
+    "config_json",
     "prepare_output",
     "print_funnel",
     "read_manifest",
     "resolve_output",
+    "run_beam",
 ]
 
 import contextlib
@@ -28,9 +32,11 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TextIO
 
+import apache_beam as beam
+import pydantic
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
@@ -149,6 +155,11 @@ def prepare_output(out: str) -> None:
         raise UsageError(f"--out {out}: cannot write there ({exc.strerror}); choose a folder you can write to") from exc
 
 
+def config_json(*configs: pydantic.BaseModel) -> dict:
+    """The configs as the manifest's JSON-ready `config`, each under its class name (no secrets live in configs)."""
+    return {type(cfg).__name__: json.loads(json.dumps(cfg.model_dump(mode="json"), default=sorted)) for cfg in configs}
+
+
 def read_manifest(out: str) -> dict:
     """Reads a run's manifest and checks conservation.
 
@@ -171,3 +182,18 @@ def print_funnel(manifest: dict, stream: TextIO | None = None) -> None:
         print(f"  {stage['name']:<18} in {stage['in']:>9,}  out {stage['out']:>9,}  rejected: {reasons}", file=stream)
     for split, info in manifest["outputs"].items():
         print(f"  {split}: {info['rows']:,} rows in {len(info['files'])} file(s)", file=stream)
+
+
+def run_beam(out: str, beam_args: list[str], wire: Callable[[beam.Pipeline, str], None]) -> dict:
+    """Checks the runner, prepares `out`, runs the DAG `wire(p, out)` builds and returns the manifest it wrote.
+
+    Raises:
+        UsageError: the runner's workers cannot reach the spill files, or `out` cannot be used.
+        RuntimeError: the manifest's conservation is broken (a bug).
+    """
+    check_runner(beam_args)
+    out = resolve_output(out)
+    prepare_output(out)
+    with beam.Pipeline(options=PipelineOptions(beam_args)) as p:
+        wire(p, out)
+    return read_manifest(out)

@@ -122,15 +122,18 @@ def language_for_path(path: str) -> str | None:
     return EXTENSION_LANGUAGE.get(ext)
 
 
+_ALIASES_OF: dict[str, tuple[str, ...]] = {
+    "C++": ("c++", "cpp", "cxx"),
+    "C#": ("c#", "csharp", "cs", "c-sharp"),
+    "Go": ("golang",),
+    "JavaScript": ("js", "node", "nodejs"),
+    "Python": ("py", "python3"),
+    "Ruby": ("rb",),
+}
 _LANGUAGE_ALIASES: dict[str, str] = {
     **{name.lower(): name for name in TARGET_LANGUAGES},
-    "c++": "C++", "cpp": "C++", "cxx": "C++",
-    "c#": "C#", "csharp": "C#", "cs": "C#", "c-sharp": "C#",
-    "golang": "Go",
-    "js": "JavaScript", "node": "JavaScript", "nodejs": "JavaScript",
-    "py": "Python", "python3": "Python",
-    "rb": "Ruby",
-}  # fmt: skip
+    **{alias: language for language, aliases in _ALIASES_OF.items() for alias in aliases},
+}
 
 
 def normalize_language(name: str | None) -> str | None:

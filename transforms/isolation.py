@@ -82,8 +82,11 @@ class ChildProcess:
 
     def _start(self) -> Connection:
         parent, child = Pipe()
-        self._process = subprocess.Popen([sys.executable, "-c", _BOOTSTRAP, _ROOT, str(child.fileno())],
-                                         pass_fds=[child.fileno()], stdin=subprocess.DEVNULL)  # fmt: skip
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", _BOOTSTRAP, _ROOT, str(child.fileno())],
+            pass_fds=[child.fileno()],
+            stdin=subprocess.DEVNULL,
+        )
         child.close()
         self._conn = parent
         try:

@@ -264,8 +264,10 @@ def check_flow(manifest: dict[str, Any]) -> list[str]:
             if made == 0 and stage["in"] != whole:
                 problems.append(f"{name}: in {stage['in']} != out of {feeders} {whole}")
             elif made and stage["in"] <= whole:
-                problems.append(f"{name}: in {stage['in']}, but {' + '.join(made_from)} passed {made} rows to make "
-                                f"more from, beside the {whole} of {feeders}")  # fmt: skip
+                problems.append(
+                    f"{name}: in {stage['in']}, but {' + '.join(made_from)} passed {made} rows to make "
+                    f"more from, beside the {whole} of {feeders}"
+                )
         passed[name] = stage["out"]
     rows = sum(split["rows"] for split in manifest["outputs"].values())
     if stages and rows != stages[-1]["out"]:
@@ -298,10 +300,18 @@ class _WriteJsonFn(beam.DoFn):
     def __init__(self, path: str, fields: dict[str, Any]) -> None:
         self._path, self._fields = path, fields
 
-    def process(self, _: Any, counts: list, outputs: dict, rejects: dict, llm: dict | None = None,
-                composition: list | None = None):  # fmt: skip
-        manifest = assemble_manifest(counts=counts, outputs=outputs, rejects=rejects, llm=llm,
-                                     composition=composition, **self._fields)  # fmt: skip
+    def process(
+        self,
+        _: Any,
+        counts: list,
+        outputs: dict,
+        rejects: dict,
+        llm: dict | None = None,
+        composition: list | None = None,
+    ):
+        manifest = assemble_manifest(
+            counts=counts, outputs=outputs, rejects=rejects, llm=llm, composition=composition, **self._fields
+        )
         write_file(self._path, json.dumps(manifest, indent=2, ensure_ascii=False).encode() + b"\n")
         remove_stale_outputs(self._fields["root"], manifest)  # a previous run's shards this run did not write
         yield manifest

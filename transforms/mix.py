@@ -147,8 +147,9 @@ class MixPairs(beam.PTransform):
         if self.cfg.caps:
             items, dropped = _cap(items, dict(self.cfg.caps), "source", SOURCE_CAP)
             rejected.append(dropped)
-        targets = {f"{aspect} × {language}": n for aspect, cells in self.cfg.targets.items()
-                   for language, n in cells.items()}  # fmt: skip
+        targets = {
+            f"{aspect} × {language}": n for aspect, cells in self.cfg.targets.items() for language, n in cells.items()
+        }
         if targets:
             items, dropped = _cap(items, targets, "cell", TARGET_CAP)
             rejected.append(dropped)

@@ -165,7 +165,7 @@ def write_demo_config(inputs: str, repo: str, base_url: str | None) -> str:
 def run(args: argparse.Namespace, beam_args: list[str]) -> int:
     """Builds the sample repository, starts the local LLM server and runs `codepref build` on the demo config."""
     from data_cards.card import render_card
-    from pipelines import build, cli, llm_server, runs
+    from pipelines import build, llm_server, runs
 
     out = os.path.abspath(args.out)
     inputs = os.path.join(os.path.dirname(out), "demo-input")
@@ -175,8 +175,7 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
     server = llm_server.start_server(log=os.path.join(inputs, "llm-server.log"))
     try:
         config = write_demo_config(inputs, repo, server.base_url)
-        build_args, _ = cli.build_parser().parse_known_args(["build", "--config", config, "--out", out])
-        manifest = build.run(build_args, beam_args)
+        manifest = build.run(build.load_config(config), out, beam_args)
     finally:
         server.stop()
     runs.print_funnel(manifest)

@@ -162,7 +162,7 @@ def test_mine_and_code_settings_read_like_the_flags(tmp_path):
     path = tmp_path / "b.yaml"
     path.write_text(yaml.safe_dump({"sources": sources, "code": {"operators": ["flip"]}}))
     with pytest.raises(UsageError, match="operators: unknown flip"):
-        build.run(argparse.Namespace(config=str(path), print_config=True, out=None), [])
+        build.config_from_args(argparse.Namespace(config=str(path), print_config=True, out=None))
 
 
 def commit_config(root, repo, llm_config):
@@ -223,7 +223,7 @@ def test_kill_and_resume_repeats_no_llm_call(hostile_repo, tmp_path):
 def test_a_config_without_mine_or_code_keeps_the_id_and_dump_it_had():
     import hashlib
 
-    from pipelines import label, mine
+    from pipelines import label, runs
     from schemas.build import BuildConfig
 
     def old_id(dump, llm):  # pipelines.build.build_config_id before mine and code were typed
@@ -237,7 +237,7 @@ def test_a_config_without_mine_or_code_keeps_the_id_and_dump_it_had():
         # the sections were the file's raw mappings: {} when it has none
         old_dump = {**cfg.model_dump(mode="json", exclude={"mine", "code"}), "mine": {}, "code": {}}
         assert cfg.model_dump(mode="json") == old_dump
-        assert mine.config_json(cfg) == {"BuildConfig": json.loads(json.dumps(old_dump))}
+        assert runs.config_json(cfg) == {"BuildConfig": json.loads(json.dumps(old_dump))}
         identity = label.llm_identity(cfg.llm) if cfg.llm is not None else None
         assert build.build_config_id(cfg) == old_id(old_dump, identity)
     demo = load_build_config(f"{DEMO}/build.yaml")

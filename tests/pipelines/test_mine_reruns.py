@@ -36,11 +36,11 @@ def test_reruns_with_more_then_fewer_shards_leave_only_the_manifests_files(
     if not clears_first:  # as on gs://, where nothing is cleared before the run
         monkeypatch.setattr(runs, "prepare_output", lambda out: None)
     target = {"bytes": 1 << 40}
-    config_from_args = mine.config_from_args
+    mine_config_from_args = mine.mine_config_from_args
     monkeypatch.setattr(
         mine,
-        "config_from_args",
-        lambda args: config_from_args(args).model_copy(update={"target_shard_bytes": target["bytes"]}),
+        "mine_config_from_args",
+        lambda args: mine_config_from_args(args).model_copy(update={"target_shard_bytes": target["bytes"]}),
     )
     out = str(tmp_path / "out")
 

@@ -67,10 +67,12 @@ def test_the_cli_catches_every_codepref_error_once(tmp_path, capsys, monkeypatch
     manifest = {"stages": [{"name": "rate_commits", "in": 10, "out": 1, "rejected": {"llm_error": 9}}], "outputs": {}}
 
     def fail(error):
-        def run(args, beam_args):
+        def run(cfg, out, beam_args):
             raise error
 
         return run
+
+    monkeypatch.setattr(cli.mine, "config_from_args", lambda args: None)  # the run itself raises
 
     wrapped = RuntimeError("Traceback ...\nschemas.errors.EndpointError: endpoint e: 401 [while running 'X']")
     cases = [

@@ -67,8 +67,15 @@ class BugTask:
     def plan(self, pair: PairRecord) -> Plan:
         """One bug-introduction request per pair."""
         context = {"language": pair.language, "problem": pair.input, "solution": pair.chosen}
-        request = build_request(self.endpoint, "bug_introduction", context, temperature=0.7, top_p=0.95,
-                                max_tokens=self.max_tokens, seed=derived_seed(self.seed, pair.idx, "bug"))  # fmt: skip
+        request = build_request(
+            self.endpoint,
+            "bug_introduction",
+            context,
+            temperature=0.7,
+            top_p=0.95,
+            max_tokens=self.max_tokens,
+            seed=derived_seed(self.seed, pair.idx, "bug"),
+        )
         return Plan(((self.endpoint.name, request),))
 
     def finish(self, pair: PairRecord, results: Sequence[LLMResult]) -> PairRecord | RejectRecord:

@@ -39,6 +39,11 @@ def mutant_pair(pair: PairRecord, operators: Sequence[str], seed: int) -> PairRe
     mutant = mutate(pair.chosen, pair.language, f"{seed}:{pair.idx}", tuple(operators))
     if mutant is None or bug_reject(pair.chosen, mutant.code, pair.language):
         return RejectRecord.make(MUTATE_STAGE, NO_VALID_MUTANT, pair.idx, f"operators {','.join(operators)}")
-    details = {"operator": mutant.operator, "line": mutant.line, "column": mutant.column,
-               "before": mutant.before, "after": mutant.after}  # fmt: skip
+    details = {
+        "operator": mutant.operator,
+        "line": mutant.line,
+        "column": mutant.column,
+        "before": mutant.before,
+        "after": mutant.after,
+    }
     return pair._replace(rejected=mutant.code, label_details=merge_details(pair.label_details, "mutation", details))

@@ -62,8 +62,15 @@ Reasons: `not_english`, `language_failed` (the detector raised). Counters
 `error:<exc_type>`, and `undecided` (kept without a decision; part of `out`).
 """
 
-__all__ = ["CURATED_LANGUAGES", "FilterLanguage", "build_detector", "extract_prose", "language_reject",
-           "language_rejects", "prose_letters"]  # fmt: skip
+__all__ = [
+    "CURATED_LANGUAGES",
+    "FilterLanguage",
+    "build_detector",
+    "extract_prose",
+    "language_reject",
+    "language_rejects",
+    "prose_letters",
+]
 
 import dataclasses
 import re
@@ -82,10 +89,29 @@ LANGUAGE_FAILED = "language_failed"
 UNDECIDED = "undecided"
 
 CURATED_LANGUAGES: tuple[str, ...] = (
-    "ENGLISH", "CHINESE", "JAPANESE", "KOREAN", "HINDI", "SPANISH", "FRENCH", "GERMAN",
-    "PORTUGUESE", "ITALIAN", "DUTCH", "POLISH", "TURKISH", "VIETNAMESE", "INDONESIAN",
-    "RUSSIAN", "UKRAINIAN", "ARABIC", "PERSIAN", "GREEK", "HEBREW", "THAI",
-)  # fmt: skip
+    "ENGLISH",
+    "CHINESE",
+    "JAPANESE",
+    "KOREAN",
+    "HINDI",
+    "SPANISH",
+    "FRENCH",
+    "GERMAN",
+    "PORTUGUESE",
+    "ITALIAN",
+    "DUTCH",
+    "POLISH",
+    "TURKISH",
+    "VIETNAMESE",
+    "INDONESIAN",
+    "RUSSIAN",
+    "UKRAINIAN",
+    "ARABIC",
+    "PERSIAN",
+    "GREEK",
+    "HEBREW",
+    "THAI",
+)
 """lingua `Language` names the detector chooses among (see the module docstring)."""
 
 _FENCED = re.compile(r"^[ \t]*(`{3,}|~{3,}).*?(?:^[ \t]*\1[^\n]*$|\Z)", re.M | re.S)

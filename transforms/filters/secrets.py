@@ -49,8 +49,16 @@ Reasons: `secret`, `scan_failed` (the scan raised). Counters (namespace
 `codepref.secret_scan`): `in`, `out`, `rejected:<reason>`, `error:<exc_type>`.
 """
 
-__all__ = ["EXTRA_FORMATS", "FilterSecrets", "Finding", "PLUGINS", "build_detectors", "find_secrets", "mask_secrets",
-           "secret_reject"]  # fmt: skip
+__all__ = [
+    "EXTRA_FORMATS",
+    "FilterSecrets",
+    "Finding",
+    "PLUGINS",
+    "build_detectors",
+    "find_secrets",
+    "mask_secrets",
+    "secret_reject",
+]
 
 import dataclasses
 import functools
@@ -81,11 +89,25 @@ PRIVATE_KEY = "Private Key"
 BASIC_AUTH = "Basic Auth Credentials"
 
 PLUGINS: tuple[str, ...] = (
-    "AWSKeyDetector", "AzureStorageKeyDetector", "BasicAuthDetector", "DiscordBotTokenDetector",
-    "GitHubTokenDetector", "GitLabTokenDetector", "JwtTokenDetector", "MailchimpDetector", "NpmDetector",
-    "OpenAIDetector", "PrivateKeyDetector", "PypiTokenDetector", "SendGridDetector", "SlackDetector",
-    "SquareOAuthDetector", "StripeDetector", "TelegramBotTokenDetector", "TwilioKeyDetector",
-)  # fmt: skip
+    "AWSKeyDetector",
+    "AzureStorageKeyDetector",
+    "BasicAuthDetector",
+    "DiscordBotTokenDetector",
+    "GitHubTokenDetector",
+    "GitLabTokenDetector",
+    "JwtTokenDetector",
+    "MailchimpDetector",
+    "NpmDetector",
+    "OpenAIDetector",
+    "PrivateKeyDetector",
+    "PypiTokenDetector",
+    "SendGridDetector",
+    "SlackDetector",
+    "SquareOAuthDetector",
+    "StripeDetector",
+    "TelegramBotTokenDetector",
+    "TwilioKeyDetector",
+)
 """detect-secrets plugin class names used."""
 
 EXTRA_FORMATS: tuple[tuple[str, str], ...] = (
@@ -97,15 +119,31 @@ EXTRA_FORMATS: tuple[tuple[str, str], ...] = (
 
 # Cheap indicators of the detectors' formats, together a superset of what they match: literals, patterns that
 # start with a literal character, and Slack's case-insensitive prefix.
-_LITERALS = ("GR1348941", "eyJ", "T3BlbkFJ", "PRIVATE KEY", "PuTTY-User-Key", "pypi-AgE", "sq0csp-", "k_live_",
-             "_authToken", "hf_", "sk-ant-")  # fmt: skip
+_LITERALS = (
+    "GR1348941",
+    "eyJ",
+    "T3BlbkFJ",
+    "PRIVATE KEY",
+    "PuTTY-User-Key",
+    "pypi-AgE",
+    "sq0csp-",
+    "k_live_",
+    "_authToken",
+    "hf_",
+    "sk-ant-",
+)
 _PATTERNS = (
-    r"A(?:3T[A-Z0-9]|BIA|CCA|KIA|SIA|ccountKey=|C[a-z0-9]{32})", r"S(?:K[a-z0-9]{32}|G\.)",
-    r"g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|ft|soat|rt|cbt|imt|ptt|agent|oas)-)", r"-us\d",
-    r"'[0-9a-zA-Z/+]{40}['\"]", r'"[0-9a-zA-Z/+]{40}[\'"]',
-    r"M[\w-]{23,25}\.[\w-]{6}\.", r"N[\w-]{23,25}\.[\w-]{6}\.", r"O[\w-]{23,25}\.[\w-]{6}\.",
+    r"A(?:3T[A-Z0-9]|BIA|CCA|KIA|SIA|ccountKey=|C[a-z0-9]{32})",
+    r"S(?:K[a-z0-9]{32}|G\.)",
+    r"g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|ft|soat|rt|cbt|imt|ptt|agent|oas)-)",
+    r"-us\d",
+    r"'[0-9a-zA-Z/+]{40}['\"]",
+    r'"[0-9a-zA-Z/+]{40}[\'"]',
+    r"M[\w-]{23,25}\.[\w-]{6}\.",
+    r"N[\w-]{23,25}\.[\w-]{6}\.",
+    r"O[\w-]{23,25}\.[\w-]{6}\.",
     r":(?://(?:[^\s/@]*:[^\s/]*@|(?i:hooks\.slack\.com))|[\w-]{35})",
-)  # fmt: skip
+)
 _SLACK = r"[xX][oO][xX][abposrABPOSR]-"
 _INDICATORS = re.compile("|".join([*map(re.escape, _LITERALS), *_PATTERNS, _SLACK]))
 _SCREENS = tuple(map(re.compile, _PATTERNS))

@@ -86,8 +86,13 @@ MALFORMED_NO_CHOICES = "malformed_no_choices"
 MALFORMED_NO_MESSAGE = "malformed_no_message"
 MALFORMED_NO_CONTENT = "malformed_no_content"
 MALFORMED_RESPONSE = "malformed_response"
-MALFORMED_KINDS = (MALFORMED_NOT_JSON, MALFORMED_NO_CHOICES, MALFORMED_NO_MESSAGE, MALFORMED_NO_CONTENT,
-                   MALFORMED_RESPONSE)  # fmt: skip
+MALFORMED_KINDS = (
+    MALFORMED_NOT_JSON,
+    MALFORMED_NO_CHOICES,
+    MALFORMED_NO_MESSAGE,
+    MALFORMED_NO_CONTENT,
+    MALFORMED_RESPONSE,
+)
 UNAUTHORIZED = "unauthorized"
 FORBIDDEN = "forbidden"
 MODEL_NOT_FOUND = "model_not_found"
@@ -235,8 +240,11 @@ def endpoint_error(endpoint: EndpointConfig, status: int, server_message: str = 
     if status == 401:
         hint = f"check {env}" if env else "the endpoint wants a key: set api_key_env to the variable that holds it"
     elif status == 403:
-        hint = f"check that the key in {env} may use model {endpoint.model}" if env else (
-            f"the endpoint refuses model {endpoint.model}")  # fmt: skip
+        hint = (
+            f"check that the key in {env} may use model {endpoint.model}"
+            if env
+            else f"the endpoint refuses model {endpoint.model}"
+        )
     else:
         hint = what or f"check model {endpoint.model!r} and base_url {endpoint.base_url}"
     message = f"endpoint {endpoint.name}: {_STATUS_NAMES.get(status, str(status))}: {hint}"

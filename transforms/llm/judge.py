@@ -102,9 +102,15 @@ class JudgeTask:
                 "completion_b": pair.rejected if first else pair.chosen,
             }
             request = build_request(
-                self.endpoint, "pairwise_judge", context, temperature=self.rule.temperature, top_p=self.rule.top_p,
-                max_tokens=self.max_tokens, seed=derived_seed(self.seed, pair.idx, "judge", i), sample_index=i,
-            )  # fmt: skip
+                self.endpoint,
+                "pairwise_judge",
+                context,
+                temperature=self.rule.temperature,
+                top_p=self.rule.top_p,
+                max_tokens=self.max_tokens,
+                seed=derived_seed(self.seed, pair.idx, "judge", i),
+                sample_index=i,
+            )
             requests.append((self.endpoint.name, request))
         return Plan(tuple(requests))
 

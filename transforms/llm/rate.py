@@ -58,13 +58,8 @@ class RateTask:
             "diff": unified_diff(pair.rejected, pair.chosen, pair.file_path or "file"),
         }
         seed = derived_seed(self.seed, pair.idx, "rate")
-        return Plan(
-            tuple(
-                (e.name, build_request(e, "commit_review", context, temperature=0.0, top_p=1.0,
-                                       max_tokens=self.max_tokens, seed=seed))
-                for e in self.raters
-            )
-        )  # fmt: skip
+        sampling = {"temperature": 0.0, "top_p": 1.0, "max_tokens": self.max_tokens, "seed": seed}
+        return Plan(tuple((e.name, build_request(e, "commit_review", context, **sampling)) for e in self.raters))
 
     def finish(self, pair: PairRecord, results: Sequence[LLMResult]) -> PairRecord | RejectRecord:
         """Applies the consensus rule to the parsed ratings."""

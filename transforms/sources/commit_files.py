@@ -29,8 +29,7 @@ its rest, could not be read; counted once). Counters
 (`codepref.read_commit_files`): `in`, `out`, `rejected:<reason>`.
 """
 
-__all__ = ["STAGE", "ReadCommitFiles", "ReadRows", "UnreadableFileError", "commit_from_row", "iter_rows",
-           "match_files"]  # fmt: skip
+__all__ = ["STAGE", "ReadCommitFiles", "ReadRows", "UnreadableFileError", "commit_from_row", "iter_rows", "match_files"]
 
 import bz2
 import codecs
@@ -172,8 +171,11 @@ def _chunks(path: str) -> Iterator[bytes]:
             if kind == CompressionTypes.DEFLATE:
                 yield from _frames(raw, zlib.decompressobj)
                 return
-            opener = {CompressionTypes.GZIP: lambda f: gzip.GzipFile(fileobj=f, mode="rb"),
-                      CompressionTypes.BZIP2: bz2.BZ2File, CompressionTypes.LZMA: lzma.LZMAFile}.get(kind)  # fmt: skip
+            opener = {
+                CompressionTypes.GZIP: lambda f: gzip.GzipFile(fileobj=f, mode="rb"),
+                CompressionTypes.BZIP2: bz2.BZ2File,
+                CompressionTypes.LZMA: lzma.LZMAFile,
+            }.get(kind)
             stream = opener(raw) if opener else raw
             read = stream.read1 if opener else stream.read  # read1: what one step inflated, kept if the next fails
             while chunk := read(_CHUNK):

@@ -30,8 +30,15 @@ with one that is not permissive). The presets' layouts were checked against the
 datasets' cards and loaders; none assumes a licence.
 """
 
-__all__ = ["PRESETS", "ReadPreferenceSource", "efficiency_pairs", "pair_from_mapped", "pair_id", "resolve_preset",
-           "solutions_from_row"]  # fmt: skip
+__all__ = [
+    "PRESETS",
+    "ReadPreferenceSource",
+    "efficiency_pairs",
+    "pair_from_mapped",
+    "pair_id",
+    "resolve_preset",
+    "solutions_from_row",
+]
 
 import dataclasses
 import functools
@@ -74,14 +81,14 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
         "aspect": "Security Hardness",
         "keep": {"benign": False},
-    },  # fmt: skip
+    },
     # ASSERT-KTH/RunBugRun-Final: problem_id, buggy_code, fixed_code, labels, *_submission_id, user_id, language.
     "runbugrun": {
         "columns": {"prompt": None, "chosen": "fixed_code", "rejected": "buggy_code", "language": "language"},
         "aspect": "Functional Correctness",
         "prompt_template": "Write a {language} program that solves problem {problem_id}: read the input from "
         "standard input and print the answer to standard output.",
-    },  # fmt: skip
+    },
     # CodeEff/ECCO, config `edit`: problem_id, input (slower program), target (faster program); Python.
     "ecco-edit": {
         "columns": {"prompt": None, "chosen": "target", "rejected": "input", "language": None},
@@ -89,7 +96,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "aspect": "Runtime Efficiency",
         "prompt_template": "Write an efficient Python program that solves problem {problem_id}: read the input "
         "from standard input and print the answer to standard output.",
-    },  # fmt: skip
+    },
     # PIE (madaan/pie-perf trajectories, mirrored as rootacess/pie-perf): user_id, problem_id, language,
     # input (slower program v0), target (faster program v1), cpu_time_v0/v1, memory_v0/v1, status_v0/v1, ...
     "pie-perf": {
@@ -97,7 +104,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "aspect": "Runtime Efficiency",
         "prompt_template": "Write an efficient {language} program that solves Project CodeNet problem "
         "{problem_id}: read the input from standard input and print the answer to standard output.",
-    },  # fmt: skip
+    },
     # iNeil77/CodeNet (one config per language): s_id, p_id, u_id, date, language, original_language,
     # filename_ext, status, cpu_time (ms), memory (KB), code_size, code; every column a string.
     "codenet": {
@@ -112,7 +119,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "keep": {"status": "Accepted"},
         "prompt_template": "Write a {language} program that solves Project CodeNet problem {p_id}: read the input "
         "from standard input and print the answer to standard output.",
-    },  # fmt: skip
+    },
     # Elfsong/Venus (one config per language, e.g. python3): question_id, name, content (the problem, HTML),
     # rt_list [{code, runtime (ms)}], mm_list [{code, memory (KB)}], ...
     "venus": {
@@ -126,7 +133,7 @@ PRESETS: dict[str, dict[str, Any]] = {
             "solutions": ["rt_list", "mm_list"],
         },
         "language": "Python",
-    },  # fmt: skip
+    },
 }
 """Known public layouts: preset name → `PreferenceSource` fields (see `resolve_preset`)."""
 
@@ -139,16 +146,21 @@ def resolve_preset(source: PreferenceSource) -> PreferenceSource:
     """
     if source.preset is not None:
         if source.preset not in PRESETS:
-            raise ValueError(f"preference source {source.name}: unknown preset {source.preset!r}; "
-                             f"known: {', '.join(sorted(PRESETS))}")  # fmt: skip
+            raise ValueError(
+                f"preference source {source.name}: unknown preset {source.preset!r}; "
+                f"known: {', '.join(sorted(PRESETS))}"
+            )
         source = PreferenceSource.model_validate({**PRESETS[source.preset], **source.model_dump(exclude_unset=True)})
     if source.license is None:
-        raise ValueError(f"preference source {source.name}: give the licence from the dataset's card "
-                         "(license: an SPDX id)")  # fmt: skip
+        raise ValueError(
+            f"preference source {source.name}: give the licence from the dataset's card (license: an SPDX id)"
+        )
     license_id = normalize_license(source.license)
     if license_id not in PERMISSIVE_LICENSES:
-        raise ValueError(f"preference source {source.name}: licence {source.license} is not permissive; "
-                         f"only {', '.join(PERMISSIVE_LICENSES)} reach the output")  # fmt: skip
+        raise ValueError(
+            f"preference source {source.name}: licence {source.license} is not permissive; "
+            f"only {', '.join(PERMISSIVE_LICENSES)} reach the output"
+        )
     return source.model_copy(update={"license": license_id, "columns": source.columns or ColumnMap()})
 
 
@@ -193,8 +205,9 @@ def _checked(raw: Any, source: PreferenceSource) -> dict:
     """The row, if it is an object that passes the `keep` rules."""
     if not isinstance(raw, dict):
         raise _RowError(MISSING_FIELD, "not an object")
-    failed = [f"{column}={raw.get(column)!r}" for column, value in source.keep.items()
-              if not _same(raw.get(column), value)]  # fmt: skip
+    failed = [
+        f"{column}={raw.get(column)!r}" for column, value in source.keep.items() if not _same(raw.get(column), value)
+    ]
     if failed:
         raise _RowError(NOT_KEPT, f"{', '.join(failed)} (keep: {source.keep})")
     return raw
@@ -243,9 +256,15 @@ def pair_from_mapped(raw: Any, where: str, source: PreferenceSource) -> PairReco
     except _RowError as problem:
         return _rejected(f"read_{source.name}", where, problem, raw)
     return PairRecord(
-        idx=pair_id(source.name, aspect, prompt, chosen, rejected), input=prompt, chosen=chosen, rejected=rejected,
-        language=language, aspect=aspect, source=source.name, license=source.license,
-    )  # fmt: skip
+        idx=pair_id(source.name, aspect, prompt, chosen, rejected),
+        input=prompt,
+        chosen=chosen,
+        rejected=rejected,
+        language=language,
+        aspect=aspect,
+        source=source.name,
+        license=source.license,
+    )
 
 
 def _list(value: Any) -> list:  # noqa: ANN401
@@ -288,10 +307,15 @@ def solutions_from_row(
         prompt, language = _prompt(row, eff.prompt, source), _row_language(row, source)
         if language == "NL":
             raise _RowError(UNKNOWN_LANGUAGE, "efficiency pairs are code")
-        items = [(where, row)] if not eff.solutions else [
-            (f"{where} {column}[{i}]", item) for column in eff.solutions
-            for i, item in enumerate(_list(row.get(column))) if isinstance(item, dict)
-        ]  # fmt: skip
+        if not eff.solutions:
+            items = [(where, row)]
+        else:
+            items = [
+                (f"{where} {column}[{i}]", item)
+                for column in eff.solutions
+                for i, item in enumerate(_list(row.get(column)))
+                if isinstance(item, dict)
+            ]
         solutions = []
         for item_where, item in items:
             code = _text(item, eff.code)
@@ -319,19 +343,28 @@ def efficiency_pairs(solutions: list[Solution], source: PreferenceSource) -> tup
     assert eff is not None
     pairs, used = [], set()
     for aspect, field in ((RUNTIME, "runtime"), (MEMORY, "memory")):
-        ranked = sorted((i for i, s in enumerate(solutions) if getattr(s, field) is not None),
-                        key=lambda i: (getattr(solutions[i], field), solutions[i].code))  # fmt: skip
+        ranked = sorted(
+            (i for i, s in enumerate(solutions) if getattr(s, field) is not None),
+            key=lambda i: (getattr(solutions[i], field), solutions[i].code),
+        )
         for k in range(min(eff.max_pairs, len(ranked) // 2)):
             best, worst = solutions[ranked[k]], solutions[ranked[-1 - k]]
             better, worse = getattr(best, field), getattr(worst, field)
             if worse < eff.min_ratio * better or best.code == worst.code:
                 break
-            pairs.append(PairRecord(
-                idx=pair_id(source.name, aspect, best.prompt, best.code, worst.code), input=best.prompt,
-                chosen=best.code, rejected=worst.code, language=best.language, aspect=aspect, source=source.name,
-                license=source.license, label_details=json.dumps({"efficiency": {
-                    "measure": field, "chosen": better, "rejected": worse, "ratio": round(worse / better, 3)}}),
-            ))  # fmt: skip
+            efficiency = {"measure": field, "chosen": better, "rejected": worse, "ratio": round(worse / better, 3)}
+            pair = PairRecord(
+                idx=pair_id(source.name, aspect, best.prompt, best.code, worst.code),
+                input=best.prompt,
+                chosen=best.code,
+                rejected=worst.code,
+                language=best.language,
+                aspect=aspect,
+                source=source.name,
+                license=source.license,
+                label_details=json.dumps({"efficiency": efficiency}),
+            )
+            pairs.append(pair)
             used.update((ranked[k], ranked[-1 - k]))
     return pairs, used
 
@@ -349,8 +382,10 @@ def _pair_group(item: tuple[tuple[str, str], Iterable[list[Solution]]], source: 
         if i in used:
             yield beam.pvalue.TaggedOutput(TAG_USED, solution.where)
             continue
-        detail = f"no other solution of {problem.split(chr(31))[1]}{' by ' + submitter if submitter else ''} " \
-                 f"is {ratio:g}× apart from it"  # fmt: skip
+        detail = (
+            f"no other solution of {problem.split(chr(31))[1]}{' by ' + submitter if submitter else ''} "
+            f"is {ratio:g}× apart from it"
+        )
         reject = RejectRecord.make(stage, UNPAIRED, solution.where, detail, solution._asdict())
         yield beam.pvalue.TaggedOutput(TAG_REJECTED, reject)
 
