@@ -154,8 +154,9 @@ def render_card(
     manifest = load_manifest(run_dir)
     stats = compute_stats(run_dir, manifest)
     features = read_features(run_dir, manifest)
-    text = card_markdown(stats, manifest, features, repo_id, version, _previous(previous_manifest), previous_version,
-                         pretty_name)  # fmt: skip
+    text = card_markdown(
+        stats, manifest, features, repo_id, version, _previous(previous_manifest), previous_version, pretty_name
+    )
     findings = find_secrets(text)  # before anything is written (the figures show the card's names too)
     if findings:
         where = "; ".join(f"{f.type} on line {f.line}" for f in findings)

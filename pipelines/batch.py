@@ -77,13 +77,18 @@ def _collect(args: argparse.Namespace, _: list[str]) -> int:
 def add_subcommands(sub: argparse._SubParsersAction) -> None:
     """Adds `codepref batch export|submit|status|collect`."""
     batch = sub.add_parser(
-        "batch", help="label through the OpenAI Batch API", description=__doc__,
+        "batch",
+        help="label through the OpenAI Batch API",
+        description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+    )
     steps = batch.add_subparsers(dest="batch_command", required=True, metavar="STEP")
-    p = steps.add_parser("export", help="write the requests missing from the cache as Batch API files",
-                         description="Run `codepref label` without sending anything: requests not in the cache "
-                         "go to DIR/batch/requests-*.jsonl (≤ 50,000 requests and ≤ 200 MB a file).")  # fmt: skip
+    p = steps.add_parser(
+        "export",
+        help="write the requests missing from the cache as Batch API files",
+        description="Run `codepref label` without sending anything: requests not in the cache "
+        "go to DIR/batch/requests-*.jsonl (≤ 50,000 requests and ≤ 200 MB a file).",
+    )
     label.add_arguments(p)
     p.set_defaults(func=_export)
     for name, func, text in (

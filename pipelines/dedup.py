@@ -108,20 +108,35 @@ def build(p: beam.Pipeline, cfg: DedupRun, out: str) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds `codepref dedup` arguments."""
-    parser.add_argument("--input", action="append", required=True, metavar="GLOB",
-                        help="JSONL or Parquet rows (local or gs://...); repeatable")  # fmt: skip
+    parser.add_argument(
+        "--input",
+        action="append",
+        required=True,
+        metavar="GLOB",
+        help="JSONL or Parquet rows (local or gs://...); repeatable",
+    )
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder: data/, rejects/, manifest.json")
-    parser.add_argument("--columns", default="input,chosen,rejected",
-                        help="comma list of the text columns compared (default input,chosen,rejected)")  # fmt: skip
+    parser.add_argument(
+        "--columns",
+        default="input,chosen,rejected",
+        help="comma list of the text columns compared (default input,chosen,rejected)",
+    )
     parser.add_argument("--threshold", type=float, default=0.75, help="Jaccard threshold (default 0.75)")
     parser.add_argument("--ngram", type=int, default=20, help="word n-gram size of the shingles (default 20)")
     parser.add_argument("--num-perm", type=int, default=256, help="MinHash permutations (default 256)")
-    parser.add_argument("--id-column", default="idx",
-                        help="column naming a row in duplicate_of (default idx; if absent: content hash)")  # fmt: skip
-    parser.add_argument("--no-verify", action="store_true",
-                        help="trust LSH bands without checking the exact Jaccard of candidates")  # fmt: skip
-    parser.add_argument("--previous", action="append", default=[], metavar="GLOB",
-                        help="a previous release's files: rows near any of them are dropped; repeatable")  # fmt: skip
+    parser.add_argument(
+        "--id-column", default="idx", help="column naming a row in duplicate_of (default idx; if absent: content hash)"
+    )
+    parser.add_argument(
+        "--no-verify", action="store_true", help="trust LSH bands without checking the exact Jaccard of candidates"
+    )
+    parser.add_argument(
+        "--previous",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="a previous release's files: rows near any of them are dropped; repeatable",
+    )
     parser.add_argument("--split", default="train", help="file name prefix of the kept rows (default train)")
     parser.add_argument("--target-shard-mb", type=int, default=256, help="uncompressed MB per Parquet shard")
 

@@ -68,8 +68,13 @@ def build(p: beam.Pipeline, cfg: FilterRun, out: str) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds `codepref filter` arguments."""
-    parser.add_argument("--input", action="append", required=True, metavar="GLOB",
-                        help="pair files, JSONL or Parquet (local or gs://...); repeatable")  # fmt: skip
+    parser.add_argument(
+        "--input",
+        action="append",
+        required=True,
+        metavar="GLOB",
+        help="pair files, JSONL or Parquet (local or gs://...); repeatable",
+    )
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder: data/, rejects/, manifest.json")
     parser.add_argument("--target-shard-mb", type=int, default=256, help="uncompressed MB per Parquet shard")
     finalize.add_arguments(parser)

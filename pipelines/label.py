@@ -345,8 +345,9 @@ def add_instruction_arguments(parser: argparse.ArgumentParser, flag: str = "--in
     )
     parser.add_argument("--instruction-column", default="instruction", help="column of the instruction")
     parser.add_argument("--solution-column", default="solution", help="column of the reference solution")
-    parser.add_argument("--language-column", default="language",
-                        help="column of the language ('' if none: code fence tag, or detected)")  # fmt: skip
+    parser.add_argument(
+        "--language-column", default="language", help="column of the language ('' if none: code fence tag, or detected)"
+    )
 
 
 _CODE_FLAGS = {"operators": "--operators", "min_depth": "--min-depth"}
@@ -401,14 +402,18 @@ def check_final_config(cfg: FinalConfig, where: str) -> None:
     Raises:
         UsageError: one does not; the message starts with `where` and names the field.
     """
-    for what, patterns in (("decontamination.benchmarks", cfg.decontamination.benchmarks),
-                           ("previous_release", cfg.previous_release)):  # fmt: skip
+    for what, patterns in (
+        ("decontamination.benchmarks", cfg.decontamination.benchmarks),
+        ("previous_release", cfg.previous_release),
+    ):
         for pattern in patterns:
             if not match_files(pattern):
                 raise UsageError(f"{where}{what} {pattern} matched no file")
     if cfg.length.tokenizer and not os.path.exists(cfg.length.tokenizer):
-        raise UsageError(f"{where}length.tokenizer {cfg.length.tokenizer}: no such file or folder; give a "
-                         "local tokenizer.json or a tokenizer folder")  # fmt: skip
+        raise UsageError(
+            f"{where}length.tokenizer {cfg.length.tokenizer}: no such file or folder; give a "
+            "local tokenizer.json or a tokenizer folder"
+        )
 
 
 def instruction_source_from_args(args: argparse.Namespace, language: str | None = None) -> InstructionSource | None:

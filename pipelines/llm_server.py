@@ -97,9 +97,29 @@ def start_server(
     model = model_path or find_smollm2_gguf()
     port = port or free_port()
     threads = str(max(1, min(4, os.cpu_count() or 1)))
-    args = [sys.executable, "-m", "llama_cpp.server", "--model", model, "--model_alias", MODEL_ALIAS,
-            "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", threads,
-            "--n_threads_batch", threads, "--flash_attn", "true", "--seed", "77"]  # fmt: skip
+    args = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        model,
+        "--model_alias",
+        MODEL_ALIAS,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        str(n_ctx),
+        "--n_threads",
+        threads,
+        "--n_threads_batch",
+        threads,
+        "--flash_attn",
+        "true",
+        "--seed",
+        "77",
+    ]
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - the child keeps it
     process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     server = LocalServer(process, port)

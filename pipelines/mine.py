@@ -114,8 +114,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--target-shard-mb", type=int, default=256, help="uncompressed MB per Parquet shard (default 256)"
     )
     parser.add_argument("--terms-dir", metavar="DIR", help="custom criterion term lists (one file per criterion)")
-    parser.add_argument("--no-content-dedup", action="store_true",
-                        help="keep duplicate file contents (default: removed; word 5-grams, Jaccard 0.7)")  # fmt: skip
+    parser.add_argument(
+        "--no-content-dedup",
+        action="store_true",
+        help="keep duplicate file contents (default: removed; word 5-grams, Jaccard 0.7)",
+    )
 
 
 def _read_allowlist(path: str | None) -> frozenset[str] | None:

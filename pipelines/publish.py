@@ -106,13 +106,18 @@ def _check_shape(manifest: Any) -> None:
             raise ReleaseError(f"manifest.json: stage {stage['name']} has no rejected counts")
         for key, value in [("in", stage.get("in")), ("out", stage.get("out")), *rejected.items()]:
             if not _count(value):
-                raise ReleaseError(f"manifest.json: stage {stage['name']}: {key} is {value!r}, not a count >= 0; "
-                                   "the manifest was altered or damaged; re-run the pipeline")  # fmt: skip
+                raise ReleaseError(
+                    f"manifest.json: stage {stage['name']}: {key} is {value!r}, not a count >= 0; "
+                    "the manifest was altered or damaged; re-run the pipeline"
+                )
     for section in ("outputs", "rejects"):
         for name, info in manifest[section].items():
             files = info.get("files") if isinstance(info, dict) else None
-            if not (_count(info.get("rows") if isinstance(info, dict) else None) and isinstance(files, list)
-                    and all(isinstance(f, str) for f in files)):  # fmt: skip
+            if not (
+                _count(info.get("rows") if isinstance(info, dict) else None)
+                and isinstance(files, list)
+                and all(isinstance(f, str) for f in files)
+            ):
                 raise ReleaseError(f"manifest.json: {section} {name} is not {{rows: a count >= 0, files: [paths]}}")
 
 
@@ -124,8 +129,10 @@ def _check_paths(out: str, manifest: dict[str, Any]) -> None:
     for folder, name in listed:
         path = os.path.realpath(os.path.join(root, name))
         if os.path.isabs(name) or not path.startswith(root + os.sep):  # `..` and links resolved in `path`
-            raise ReleaseError(f"manifest.json names {name!r}, outside the run folder {out}; refusing to publish "
-                               "files from elsewhere: re-run the pipeline")  # fmt: skip
+            raise ReleaseError(
+                f"manifest.json names {name!r}, outside the run folder {out}; refusing to publish "
+                "files from elsewhere: re-run the pipeline"
+            )
         if not os.path.normpath(name).startswith(folder):
             raise ReleaseError(f"manifest.json names {name!r} where files of {folder} belong")
         if not os.path.isfile(path):
@@ -143,8 +150,10 @@ def _final_configs(manifest: dict[str, Any]) -> tuple[Any, Any]:
         return config["BuildConfig"].get("filters", {}), config["BuildConfig"].get("mix")
     if "FinalConfig" in config:  # codepref label, mutate, filter
         return config["FinalConfig"], None
-    raise ReleaseError(f"this run's config ({', '.join(config) or 'empty'}) is not one that writes preference "
-                       "pairs: publish the output of codepref build, label, mutate or filter")  # fmt: skip
+    raise ReleaseError(
+        f"this run's config ({', '.join(config) or 'empty'}) is not one that writes preference "
+        "pairs: publish the output of codepref build, label, mutate or filter"
+    )
 
 
 def _check_final_stages(manifest: dict[str, Any]) -> None:
@@ -159,12 +168,16 @@ def _check_final_stages(manifest: dict[str, Any]) -> None:
     try:
         expected = final_stage_names(FinalConfig.model_validate(filters), MixConfig.model_validate(mix or {}))
     except pydantic.ValidationError as exc:
-        raise ReleaseError(f"manifest.json: its config's final stages are not valid ({exc.error_count()} "
-                           "errors): the manifest was altered; re-run the pipeline") from exc  # fmt: skip
+        raise ReleaseError(
+            f"manifest.json: its config's final stages are not valid ({exc.error_count()} "
+            "errors): the manifest was altered; re-run the pipeline"
+        ) from exc
     names = [stage["name"] for stage in manifest["stages"]]
     if names[-len(expected) :] != expected:
-        raise ReleaseError(f"the funnel must end with the final stages its config runs ({', '.join(expected)}), "
-                           f"but its stages are {', '.join(names)}: a stage is missing; re-run it")  # fmt: skip
+        raise ReleaseError(
+            f"the funnel must end with the final stages its config runs ({', '.join(expected)}), "
+            f"but its stages are {', '.join(names)}: a stage is missing; re-run it"
+        )
 
 
 def _data_rows(out: str, manifest: dict[str, Any]) -> int:
@@ -173,8 +186,10 @@ def _data_rows(out: str, manifest: dict[str, Any]) -> int:
     for split, info in manifest["outputs"].items():
         rows = sum(_parquet(out, f, lambda f: f.metadata.num_rows) for f in info["files"])
         if rows != info["rows"]:
-            raise ReleaseError(f"manifest.json says split {split} has {info['rows']} rows, but its files hold "
-                               f"{rows}: re-run the pipeline")  # fmt: skip
+            raise ReleaseError(
+                f"manifest.json says split {split} has {info['rows']} rows, but its files hold "
+                f"{rows}: re-run the pipeline"
+            )
         total += rows
     return total
 
@@ -207,9 +222,11 @@ def _check_rejects(out: str, manifest: dict[str, Any]) -> None:
             found.update(_parquet(out, name, _reject_reasons))
         claimed = {reason: n for reason, n in stage["rejected"].items() if n}
         if dict(found) != claimed or info["rows"] != sum(claimed.values()):
-            raise ReleaseError(f"stage {stage['name']} counts rejects {claimed or '{}'}, but rejects/{folder}/ holds "
-                               f"rows {dict(sorted(found.items())) or '{}'}: its reject counts are not its rejected "
-                               "rows; re-run the pipeline")  # fmt: skip
+            raise ReleaseError(
+                f"stage {stage['name']} counts rejects {claimed or '{}'}, but rejects/{folder}/ holds "
+                f"rows {dict(sorted(found.items())) or '{}'}: its reject counts are not its rejected "
+                "rows; re-run the pipeline"
+            )
 
 
 def check_release(out: str, manifest: dict[str, Any]) -> None:
@@ -235,27 +252,40 @@ def check_release(out: str, manifest: dict[str, Any]) -> None:
     _check_paths(out, manifest)
     problems = check_conservation(manifest)
     if problems:
-        raise ReleaseError("the manifest does not balance (in != out + rejected), so rows went missing: "
-                           + "; ".join(problems) + ". Re-run the pipeline; do not publish this output.")  # fmt: skip
+        raise ReleaseError(
+            "the manifest does not balance (in != out + rejected), so rows went missing: "
+            + "; ".join(problems)
+            + ". Re-run the pipeline; do not publish this output."
+        )
     scan = next((stage for stage in manifest["stages"] if stage["name"] == secrets.STAGE), None)
     if scan is None:
-        raise ReleaseError("no secret scan ran on this output (its manifest has no secret_scan stage); "
-                           "run it with `secrets: true` in the filters (the default)")  # fmt: skip
+        raise ReleaseError(
+            "no secret scan ran on this output (its manifest has no secret_scan stage); "
+            "run it with `secrets: true` in the filters (the default)"
+        )
     rows = _data_rows(out, manifest)
     if scan["out"] < rows:
-        raise ReleaseError(f"its secret_scan stage saw {scan['in']} pairs and passed {scan['out']}, but the data "
-                           f"files hold {rows} rows: the scan's counts are not real; re-run the pipeline")  # fmt: skip
+        raise ReleaseError(
+            f"its secret_scan stage saw {scan['in']} pairs and passed {scan['out']}, but the data "
+            f"files hold {rows} rows: the scan's counts are not real; re-run the pipeline"
+        )
     problems = check_flow(manifest)
     if problems:
-        raise ReleaseError("the stages do not chain (each stage's in must be the out of the stages that feed it): "
-                           + "; ".join(problems) + ". Re-run the pipeline; do not publish this output.")  # fmt: skip
+        raise ReleaseError(
+            "the stages do not chain (each stage's in must be the out of the stages that feed it): "
+            + "; ".join(problems)
+            + ". Re-run the pipeline; do not publish this output."
+        )
     _check_final_stages(manifest)
     _check_rejects(out, manifest)
     data = [f for split in manifest["outputs"].values() for f in split["files"]]
     findings = _secret_findings(out, data)
     if findings:
-        raise ReleaseError("the pairs to publish hold secrets: " + "; ".join(findings)
-                           + ". Remove them (codepref filter) before publishing.")  # fmt: skip
+        raise ReleaseError(
+            "the pairs to publish hold secrets: "
+            + "; ".join(findings)
+            + ". Remove them (codepref filter) before publishing."
+        )
 
 
 def release_files(out: str, manifest: dict[str, Any], card_dir: str) -> list[ReleaseFile]:
@@ -388,8 +418,11 @@ def run(args: argparse.Namespace, _: list[str]) -> int:
         text = json.dumps(public, indent=2, ensure_ascii=False)
         findings = text_secrets(text, "manifest.json")
         if findings:
-            raise ReleaseError("the manifest to publish holds secrets: " + "; ".join(findings)
-                               + "; remove them from the run's config before publishing")  # fmt: skip
+            raise ReleaseError(
+                "the manifest to publish holds secrets: "
+                + "; ".join(findings)
+                + "; remove them from the run's config before publishing"
+            )
         with open(os.path.join(card_dir, "manifest.json"), "w", encoding="utf-8") as f:
             f.write(text)
         files = release_files(out, manifest, card_dir)

@@ -111,8 +111,9 @@ def _resolve(path: str, base: str) -> str:
 
 
 def _resolve_paths(cfg: FinalConfig, base: str) -> FinalConfig:
-    decon = cfg.decontamination.model_copy(update={"benchmarks": tuple(_resolve(p, base) for p in
-                                                                       cfg.decontamination.benchmarks)})  # fmt: skip
+    decon = cfg.decontamination.model_copy(
+        update={"benchmarks": tuple(_resolve(p, base) for p in cfg.decontamination.benchmarks)}
+    )
     length = cfg.length
     if length.tokenizer:
         length = length.model_copy(update={"tokenizer": _resolve(length.tokenizer, base)})

@@ -105,46 +105,69 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
     from pipelines.audit.server import DEFAULT_READ_TIMEOUT_S
 
     audit = sub.add_parser(
-        "audit", help="a person checks a sample of a release's labels in the browser",
-        description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+        "audit",
+        help="a person checks a sample of a release's labels in the browser",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     steps = audit.add_subparsers(dest="audit_command", required=True, metavar="STEP")
     p = steps.add_parser(
-        "sample", help="draw a stratified, seeded audit sample of a release",
+        "sample",
+        help="draw a stratified, seeded audit sample of a release",
         description="Draw N pairs from OUT/data/*.parquet, allocated across the strata in proportion to their size "
         "with at least one per non-empty stratum when N allows, each stratum's pairs chosen by a seeded hash of "
         "their idx (the same release and seed always give the same sample). Writes AUDIT_DIR/audit.jsonl and "
         "creates AUDIT_DIR/verdicts.sqlite; existing verdicts are kept. Prints AUDIT_DIR.",
-    )  # fmt: skip
+    )
     p.add_argument("out", metavar="OUT", help="a `codepref build` output folder (with data/*.parquet)")
     p.add_argument("--n", type=int, default=100, help="how many pairs to draw (default: %(default)s)")
-    p.add_argument("--stratify", default="aspect,language", metavar="COLS",
-                   help="comma-separated columns whose combinations form the strata: pair columns (aspect, "
-                        "language, source, ...) or split; '' for none (default: %(default)s)")  # fmt: skip
+    p.add_argument(
+        "--stratify",
+        default="aspect,language",
+        metavar="COLS",
+        help="comma-separated columns whose combinations form the strata: pair columns (aspect, "
+        "language, source, ...) or split; '' for none (default: %(default)s)",
+    )
     p.add_argument("--seed", type=int, default=0, help="changes which pairs are drawn (default: %(default)s)")
     p.add_argument("--audit-dir", metavar="DIR", help="where to write (default: OUT/audit)")
     p.set_defaults(func=_guarded("sample", _sample))
     readers = {
-        "serve": (_serve, "review the sample in the browser, one pair at a time",
-                  "Serve the audit page on 127.0.0.1 (loopback only) and print its URL; serves until Ctrl-C. "
-                  "Keys: a agree, d disagree, u unsure (each saves and moves on), n note (Enter saves), j/k or the "
-                  "arrow keys next/previous. Every verdict is saved at once; the page opens at the first pair "
-                  "without one."),
-        "report": (_report, "agreement with the labels per criterion × language, with Wilson 95%% intervals",
-                   "Print agree / (agree + disagree) per criterion × language, per criterion, per language and "
-                   "overall, with Wilson 95% confidence intervals (unsure and pending counted apart), and plot the "
-                   "rates with their intervals to a PNG."),
-    }  # fmt: skip
+        "serve": (
+            _serve,
+            "review the sample in the browser, one pair at a time",
+            "Serve the audit page on 127.0.0.1 (loopback only) and print its URL; serves until Ctrl-C. "
+            "Keys: a agree, d disagree, u unsure (each saves and moves on), n note (Enter saves), j/k or the "
+            "arrow keys next/previous. Every verdict is saved at once; the page opens at the first pair "
+            "without one.",
+        ),
+        "report": (
+            _report,
+            "agreement with the labels per criterion × language, with Wilson 95%% intervals",
+            "Print agree / (agree + disagree) per criterion × language, per criterion, per language and "
+            "overall, with Wilson 95% confidence intervals (unsure and pending counted apart), and plot the "
+            "rates with their intervals to a PNG.",
+        ),
+    }
     for name, (func, help_text, description) in readers.items():
         p = steps.add_parser(name, help=help_text, description=description)
-        p.add_argument("audit_dir", nargs="?", default=".", metavar="AUDIT_DIR | OUT",
-                       help="the audit folder, or the release folder whose audit/ to use (default: .)")  # fmt: skip
+        p.add_argument(
+            "audit_dir",
+            nargs="?",
+            default=".",
+            metavar="AUDIT_DIR | OUT",
+            help="the audit folder, or the release folder whose audit/ to use (default: .)",
+        )
         p.set_defaults(func=_guarded(name, func))
         if name == "serve":
             p.add_argument("--port", type=int, default=0, help="the port (default: a free one)")
             p.add_argument("--host", default="127.0.0.1", help="a loopback address: 127.0.0.1, ::1 or localhost")
-            p.add_argument("--read-timeout", type=float, default=DEFAULT_READ_TIMEOUT_S, metavar="SECONDS",
-                           help="cut off a client that sends nothing for this long (default: %(default)s)")  # fmt: skip
+            p.add_argument(
+                "--read-timeout",
+                type=float,
+                default=DEFAULT_READ_TIMEOUT_S,
+                metavar="SECONDS",
+                help="cut off a client that sends nothing for this long (default: %(default)s)",
+            )
         else:
             p.add_argument("--png", metavar="PATH", help="where to write the plot (default: AUDIT_DIR/agreement.png)")
             p.add_argument("--no-png", action="store_true", help="print the table only")

@@ -134,10 +134,16 @@ def format_table(cells: Sequence[Cell]) -> str:
         ci = c.interval
         rows.append(
             (
-                c.aspect, c.language, str(c.agree), str(c.disagree), str(c.unsure), str(c.pending),
-                _percent(c.rate), "—" if ci is None else f"[{_percent(ci[0])}, {_percent(ci[1])}]",
+                c.aspect,
+                c.language,
+                str(c.agree),
+                str(c.disagree),
+                str(c.unsure),
+                str(c.pending),
+                _percent(c.rate),
+                "—" if ci is None else f"[{_percent(ci[0])}, {_percent(ci[1])}]",
             )
-        )  # fmt: skip
+        )
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
     numeric = range(2, len(header))
     lines = [

@@ -250,8 +250,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _check_host(self) -> None:
         hosts = self.headers.get_all("Host") or []
         if len(hosts) != 1 or hosts[0].strip().lower() not in self.server.allowed_hosts:
-            raise RequestError(HTTPStatus.MISDIRECTED_REQUEST, "unexpected Host header: this server answers "
-                               + " or ".join(sorted(self.server.allowed_hosts)))  # fmt: skip
+            raise RequestError(
+                HTTPStatus.MISDIRECTED_REQUEST,
+                "unexpected Host header: this server answers " + " or ".join(sorted(self.server.allowed_hosts)),
+            )
 
     def _check_origin(self) -> None:
         origins = self.headers.get_all("Origin")

@@ -186,7 +186,9 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
     print(f"codepref demo: output in {out}; the config it ran: {config}", file=sys.stderr)
     card = render_card(out, os.path.join(out, "card"), "codepref/demo", "0.1.0")
     print(f"codepref demo: data card: {card}", file=sys.stderr)
-    print(f"codepref demo: audit it: codepref audit sample {out} --n 20 --seed 0 && codepref audit serve {out}",
-          file=sys.stderr)  # fmt: skip
+    print(
+        f"codepref demo: audit it: codepref audit sample {out} --n 20 --seed 0 && codepref audit serve {out}",
+        file=sys.stderr,
+    )
     print(out)
     return 0
