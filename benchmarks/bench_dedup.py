@@ -136,16 +136,8 @@ def estimate_errors(texts: list[str], rows: list[dict], result: dict, truth: lis
 
 def run_dedup(corpus: str, out: str) -> tuple[float, int]:
     """Runs `codepref dedup` on the corpus; returns wall seconds and peak RSS MB of the process tree."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "pipelines.cli",
-        "dedup",
-        "--input",
-        os.path.join(corpus, "data", "*.parquet"),
-        "--out",
-        out,
-    ]
+    shards = os.path.join(corpus, "data", "*.parquet")
+    cmd = [sys.executable, "-m", "pipelines.cli", "dedup", "--input", shards, "--out", out]
     start = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - start

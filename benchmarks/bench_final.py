@@ -64,11 +64,9 @@ def main() -> None:
     with open(filters, "w") as f:
         json.dump({"decontamination": {"benchmarks": [benchmark]}}, f)  # JSON is YAML
     inputs = [x for path in files for x in ("--input", path)]
+    filter_cmd = [sys.executable, "-m", "pipelines.cli", "filter"]
     ours_cmd = [
-        sys.executable,
-        "-m",
-        "pipelines.cli",
-        "filter",
+        *filter_cmd,
         *inputs,
         "--filters",
         filters,
@@ -82,16 +80,10 @@ def main() -> None:
     rows_in = manifest["stages"][0]["in"]
     rows_out = sum(v["rows"] for v in manifest["outputs"].values())
     print(f"codepref: {ours[0]:.0f} s, {ours[1]} MB, {rows_in:,} → {rows_out:,}", file=sys.stderr)
-    base_cmd = [
-        sys.executable,
-        os.path.join(os.path.dirname(__file__), "baseline_final.py"),
-        "--input",
-        os.path.join(data, "*.parquet") if args.shards >= len(os.listdir(data)) else files[0],
-        "--benchmark",
-        benchmark,
-        "--out",
-        os.path.join(work, "baseline"),
-    ]
+    baseline = os.path.join(os.path.dirname(__file__), "baseline_final.py")
+    base_input = os.path.join(data, "*.parquet") if args.shards >= len(os.listdir(data)) else files[0]
+    base_cmd = [sys.executable, baseline, "--input", base_input, "--benchmark", benchmark]
+    base_cmd += ["--out", os.path.join(work, "baseline")]
     if args.shards < len(os.listdir(data)):
         link = os.path.join(work, "input")
         os.makedirs(link)

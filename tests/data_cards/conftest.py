@@ -16,16 +16,41 @@ SECRET_URL = "https://llm.internal.example:8443/v1"
 SECRET_ENV = "CODEPREF_SECRET_KEY_VAR"
 
 
-def pair(idx, source, aspect, language, licence, *, prompt="Fix the query", chosen="a" * 320, rejected="b" * 64,
-         judge=None, details=None):  # fmt: skip
+def pair(
+    idx,
+    source,
+    aspect,
+    language,
+    licence,
+    *,
+    prompt="Fix the query",
+    chosen="a" * 320,
+    rejected="b" * 64,
+    judge=None,
+    details=None,
+):
     matches, contradictions, ties, errors = judge or (None, None, None, None)
     return {
-        "system": None, "input": prompt, "chosen": chosen, "rejected": rejected,
-        "language": LANGUAGES.index(language), "aspect": ASPECTS.index(aspect), "source": source, "idx": idx,
-        "origin_commit": None, "repository": None, "license": licence, "file_path": None, "config_id": "cfg1",
-        "judge_matches": matches, "judge_contradictions": contradictions, "judge_ties": ties, "judge_errors": errors,
-        "rating_mean": None, "label_details": None if details is None else json.dumps(details),
-    }  # fmt: skip
+        "system": None,
+        "input": prompt,
+        "chosen": chosen,
+        "rejected": rejected,
+        "language": LANGUAGES.index(language),
+        "aspect": ASPECTS.index(aspect),
+        "source": source,
+        "idx": idx,
+        "origin_commit": None,
+        "repository": None,
+        "license": licence,
+        "file_path": None,
+        "config_id": "cfg1",
+        "judge_matches": matches,
+        "judge_contradictions": contradictions,
+        "judge_ties": ties,
+        "judge_errors": errors,
+        "rating_mean": None,
+        "label_details": None if details is None else json.dumps(details),
+    }
 
 
 def judge_details(a_rate, consistency):
@@ -35,10 +60,26 @@ def judge_details(a_rate, consistency):
 SHARDS = {
     "train": [
         [
-            pair("r0", "commits", "Security Hardness", "Python", "mit", judge=(2, 0, 0, 0),
-                 details=judge_details(0.5, 1.0)),
-            pair("r1", "commits", "Runtime Efficiency", "Go", "apache-2.0", chosen="é" * 40, rejected="c" * 3200,
-                 judge=(1, 1, 0, 0), details=judge_details(1.0, 0.0)),
+            pair(
+                "r0",
+                "commits",
+                "Security Hardness",
+                "Python",
+                "mit",
+                judge=(2, 0, 0, 0),
+                details=judge_details(0.5, 1.0),
+            ),
+            pair(
+                "r1",
+                "commits",
+                "Runtime Efficiency",
+                "Go",
+                "apache-2.0",
+                chosen="é" * 40,
+                rejected="c" * 3200,
+                judge=(1, 1, 0, 0),
+                details=judge_details(1.0, 0.0),
+            ),
             pair("r2", "bugged_instruct", "Functional Correctness", "C", None, details={"mutation": {"line": 3}}),
         ],
         [
@@ -47,7 +88,7 @@ SHARDS = {
         ],
     ],
     "validation": [[pair("v0", "secure", "Security Hardness", "Java", "mit")]],
-}  # fmt: skip
+}
 
 
 def composition_of(shards):
@@ -66,8 +107,11 @@ def make_manifest(shards, files):
         "config": {
             "BuildConfig": {
                 "sources": {"preference": [{"name": "secure", "license": "mit", "hub": "org/secure-code"}]},
-                "llm": {"endpoints": [{"name": "judge", "base_url": SECRET_URL, "model": "judge-model-7b",
-                                       "api_key_env": SECRET_ENV}]},
+                "llm": {
+                    "endpoints": [
+                        {"name": "judge", "base_url": SECRET_URL, "model": "judge-model-7b", "api_key_env": SECRET_ENV}
+                    ]
+                },
             }
         },
         "stages": [
@@ -77,12 +121,23 @@ def make_manifest(shards, files):
             {"name": "mix", "in": 6, "out": 6, "rejected": {}},
         ],
         "outputs": {split: {"rows": sum(map(len, shards[split])), "files": files[split]} for split in shards},
-        "rejects": {"01_read_commits": {"rows": 1, "files": ["rejects/01_read_commits/rejects-00000-of-00001.parquet"]},
-                    "03_read_secure": {"rows": 2, "files": ["rejects/03_read_secure/rejects-00000-of-00001.parquet"]}},
-        "llm": {"judge_pairs": {"requests_sent": 8, "cache_hits": 2, "retries": 1, "errors": {"timeout": 1},
-                                "prompt_tokens": 4000, "completion_tokens": 300, "cost_usd": 0.0123}},
+        "rejects": {
+            "01_read_commits": {"rows": 1, "files": ["rejects/01_read_commits/rejects-00000-of-00001.parquet"]},
+            "03_read_secure": {"rows": 2, "files": ["rejects/03_read_secure/rejects-00000-of-00001.parquet"]},
+        },
+        "llm": {
+            "judge_pairs": {
+                "requests_sent": 8,
+                "cache_hits": 2,
+                "retries": 1,
+                "errors": {"timeout": 1},
+                "prompt_tokens": 4000,
+                "completion_tokens": 300,
+                "cost_usd": 0.0123,
+            }
+        },
         "composition": composition_of(shards),
-    }  # fmt: skip
+    }
 
 
 def write_run(root, shards=SHARDS, manifest_edit=None):

@@ -17,8 +17,17 @@ from schemas.labels import ASPECTS, LANGUAGES
 from tests.data_cards.conftest import SECRET_ENV, SECRET_URL, SHARDS, write_run
 
 
-SECTIONS = ("## Composition", "## Filtering funnel", "## Judge agreement", "## Length distributions", "## Licences",
-            "## How to load", "## Version and changes", "## Configuration", "## Citation")  # fmt: skip
+SECTIONS = (
+    "## Composition",
+    "## Filtering funnel",
+    "## Judge agreement",
+    "## Length distributions",
+    "## Licences",
+    "## How to load",
+    "## Version and changes",
+    "## Configuration",
+    "## Citation",
+)
 IMAGE_LINK = re.compile(r"!\[[^\]]*\]\(([^)]+)\)")
 
 
@@ -93,8 +102,9 @@ def test_changes_against_a_previous_release_folder_or_manifest(run_dir, tmp_path
 
 
 def test_a_release_without_judged_pairs_has_no_judge_figure(tmp_path):
-    unjudged = {split: [[{**r, "judge_matches": None} for r in rows] for rows in files]
-                for split, files in SHARDS.items()}  # fmt: skip
+    unjudged = {
+        split: [[{**r, "judge_matches": None} for r in rows] for rows in files] for split, files in SHARDS.items()
+    }
     run = write_run(tmp_path / "run", shards=unjudged)
     out = tmp_path / "card"
     (out / "images").mkdir(parents=True)
@@ -114,13 +124,21 @@ def test_fill_template_refuses_missing_or_extra_sections():
 
 
 def test_card_of_a_real_build_loads_with_datasets(tmp_path):
-    source = {"name": "secure", "preset": "cybernative-dpo", "license": "mit",
-              "files": [os.path.abspath("pipelines/demo/secure_code_dpo.jsonl")]}  # fmt: skip
+    source = {
+        "name": "secure",
+        "preset": "cybernative-dpo",
+        "license": "mit",
+        "files": [os.path.abspath("pipelines/demo/secure_code_dpo.jsonl")],
+    }
     config = {"sources": {"preference": [source]}}
     (tmp_path / "build.yaml").write_text(yaml.safe_dump(config))
     out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "build", "--config", str(tmp_path / "build.yaml"),
-                           "--out", str(out)], capture_output=True, text=True, check=False)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "build", "--config", str(tmp_path / "build.yaml"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     path = render_card(str(out), str(out), "org/secure", "v1")

@@ -10,9 +10,16 @@ from schemas.labels import ASPECTS, LANGUAGES
 
 @pytest.mark.parametrize(
     ("rows", "bucket"),
-    [(0, "n<1K"), (999, "n<1K"), (1_000, "1K<n<10K"), (99_999, "10K<n<100K"), (354_010, "100K<n<1M"),
-     (5_000_000, "1M<n<10M"), (2_000_000_000, "n>1B")],
-)  # fmt: skip
+    [
+        (0, "n<1K"),
+        (999, "n<1K"),
+        (1_000, "1K<n<10K"),
+        (99_999, "10K<n<100K"),
+        (354_010, "100K<n<1M"),
+        (5_000_000, "1M<n<10M"),
+        (2_000_000_000, "n>1B"),
+    ],
+)
 def test_size_category_uses_the_hub_buckets(rows, bucket):
     assert size_category(rows) == bucket
 
@@ -40,8 +47,15 @@ def test_header_round_trips_through_datasets(run_dir):
     }
     assert info.download_size == sum(s.download_size for s in stats.splits)
     assert info.dataset_size == sum(s.num_bytes for s in stats.splits)
-    assert data["configs"] == [{"config_name": "default", "data_files": [
-        {"split": "train", "path": "data/train-*"}, {"split": "validation", "path": "data/validation-*"}]}]  # fmt: skip
+    assert data["configs"] == [
+        {
+            "config_name": "default",
+            "data_files": [
+                {"split": "train", "path": "data/train-*"},
+                {"split": "validation", "path": "data/validation-*"},
+            ],
+        }
+    ]
     assert data["task_categories"] == list(TASK_CATEGORIES) and data["size_categories"] == ["n<1K"]
     assert data["license"] == "other" and data["pretty_name"] == "Tiny"
 

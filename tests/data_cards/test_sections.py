@@ -25,10 +25,13 @@ def test_md_table_formats_numbers_and_escapes_pipes():
 def test_scrub_config_drops_endpoint_urls_key_names_and_token_values():
     config = {
         "llm": {"endpoints": [{"name": "e", "base_url": SECRET_URL, "api_key_env": SECRET_ENV, "model": "m"}]},
-        "hub_token": "x", "OPENAI_API_KEY": "x", "password": "x",
-        "note": "sk-abcdefghijklmnopqrstuvwx", "mirror": "https://user:pw@example.org/data",
+        "hub_token": "x",
+        "OPENAI_API_KEY": "x",
+        "password": "x",
+        "note": "sk-abcdefghijklmnopqrstuvwx",
+        "mirror": "https://user:pw@example.org/data",
         "filters": {"secrets": True, "length": {"max_tokens": 4096}},
-    }  # fmt: skip
+    }
     assert scrub_config(config) == {
         "llm": {"endpoints": [{"name": "e", "model": "m"}]},
         "hub_token": "x",
@@ -75,13 +78,23 @@ def test_changes_first_version_and_against_a_previous_manifest(run_dir):
     previous = {
         "config_id": "old0",
         "outputs": {"train": {"rows": 3}, "validation": {"rows": 2}, "test": {"rows": 4}},
-        "composition": [{"split": "train", "source": "commits", "aspect": "x", "language": "y", "rows": 4},
-                        {"split": "train", "source": "gone", "aspect": "x", "language": "y", "rows": 5}],
-    }  # fmt: skip
+        "composition": [
+            {"split": "train", "source": "commits", "aspect": "x", "language": "y", "rows": 4},
+            {"split": "train", "source": "gone", "aspect": "x", "language": "y", "rows": 5},
+        ],
+    }
     text = render_changes(stats, manifest, "v2", previous, "v1")
-    for line in ("| train | 3 | 5 | +2 |", "| validation | 2 | 1 | -1 |", "| test | 4 | – | removed |",
-                 "| total | 9 | 6 | -3 |", "| commits | 4 | 2 | -2 |", "| gone | 5 | – | removed |",
-                 "| secure | – | 2 | new |", "| bugged_instruct | – | 2 | new |", "`old0` → `cfg1`"):  # fmt: skip
+    for line in (
+        "| train | 3 | 5 | +2 |",
+        "| validation | 2 | 1 | -1 |",
+        "| test | 4 | – | removed |",
+        "| total | 9 | 6 | -3 |",
+        "| commits | 4 | 2 | -2 |",
+        "| gone | 5 | – | removed |",
+        "| secure | – | 2 | new |",
+        "| bugged_instruct | – | 2 | new |",
+        "`old0` → `cfg1`",
+    ):
         assert line in text, line
     without = render_changes(stats, manifest, "v2", {k: v for k, v in previous.items() if k != "composition"}, None)
     assert "cannot be compared" in without and "the previous version" in without

@@ -91,21 +91,30 @@ def test_licences_per_source_keep_missing_ones(run_dir):
 def test_streaming_in_batches_of_one_gives_the_same_statistics(run_dir):
     whole, ones = compute_stats(run_dir), compute_stats(run_dir, batch_size=1)
     assert (ones.composition, ones.lengths, ones.judge, ones.licences) == (
-        whole.composition, whole.lengths, whole.judge, whole.licences
-    )  # fmt: skip
+        whole.composition,
+        whole.lengths,
+        whole.judge,
+        whole.licences,
+    )
     assert [s.rows for s in ones.splits] == [s.rows for s in whole.splits]
 
 
 def test_in_memory_twin_and_merged_accumulators_agree_with_the_files(run_dir):
-    tables = {split: pa.Table.from_pylist([r for rows in files for r in rows], schema=pair_schema())
-              for split, files in SHARDS.items()}  # fmt: skip
+    tables = {
+        split: pa.Table.from_pylist([r for rows in files for r in rows], schema=pair_schema())
+        for split, files in SHARDS.items()
+    }
     from_files, in_memory = compute_stats(run_dir), in_memory_stats(tables)
     assert (in_memory.composition, in_memory.lengths, in_memory.judge, in_memory.licences) == (
-        from_files.composition, from_files.lengths, from_files.judge, from_files.licences
-    )  # fmt: skip
+        from_files.composition,
+        from_files.lengths,
+        from_files.judge,
+        from_files.licences,
+    )
     assert [(s.name, s.rows, s.download_size, s.files) for s in in_memory.splits] == [
-        ("train", 5, 0, ()), ("validation", 1, 0, ())
-    ]  # fmt: skip
+        ("train", 5, 0, ()),
+        ("validation", 1, 0, ()),
+    ]
     halves = [_Accumulator(), _Accumulator()]
     for i, batch in enumerate(tables["train"].to_batches(max_chunksize=2)):
         halves[i % 2].add_batch("train", batch)
@@ -114,8 +123,11 @@ def test_in_memory_twin_and_merged_accumulators_agree_with_the_files(run_dir):
     one.add_batch("train", tables["train"])
     merged, single = halves[0].result({"train": ()}), one.result({"train": ()})
     assert (merged.composition, merged.lengths, merged.judge, merged.licences) == (
-        single.composition, single.lengths, single.judge, single.licences
-    )  # fmt: skip
+        single.composition,
+        single.lengths,
+        single.judge,
+        single.licences,
+    )
 
 
 def test_row_counts_that_disagree_with_the_manifest_are_an_error(tmp_path):

@@ -53,8 +53,13 @@ class Service:
     def __init__(self, name, module, args, port, log, env):
         self.name, self.port, self.log = name, port, log
         with open(log, "wb") as out:
-            self.process = subprocess.Popen([sys.executable, "-m", module, *args], stdout=out,
-                                            stderr=subprocess.STDOUT, env=env, start_new_session=True)  # fmt: skip
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", module, *args],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
 
     def wait_until_listening(self, others):
         """Polls until the port accepts a connection; fails with the logs if the process ends or never listens."""
@@ -120,7 +125,8 @@ def watch(run, job, pool):
             why = "; ".join(ended)
         elif failed:
             why = "an SDK worker of the worker pool failed: " + ", ".join(
-                f"pid {pid} exited with {code}" for pid, code in sorted(failed.items()))  # fmt: skip
+                f"pid {pid} exited with {code}" for pid, code in sorted(failed.items())
+            )
         elif time.monotonic() > deadline:
             why = f"the build did not end within {RUN_TIMEOUT_S} s"
         else:
@@ -133,9 +139,10 @@ def watch(run, job, pool):
 
 def build_portable(config, out, tmp, job, pool):
     """Runs `codepref build` on the job service and the pool: (why it was killed or None, return code, details)."""
-    args = [sys.executable, "-m", "pipelines.cli", "build", "--config", config, "--out", str(out),
-            "--runner", "PortableRunner", f"--job_endpoint=localhost:{job.port}", "--environment_type", "EXTERNAL",
-            f"--environment_config=localhost:{pool.port}", "--temp_location", str(tmp / "beam-tmp")]  # fmt: skip
+    build = [sys.executable, "-m", "pipelines.cli", "build", "--config", config, "--out", str(out)]
+    portable = ["--runner", "PortableRunner", f"--job_endpoint=localhost:{job.port}", "--environment_type", "EXTERNAL"]
+    workers = [f"--environment_config=localhost:{pool.port}", "--temp_location", str(tmp / "beam-tmp")]
+    args = [*build, *portable, *workers]
     log_path = tmp / f"build-{os.path.basename(out)}.log"
     with open(log_path, "wb") as log:
         run = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -238,8 +245,9 @@ def test_a_worker_that_cannot_start_ends_the_run_at_once(services, tmp_path):
     port = free_port()
     pool = Service("worker pool", WORKER_POOL, ["--service_port", str(port)], port, tmp_path / "pool.log", env)
     config = tmp_path / "build.yaml"
-    config.write_text(yaml.safe_dump({"sources": {"instructions": {"files": [
-        os.path.abspath("pipelines/demo/instructions.jsonl")]}}}))  # fmt: skip
+    config.write_text(
+        yaml.safe_dump({"sources": {"instructions": {"files": [os.path.abspath("pipelines/demo/instructions.jsonl")]}}})
+    )
     try:
         pool.wait_until_listening([job, pool])
         why, _, detail = build_portable(str(config), tmp_path / "out", tmp_path, job, pool)

@@ -18,8 +18,9 @@ WORDS = [f"ident{i}" for i in range(30000)]
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", "dedup", *args], capture_output=True, text=True,
-                          check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "dedup", *args], capture_output=True, text=True, check=False
+    )
 
 
 def _pairs(n: int, seed: int) -> list[PairRecord]:
@@ -27,8 +28,10 @@ def _pairs(n: int, seed: int) -> list[PairRecord]:
     pairs = []
     for i in range(n):
         code = "\n".join(" ".join(rng.choice(WORDS) for _ in range(8)) for _ in range(20))
-        pairs.append(PairRecord(f"p{seed}-{i:03d}", f"Task {i}: write it.", code, code[: len(code) // 2], "Go",
-                                "Readability and Maintainability", "test"))  # fmt: skip
+        prompt, half = f"Task {i}: write it.", code[: len(code) // 2]
+        pairs.append(
+            PairRecord(f"p{seed}-{i:03d}", prompt, code, half, "Go", "Readability and Maintainability", "test")
+        )
     return pairs
 
 
@@ -71,8 +74,9 @@ def test_dedup_against_a_previous_release_and_jsonl(tmp_path):
     old, new = _pairs(10, 1), _pairs(10, 2)
     _write(tmp_path / "old.parquet", old)
     lines = [json.dumps({"idx": p.idx, "input": p.input, "chosen": p.chosen, "rejected": p.rejected}) for p in new]
-    lines.append(json.dumps({"idx": "again", "input": old[0].input, "chosen": old[0].chosen,
-                             "rejected": old[0].rejected}))  # fmt: skip
+    lines.append(
+        json.dumps({"idx": "again", "input": old[0].input, "chosen": old[0].chosen, "rejected": old[0].rejected})
+    )
     lines.append("{not json")
     lines.append(json.dumps({"idx": "nochosen", "input": "x"}))
     (tmp_path / "new.jsonl").write_text("\n".join(lines) + "\n")

@@ -14,13 +14,13 @@ from transforms.manifest import check_conservation
 
 
 ROWS = 1_500
-STAGES = ["read_pairs", "length_filter", "language_filter", "secret_scan", "exact_dedup", "near_dedup",
-          "decontaminate"]  # fmt: skip
+STAGES = ["read_pairs", "length_filter", "language_filter", "secret_scan", "exact_dedup", "near_dedup", "decontaminate"]
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", "filter", *args], capture_output=True, text=True,
-                          check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "filter", *args], capture_output=True, text=True, check=False
+    )
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +31,8 @@ def filtered(tmp_path_factory):
     (root / "filters.yaml").write_text(
         "decontamination:\n  benchmarks: [corpus/benchmark/prompts.jsonl]\nsplit:\n  validation_fraction: 0.2\n"
     )
-    done = run("--input", str(root / "corpus" / "data" / "*.parquet"), "--filters", str(root / "filters.yaml"),
-               "--out", str(root / "out"))  # fmt: skip
+    corpus = str(root / "corpus" / "data" / "*.parquet")
+    done = run("--input", corpus, "--filters", str(root / "filters.yaml"), "--out", str(root / "out"))
     assert done.returncode == 0, done.stderr
     truth = {
         name: pq.read_table(root / "corpus" / "truth" / f"{name}.parquet").to_pylist()
@@ -40,9 +40,10 @@ def filtered(tmp_path_factory):
     }
     manifest = json.loads((root / "out" / "manifest.json").read_text())
     rejects = [
-        row for path in sorted(glob.glob(str(root / "out" / "rejects" / "*" / "*.parquet")))
+        row
+        for path in sorted(glob.glob(str(root / "out" / "rejects" / "*" / "*.parquet")))
         for row in pq.read_table(path).to_pylist()
-    ]  # fmt: skip
+    ]
     return root / "out", manifest, truth, rejects
 
 
@@ -104,11 +105,12 @@ def test_a_prompt_never_spans_two_splits(filtered):
 
 def test_a_new_release_drops_rows_of_the_previous_one(filtered, tmp_path):
     out, manifest, _, _ = filtered
-    (tmp_path / "filters.yaml").write_text(f"previous_release: ['{out}/data/*.parquet']\nsplit:\n"
-                                           "  validation_fraction: 0\n")  # fmt: skip
+    (tmp_path / "filters.yaml").write_text(
+        f"previous_release: ['{out}/data/*.parquet']\nsplit:\n  validation_fraction: 0\n"
+    )
     again = tmp_path / "again"
-    done = run("--input", str(out / "data" / "*.parquet"), "--filters", str(tmp_path / "filters.yaml"),
-               "--out", str(again))  # fmt: skip
+    released = str(out / "data" / "*.parquet")
+    done = run("--input", released, "--filters", str(tmp_path / "filters.yaml"), "--out", str(again))
     assert done.returncode == 0, done.stderr
     second = json.loads((again / "manifest.json").read_text())
     near = {s["name"]: s for s in second["stages"]}["near_dedup"]
@@ -116,8 +118,15 @@ def test_a_new_release_drops_rows_of_the_previous_one(filtered, tmp_path):
     assert near["in"] == manifest["stages"][-1]["out"]
 
 
-PAIR = {"input": "Sort a list.", "chosen": "sorted(xs)", "rejected": "xs.sort", "language": 1, "aspect": 0,
-        "source": "mine", "idx": "p1"}  # fmt: skip
+PAIR = {
+    "input": "Sort a list.",
+    "chosen": "sorted(xs)",
+    "rejected": "xs.sort",
+    "language": 1,
+    "aspect": 0,
+    "source": "mine",
+    "idx": "p1",
+}
 
 
 def test_pair_rows_take_class_label_ids_and_counts_that_fit_their_columns():
@@ -127,7 +136,12 @@ def test_pair_rows_take_class_label_ids_and_counts_that_fit_their_columns():
     pair = pair_from_row({**PAIR, "judge_matches": "3", "judge_ties": 0, "rating_mean": 4}, "f:1")
     assert isinstance(pair, PairRecord)
     assert (pair.language, pair.aspect, pair.judge_matches, pair.judge_ties, pair.rating_mean) == (
-        "Python", "Readability and Maintainability", 3, 0, 4.0)  # fmt: skip
+        "Python",
+        "Readability and Maintainability",
+        3,
+        0,
+        4.0,
+    )
     assert type(pair.judge_matches) is int and type(pair.rating_mean) is float
 
 

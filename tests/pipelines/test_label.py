@@ -46,12 +46,22 @@ STAGES = [
 
 def write_config(path, base_url, cache, concurrency=4, **extra):
     config = {
-        "endpoints": [{"name": "fake", "base_url": base_url, "model": "fake-model", "output_mode": "json_object_schema",
-                       "timeout_s": 1.0, "max_attempts": 8, "backoff_base_s": 0.01, "backoff_max_s": 0.05,
-                       "max_concurrency": concurrency}],
+        "endpoints": [
+            {
+                "name": "fake",
+                "base_url": base_url,
+                "model": "fake-model",
+                "output_mode": "json_object_schema",
+                "timeout_s": 1.0,
+                "max_attempts": 8,
+                "backoff_base_s": 0.01,
+                "backoff_max_s": 0.05,
+                "max_concurrency": concurrency,
+            }
+        ],
         "cache": str(cache),
         "judging": {"samples": 4, "min_matches": 2, "max_contradictions": 2},
-    }  # fmt: skip
+    }
     config.update(extra)
     path.write_text(yaml.safe_dump(config))
     return str(path)
@@ -85,8 +95,14 @@ def faulty_run(hostile_repo, tmp_path_factory):
         first_files = files(tmp / "out")
         answered_once = list(server.answered)
         second = run_label(hostile_repo[0], config, tmp / "out")
-        yield {"first": first, "second": second, "server": server, "answered": answered_once, "out": tmp / "out",
-               "first_files": first_files}  # fmt: skip
+        yield {
+            "first": first,
+            "second": second,
+            "server": server,
+            "answered": answered_once,
+            "out": tmp / "out",
+            "first_files": first_files,
+        }
 
 
 def test_every_pair_is_labelled_or_rejected(faulty_run):
@@ -171,8 +187,8 @@ def test_batch_export_rounds(hostile_repo, tmp_path):
     from transforms.llm.cache import open_cache
 
     config = write_config(tmp_path / "llm.yaml", "http://127.0.0.1:9/v1", tmp_path / "cache.sqlite")
-    args = [sys.executable, "-m", "pipelines.cli", "batch", "export", "--repo", hostile_repo[0], "--llm-config", config,
-            "--out", str(tmp_path / "out")]  # fmt: skip
+    export = [sys.executable, "-m", "pipelines.cli", "batch", "export"]
+    args = [*export, "--repo", hostile_repo[0], "--llm-config", config, "--out", str(tmp_path / "out")]
     rounds = []
     for _ in range(4):
         done = subprocess.run(args, capture_output=True, text=True, check=False)
@@ -186,8 +202,13 @@ def test_batch_export_rounds(hostile_repo, tmp_path):
         for line in lines:
             assert line["url"] == "/v1/chat/completions" and line["method"] == "POST"
             text = default_answer(line["body"], body_hash(line["body"]))
-            answers[line["custom_id"]] = {"text": text, "error": None, "detail": "", "prompt_tokens": 1,
-                                          "completion_tokens": 1}  # fmt: skip
+            answers[line["custom_id"]] = {
+                "text": text,
+                "error": None,
+                "detail": "",
+                "prompt_tokens": 1,
+                "completion_tokens": 1,
+            }
         cache = open_cache(str(tmp_path / "cache.sqlite"))
         cache.put_many(answers)
         cache.close()

@@ -20,8 +20,8 @@ from tests.transforms.llm.chat_server import ENVELOPE_FAULTS, ChatServer
 from transforms.manifest import check_conservation
 
 
-KINDS = dict(zip(ENVELOPE_FAULTS, ("malformed_no_choices", "malformed_no_message", "malformed_no_content",
-                                   "malformed_not_json"), strict=True))  # fmt: skip
+ENVELOPE_REASONS = ("malformed_no_choices", "malformed_no_message", "malformed_no_content", "malformed_not_json")
+KINDS = dict(zip(ENVELOPE_FAULTS, ENVELOPE_REASONS, strict=True))
 LLM_STAGES = ("rate_commits", "synthesize_instruction", "judge_pairs")
 KEY_ENV = "CODEPREF_LABEL_FAULTS_KEY"
 RIGHT_KEY = "sk-right-label-key-0123456789abcdef"
@@ -44,8 +44,9 @@ def config_with(path, base_url, cache, **changes):
 
 
 def label(repo, config, out, *beam_args, env=None):
-    return subprocess.run([*label_args(repo, config, out), *beam_args], capture_output=True, text=True, check=False,
-                          env=env)  # fmt: skip
+    return subprocess.run(
+        [*label_args(repo, config, out), *beam_args], capture_output=True, text=True, check=False, env=env
+    )
 
 
 def read_manifest(out):
@@ -77,11 +78,12 @@ def test_malformed_envelopes_are_counted_by_kind_retried_and_the_llm_error_share
         never = {d for d in attempts if int(d, 16) % 5 < 4}
         assert all(attempts[d] == 3 for d in never)  # max_attempts tries, then an llm_error
         assert all(attempts[d] == 2 for d in set(attempts) - never)  # retried once, then answered
-        expected = {
-            s: dict(sorted(collections.Counter(KINDS[ENVELOPE_FAULTS[int(d, 16) % 5]] for d in never
-                                               if stages[d] == s).items()))
-            for s in LLM_STAGES
-        }  # fmt: skip
+
+        def kinds_of(stage):
+            counts = collections.Counter(KINDS[ENVELOPE_FAULTS[int(d, 16) % 5]] for d in never if stages[d] == stage)
+            return dict(sorted(counts.items()))
+
+        expected = {s: kinds_of(s) for s in LLM_STAGES}
         assert {s: first["llm"][s]["errors"] for s in LLM_STAGES} == expected
         for s in LLM_STAGES:
             sent = [attempts[d] for d in attempts if stages[d] == s]
@@ -96,8 +98,9 @@ def test_malformed_envelopes_are_counted_by_kind_retried_and_the_llm_error_share
         assert all(v["error"] is None and v["text"] for v in cached_values(tmp_path / "c.sqlite"))
 
         # The share is configurable; at (or under) it the run succeeds. Nothing malformed was cached: all is re-sent.
-        tolerant = config_with(tmp_path / "tolerant.yaml", server.base_url, tmp_path / "c.sqlite", max_attempts=3,
-                               max_llm_error_share=1.0)  # fmt: skip
+        tolerant = config_with(
+            tmp_path / "tolerant.yaml", server.base_url, tmp_path / "c.sqlite", max_attempts=3, max_llm_error_share=1.0
+        )
         again = label(hostile_repo[0], tolerant, tmp_path / "out")
         assert again.returncode == 0, again.stderr
         second = read_manifest(tmp_path / "out")
@@ -110,8 +113,8 @@ def test_a_wrong_key_stops_the_run_early_with_a_clear_message_and_poisons_nothin
     with ChatServer(api_key=RIGHT_KEY) as server:
         config = config_with(tmp_path / "llm.yaml", server.base_url, tmp_path / "c.sqlite", api_key_env=KEY_ENV)
         wrong = {**os.environ, KEY_ENV: WRONG_KEY}
-        done = label(hostile_repo[0], config, tmp_path / "out", "--direct_num_workers=2",
-                     "--direct_running_mode=multi_processing", env=wrong)  # fmt: skip
+        two_processes = ("--direct_num_workers=2", "--direct_running_mode=multi_processing")
+        done = label(hostile_repo[0], config, tmp_path / "out", *two_processes, env=wrong)
         assert done.returncode == 3, done.stderr[-3000:]
         assert (
             done.stderr.splitlines()[-1] == f"codepref label: error: endpoint fake: 401 Unauthorized: check {KEY_ENV}"
@@ -153,9 +156,9 @@ def test_the_cli_prints_a_batch_api_refusal(tmp_path):
     (tmp_path / "requests" / "requests-00000.jsonl").write_text('{"custom_id": "k", "body": {}}\n')
     with FakeOpenAI(api_key=RIGHT_KEY) as fake:
         config = config_with(tmp_path / "llm.yaml", fake.base_url, tmp_path / "c.sqlite", api_key_env=KEY_ENV)
-        done = subprocess.run([sys.executable, "-m", "pipelines.cli", "batch", "submit", "--llm-config", config,
-                               "--requests", str(tmp_path / "requests"), "--state", str(tmp_path / "state.json")],
-                              capture_output=True, text=True, check=False,
-                              env={**os.environ, KEY_ENV: WRONG_KEY})  # fmt: skip
+        submit = [sys.executable, "-m", "pipelines.cli", "batch", "submit", "--llm-config", config]
+        files = ["--requests", str(tmp_path / "requests"), "--state", str(tmp_path / "state.json")]
+        wrong = {**os.environ, KEY_ENV: WRONG_KEY}
+        done = subprocess.run([*submit, *files], capture_output=True, text=True, check=False, env=wrong)
     assert done.returncode == 3
     assert done.stderr.strip() == f"codepref batch: error: endpoint fake: 401 Unauthorized: check {KEY_ENV}"

@@ -30,15 +30,22 @@ def local_llm(tmp_path_factory):
 
 
 SMALL = {  # short files: prompt processing runs at ~200 tokens/s on 2 cores
-    "util/find.py": ("def has(items, x):\n    for i in items:\n        if i == x:\n            return True\n"
-                     "    return False\n",
-                     "def has(items, x):\n    return x in set(items)\n", "Speed up membership test with a set"),
-    "util/avg.go": ("func Avg(xs []int) int {\n\treturn Sum(xs) / len(xs)\n}\n",
-                    "func Avg(xs []int) int {\n\tif len(xs) == 0 {\n\t\treturn 0\n\t}\n\treturn Sum(xs) / len(xs)\n}\n",
-                    "Fix division by zero on empty input"),
-    "web/render.js": ("function render(name) {\n  el.innerHTML = '<b>' + name + '</b>';\n}\n",
-                      "function render(name) {\n  el.textContent = name;\n}\n", "Prevent XSS when rendering names"),
-}  # fmt: skip
+    "util/find.py": (
+        "def has(items, x):\n    for i in items:\n        if i == x:\n            return True\n    return False\n",
+        "def has(items, x):\n    return x in set(items)\n",
+        "Speed up membership test with a set",
+    ),
+    "util/avg.go": (
+        "func Avg(xs []int) int {\n\treturn Sum(xs) / len(xs)\n}\n",
+        "func Avg(xs []int) int {\n\tif len(xs) == 0 {\n\t\treturn 0\n\t}\n\treturn Sum(xs) / len(xs)\n}\n",
+        "Fix division by zero on empty input",
+    ),
+    "web/render.js": (
+        "function render(name) {\n  el.innerHTML = '<b>' + name + '</b>';\n}\n",
+        "function render(name) {\n  el.textContent = name;\n}\n",
+        "Prevent XSS when rendering names",
+    ),
+}
 
 
 @pytest.fixture(scope="module")
@@ -67,14 +74,24 @@ def run(repo, config, out):
 
 def test_label_against_the_local_model(local_llm, small_repo, tmp_path):
     config = tmp_path / "llm.yaml"
-    config.write_text(yaml.safe_dump({
-        "endpoints": [{"name": "local", "base_url": local_llm.base_url, "model": local_llm.model,
-                       "output_mode": "json_object_schema", "max_concurrency": 2, "timeout_s": 180}],
+    endpoint = {
+        "name": "local",
+        "base_url": local_llm.base_url,
+        "model": local_llm.model,
+        "output_mode": "json_object_schema",
+        "max_concurrency": 2,
+        "timeout_s": 180,
+    }
+    settings = {
+        "endpoints": [endpoint],
         "cache": str(tmp_path / "cache.sqlite"),
         "rating": {"min_mean": 1, "min_each": 1},
         "judging": {"samples": 2, "min_matches": 0, "max_contradictions": 2, "max_errors": 2},
-        "rating_max_tokens": 64, "instruction_max_tokens": 96, "judge_max_tokens": 96,
-    }))  # fmt: skip
+        "rating_max_tokens": 64,
+        "instruction_max_tokens": 96,
+        "judge_max_tokens": 96,
+    }
+    config.write_text(yaml.safe_dump(settings))
     first = run(small_repo, str(config), tmp_path / "out")
     assert check_conservation(first) == []
     stages = {s["name"]: s for s in first["stages"]}

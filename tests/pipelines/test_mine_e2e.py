@@ -87,8 +87,13 @@ def test_manifest_conserves_and_counts_every_reason(mined, hostile_repo):
         manifest = json.load(f)
     assert check_conservation(manifest) == []
     stages = {s["name"]: s for s in manifest["stages"]}
-    assert list(stages) == ["mine_git", "read_commit_files", "tag_criteria", "content_exact_dedup",
-                            "content_near_dedup"]  # fmt: skip
+    assert list(stages) == [
+        "mine_git",
+        "read_commit_files",
+        "tag_criteria",
+        "content_exact_dedup",
+        "content_near_dedup",
+    ]
     assert stages["content_exact_dedup"]["in"] == stages["tag_criteria"]["out"]
     expected = hostile_repo[1]
     git = stages["mine_git"]
@@ -186,18 +191,25 @@ def test_commit_files_compressed_broken_and_out_of_range_keep_the_funnel_exact(t
     from transforms.sources.commit_files import iter_rows
 
     def line(commit, **kw):
-        row = {"commit": commit, "subject": "Reduce memory usage of the cache", "repos": "acme/lib",
-               "message": "Reduce memory usage of the cache", "file_path": "lib/cache.rb", "license": "mit",
-               "unix_time": 1_550_000_000, "old_contents": f"CACHE_{commit} = {{}}\n",
-               "new_contents": f"CACHE_{commit} = ObjectSpace::WeakMap.new\n", **kw}  # fmt: skip
+        row = {
+            "commit": commit,
+            "subject": "Reduce memory usage of the cache",
+            "repos": "acme/lib",
+            "message": "Reduce memory usage of the cache",
+            "file_path": "lib/cache.rb",
+            "license": "mit",
+            "unix_time": 1_550_000_000,
+            "old_contents": f"CACHE_{commit} = {{}}\n",
+            "new_contents": f"CACHE_{commit} = ObjectSpace::WeakMap.new\n",
+            **kw,
+        }
         return (json.dumps(row) + "\n").encode()
 
     files = tmp_path / "files"
     files.mkdir()
     latin1 = line("c4", message="Reduce memory usage of the caf\u00e9 cache").replace(b"\\u00e9", b"\xe9")
-    (files / "a.jsonl.gz").write_bytes(gzip.compress(
-        line("c1") + line("c2", unix_time="1550000000") + line("c3", unix_time=10**30) + latin1
-        + line("c5", unix_time=True)))  # fmt: skip
+    odd_times = line("c2", unix_time="1550000000") + line("c3", unix_time=10**30)
+    (files / "a.jsonl.gz").write_bytes(gzip.compress(line("c1") + odd_times + latin1 + line("c5", unix_time=True)))
     (files / "b.jsonl.bz2").write_bytes(bz2.compress(line("c6")))
     (files / "c.jsonl.gz").write_bytes(line("c7"))  # not gzip at all
     whole = gzip.compress(b"".join(line(f"t{i}", license="gpl-3.0") for i in range(3000)))
@@ -220,8 +232,9 @@ def test_commit_files_compressed_broken_and_out_of_range_keep_the_funnel_exact(t
         "out": 3,  # c1, c2 (BigQuery writes INT64 as text), c6
         "rejected": {"invalid_row": 2, "not_utf8": 1, "unreadable_file": 3, "license_not_permissive": cut},
     }
-    rejects = datasets.load_dataset("parquet", data_files=str(out / "rejects" / "01_read_commit_files" / "*.parquet"),
-                                    split="train")  # fmt: skip
+    rejects = datasets.load_dataset(
+        "parquet", data_files=str(out / "rejects" / "01_read_commit_files" / "*.parquet"), split="train"
+    )
     assert rejects.num_rows == sum(stage["rejected"].values())
     by_reason = {}
     for r in rejects:
@@ -230,6 +243,9 @@ def test_commit_files_compressed_broken_and_out_of_range_keep_the_funnel_exact(t
     assert all("unix_time" in r["detail"] for r in by_reason["invalid_row"])
     assert "caf\\xe9 cache" in json.loads(by_reason["not_utf8"][0]["payload"])  # shown escaped, never replaced
     assert sorted(r["record_id"].rsplit("/", 1)[-1] for r in by_reason["unreadable_file"]) == [
-        "c.jsonl.gz", "d.jsonl.gz", "e.parquet.gz"]  # fmt: skip
+        "c.jsonl.gz",
+        "d.jsonl.gz",
+        "e.parquet.gz",
+    ]
     kept = datasets.load_dataset("parquet", data_files=str(out / "data" / "*.parquet"), split="train")
     assert sorted(kept["commit"]) == ["c1", "c2", "c6"] and 1_550_000_000 in kept["unix_time"]

@@ -14,8 +14,9 @@ INSTRUCTIONS = "pipelines/demo/instructions.jsonl"
 
 
 def run(*args):
-    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "mutate", *args], capture_output=True, text=True,
-                          check=False)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "mutate", *args], capture_output=True, text=True, check=False
+    )
     return done
 
 
@@ -26,11 +27,24 @@ def test_mutate_demo_instructions(tmp_path):
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert check_conservation(manifest) == []
     stages = {s["name"]: s for s in manifest["stages"]}
-    assert list(stages) == ["read_instructions", "mutate", "bugged_syntax_filter", "length_filter",
-                            "language_filter", "secret_scan", "exact_dedup", "near_dedup", "decontaminate"]  # fmt: skip
+    assert list(stages) == [
+        "read_instructions",
+        "mutate",
+        "bugged_syntax_filter",
+        "length_filter",
+        "language_filter",
+        "secret_scan",
+        "exact_dedup",
+        "near_dedup",
+        "decontaminate",
+    ]
     assert set(manifest["outputs"]) == {"train", "validation"}
-    assert stages["read_instructions"] == {"name": "read_instructions", "in": 18, "out": 17,
-                                           "rejected": {"malformed_json": 1}}  # fmt: skip
+    assert stages["read_instructions"] == {
+        "name": "read_instructions",
+        "in": 18,
+        "out": 17,
+        "rejected": {"malformed_json": 1},
+    }
     ds = datasets.load_dataset("parquet", data_files=str(tmp_path / "out" / "data" / "*.parquet"), split="train")
     assert ds.num_rows >= 14
     languages = {ds.features["language"].int2str(x) for x in ds["language"]}
@@ -76,10 +90,8 @@ def test_mutate_with_llm_bug_introduction(tmp_path):
 
     with ChatServer(answer=plant_bug) as server:
         config = tmp_path / "llm.yaml"
-        config.write_text(yaml.safe_dump({
-            "endpoints": [{"name": "fake", "base_url": server.base_url, "model": "fake", "output_mode": "json_schema"}],
-            "cache": str(tmp_path / "cache.sqlite"),
-        }))  # fmt: skip
+        endpoint = {"name": "fake", "base_url": server.base_url, "model": "fake", "output_mode": "json_schema"}
+        config.write_text(yaml.safe_dump({"endpoints": [endpoint], "cache": str(tmp_path / "cache.sqlite")}))
         done = run("--input", INSTRUCTIONS, "--out", str(tmp_path / "out"), "--llm", "--llm-config", str(config))
     assert done.returncode == 0, done.stderr
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())

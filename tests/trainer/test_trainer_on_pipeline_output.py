@@ -16,16 +16,37 @@ def codepref(*args):
 
 def test_train_and_eval_on_pipeline_shards(tiny_model_dir, tmp_path):
     codepref("mutate", "--input", "pipelines/demo/instructions.jsonl", "--out", str(tmp_path / "pairs"))
-    codepref("train", "--data", str(tmp_path / "pairs"), "--model", tiny_model_dir, "--output", str(tmp_path / "rm"),
-             "--max-steps", "2", "--batch-size", "2", "--max-length", "256", "--save-steps", "0")  # fmt: skip
+    two_small_steps = ["--max-steps", "2", "--batch-size", "2", "--max-length", "256", "--save-steps", "0"]
+    codepref(
+        "train",
+        "--data",
+        str(tmp_path / "pairs"),
+        "--model",
+        tiny_model_dir,
+        "--output",
+        str(tmp_path / "rm"),
+        *two_small_steps,
+    )
     model = tmp_path / "rm" / "model"
     assert (model / "config.json").exists()
     rows = pq.read_table(next((tmp_path / "pairs" / "data").glob("*.parquet"))).to_pylist()[:4]
-    bench = [{"prompt": r["input"], "chosen": r["chosen"], "rejected": r["rejected"], "language": "Python",
-              "aspect": "Functional_Correctness", "subset": "BUGGED", "id": r["idx"]} for r in rows]  # fmt: skip
-    pq.write_table(pa.Table.from_pylist(bench), tmp_path / "bench.parquet")
-    codepref("eval", "--model", str(model), "--bench", str(tmp_path / "bench.parquet"), "--output",
-             str(tmp_path / "eval"), "--max-length", "256")  # fmt: skip
+    bench = [
+        {
+            "prompt": r["input"],
+            "chosen": r["chosen"],
+            "rejected": r["rejected"],
+            "language": "Python",
+            "aspect": "Functional_Correctness",
+            "subset": "BUGGED",
+            "id": r["idx"],
+        }
+        for r in rows
+    ]
+    bench_path, eval_dir = tmp_path / "bench.parquet", tmp_path / "eval"
+    pq.write_table(pa.Table.from_pylist(bench), bench_path)
+    codepref(
+        "eval", "--model", str(model), "--bench", str(bench_path), "--output", str(eval_dir), "--max-length", "256"
+    )
     results = json.loads((tmp_path / "eval" / "results.json").read_text())
     assert results["total"] == 4 and 0.0 <= results["accuracy"] <= 1.0
     assert (tmp_path / "eval" / "scores.parquet").exists()

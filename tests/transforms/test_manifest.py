@@ -104,16 +104,26 @@ def chained():
     """A manifest with a source, a fan-in, a stage made from another's rows, and a last stage."""
     stage = lambda name, n_in, out, **rejected: {"name": name, "in": n_in, "out": out, "rejected": rejected}  # noqa: E731
     return {
-        "stages": [stage("read_a", 5, 4, bad=1), stage("read_b", 3, 3), stage("pairs_of_b", 3, 2, unpaired=1),
-                   stage("filter", 6, 5, too_long=1), stage("dedup", 5, 5)],
-        "flow": {"read_a": {"rows_from": [], "made_from": []}, "read_b": {"rows_from": [], "made_from": []},
-                 "pairs_of_b": {"rows_from": [], "made_from": ["read_b"]},
-                 "filter": {"rows_from": ["read_a"], "made_from": ["pairs_of_b"]},
-                 "dedup": {"rows_from": ["filter"], "made_from": []}},
+        "stages": [
+            stage("read_a", 5, 4, bad=1),
+            stage("read_b", 3, 3),
+            stage("pairs_of_b", 3, 2, unpaired=1),
+            stage("filter", 6, 5, too_long=1),
+            stage("dedup", 5, 5),
+        ],
+        "flow": {
+            "read_a": {"rows_from": [], "made_from": []},
+            "read_b": {"rows_from": [], "made_from": []},
+            "pairs_of_b": {"rows_from": [], "made_from": ["read_b"]},
+            "filter": {"rows_from": ["read_a"], "made_from": ["pairs_of_b"]},
+            "dedup": {"rows_from": ["filter"], "made_from": []},
+        },
         "outputs": {"train": {"rows": 4, "files": []}, "validation": {"rows": 1, "files": []}},
-        "rejects": {f"{i:02d}_{n}": {"rows": 0, "files": []}
-                    for i, n in enumerate(["read_a", "read_b", "pairs_of_b", "filter", "dedup"], start=1)},
-    }  # fmt: skip
+        "rejects": {
+            f"{i:02d}_{n}": {"rows": 0, "files": []}
+            for i, n in enumerate(["read_a", "read_b", "pairs_of_b", "filter", "dedup"], start=1)
+        },
+    }
 
 
 def test_check_flow_follows_the_chain():
@@ -147,9 +157,10 @@ def test_check_flow_finds_removed_reordered_and_unknown_stages():
     assert check_flow(m) == ["filter reads from dedup, not an earlier stage"]
     m = chained()
     m["rejects"]["09_dedup"] = m["rejects"].pop("05_dedup")
-    assert check_flow(m) == ["no reject folder 05_dedup for stage dedup",
-                             "reject folder 09_dedup is no stage's (stages: 01_read_a, 02_read_b, 03_pairs_of_b, "
-                             "04_filter, 05_dedup)"]  # fmt: skip
+    assert check_flow(m) == [
+        "no reject folder 05_dedup for stage dedup",
+        "reject folder 09_dedup is no stage's (stages: 01_read_a, 02_read_b, 03_pairs_of_b, 04_filter, 05_dedup)",
+    ]
     m = chained()
     del m["flow"]
     assert "records no stage graph" in check_flow(m)[0]
@@ -158,8 +169,13 @@ def test_check_flow_finds_removed_reordered_and_unknown_stages():
 def test_upstream_and_the_manifest_flow(tmp_path):
     def report(p, name, **links):
         label = name.capitalize()
-        return StageReport(name, p | f"S{label}" >> beam.Create([1]), p | f"O{label}" >> beam.Create(["k"]),
-                           p | f"R{label}" >> beam.Create([]), **links)  # fmt: skip
+        return StageReport(
+            name,
+            p | f"S{label}" >> beam.Create([1]),
+            p | f"O{label}" >> beam.Create(["k"]),
+            p | f"R{label}" >> beam.Create([]),
+            **links,
+        )
 
     with TestPipeline() as p:
         reports = [report(p, "a"), report(p, "b"), report(p, "c", made_from=("b",), expands=True)]
@@ -168,14 +184,17 @@ def test_upstream_and_the_manifest_flow(tmp_path):
         rejects = {f"0{i}_{r.name}": p | f"E{i}" >> beam.Create([]) for i, r in enumerate(reports, start=1)}
         _ = p | WriteManifest(str(tmp_path), "cid", {}, reports, {}, rejects)
     flow = json.loads((tmp_path / "manifest.json").read_text())["flow"]
-    assert flow == {"a": {"rows_from": [], "made_from": []}, "b": {"rows_from": [], "made_from": []},
-                    "c": {"rows_from": [], "made_from": ["b"]},
-                    "d": {"rows_from": ["a"], "made_from": ["c"]}}  # fmt: skip
+    assert flow == {
+        "a": {"rows_from": [], "made_from": []},
+        "b": {"rows_from": [], "made_from": []},
+        "c": {"rows_from": [], "made_from": ["b"]},
+        "d": {"rows_from": ["a"], "made_from": ["c"]},
+    }
 
 
 def test_a_stage_reading_from_no_earlier_stage_is_a_wiring_error():
     p = TestPipeline()
-    reports = [StageReport("b", p | "S" >> beam.Create([1]), p | "O" >> beam.Create([1]), p | "R" >> beam.Create([]),
-                           rows_from=("a",))]  # fmt: skip
+    scanned, out, rejected = p | "S" >> beam.Create([1]), p | "O" >> beam.Create([1]), p | "R" >> beam.Create([])
+    reports = [StageReport("b", scanned, out, rejected, rows_from=("a",))]
     with pytest.raises(ValueError, match="stage b reads from a, not an earlier stage"):
         _ = p | WriteManifest("/nowhere", "cid", {}, reports, {}, {})

@@ -8,8 +8,9 @@ from transforms.mix import MixPairs, _SmallestRanks, rank
 
 
 def pair(i, source="a", aspect="Functional Correctness", language="Python"):
-    return PairRecord(idx=f"id{i}", input=f"q{i}", chosen="c", rejected="r", language=language, aspect=aspect,
-                      source=source)  # fmt: skip
+    return PairRecord(
+        idx=f"id{i}", input=f"q{i}", chosen="c", rejected="r", language=language, aspect=aspect, source=source
+    )
 
 
 def expected_kept(pairs, n):
@@ -41,9 +42,14 @@ def test_caps_then_targets_keep_the_lowest_ranks_and_reject_the_rest():
         out = p | beam.Create(a + b + c) | MixPairs(cfg)
         assert_that(out.main | "Ids" >> beam.Map(lambda x: x.idx), equal_to([x.idx for x in kept_a + kept_go]))
         reasons = out.rejected | beam.Map(lambda r: (r.reason, r.record_id))
-        assert_that(reasons, equal_to([("source_cap", x.idx) for x in a if x not in kept_a]
-                                      + [("target_cap", x.idx) for x in b + c if x not in kept_go]),
-                    label="Reasons")  # fmt: skip
+        assert_that(
+            reasons,
+            equal_to(
+                [("source_cap", x.idx) for x in a if x not in kept_a]
+                + [("target_cap", x.idx) for x in b + c if x not in kept_go]
+            ),
+            label="Reasons",
+        )
 
 
 def test_no_caps_pass_everything_and_a_zero_cap_keeps_nothing():

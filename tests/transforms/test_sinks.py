@@ -95,8 +95,9 @@ def test_spill_files_are_removed_and_runs_split_anywhere_give_the_same_shards(tm
     sink = WriteParquetShards(str(tmp_path / "b"), "train", REJECT_SCHEMA, key, total // 3)
     with patch.object(spill._SpillFn, "__init__", _tiny_runs), TestPipeline() as p:
         _ = p | beam.Create(rows) | sink
-    for a, b in zip(sorted(glob.glob(str(tmp_path / "a" / "*"))), sorted(glob.glob(str(tmp_path / "b" / "*"))),
-                    strict=True):  # fmt: skip
+    for a, b in zip(
+        sorted(glob.glob(str(tmp_path / "a" / "*"))), sorted(glob.glob(str(tmp_path / "b" / "*"))), strict=True
+    ):
         with open(a, "rb") as fa, open(b, "rb") as fb:
             assert fa.read() == fb.read()
 

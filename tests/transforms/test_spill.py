@@ -64,16 +64,31 @@ def test_spill_directory_is_under_temp_location_and_deleted_when_done(tmp_path):
 
 
 def test_only_runners_on_this_machine_may_spill_to_its_temp_folder():
-    for runner in (None, "DirectRunner", "direct", "SwitchingDirectRunner", "BundleBasedDirectRunner",
-                   "FnApiRunner", "TestDirectRunner", "PrismRunner",
-                   "apache_beam.runners.direct.direct_runner.DirectRunner"):  # fmt: skip
+    for runner in (
+        None,
+        "DirectRunner",
+        "direct",
+        "SwitchingDirectRunner",
+        "BundleBasedDirectRunner",
+        "FnApiRunner",
+        "TestDirectRunner",
+        "PrismRunner",
+        "apache_beam.runners.direct.direct_runner.DirectRunner",
+    ):
         assert shares_local_disk(runner, None), runner
     assert shares_local_disk("PortableRunner", "LOOPBACK") and shares_local_disk("FlinkRunner", "loopback")
     assert shares_local_disk("PrismRunner", "LOOPBACK")
-    for runner, environment in (("DataflowRunner", None), ("dataflow", None), ("PortableRunner", None),
-                                ("PortableRunner", "EXTERNAL"), ("PortableRunner", "DOCKER"), ("FlinkRunner", None),
-                                ("SparkRunner", "PROCESS"), ("PrismRunner", "DOCKER"),
-                                ("my.company.CustomRunner", None)):  # fmt: skip
+    for runner, environment in (
+        ("DataflowRunner", None),
+        ("dataflow", None),
+        ("PortableRunner", None),
+        ("PortableRunner", "EXTERNAL"),
+        ("PortableRunner", "DOCKER"),
+        ("FlinkRunner", None),
+        ("SparkRunner", "PROCESS"),
+        ("PrismRunner", "DOCKER"),
+        ("my.company.CustomRunner", None),
+    ):
         assert not shares_local_disk(runner, environment), (runner, environment)
 
 

@@ -23,8 +23,15 @@ NEW = "class Cache:\n    def get(self, k):\n        return self.d.get(k)\n" + SI
 
 
 def pair(idx, chosen, rejected, language="Python"):
-    return PairRecord(idx=idx, input="", chosen=chosen, rejected=rejected, language=language,
-                      aspect="Functional Correctness", source="commits")  # fmt: skip
+    return PairRecord(
+        idx=idx,
+        input="",
+        chosen=chosen,
+        rejected=rejected,
+        language=language,
+        aspect="Functional Correctness",
+        source="commits",
+    )
 
 
 def test_function_pairs_focus_on_the_changed_method():
@@ -46,8 +53,11 @@ def test_filter_and_focus_pipelines():
         assert_that(got, equal_to(want), label="CheckRejected")
         focused = p | "Whole" >> beam.Create([pairs[0], pair("4" * 16, OLD + "\n", OLD)]) | FocusChangedFunctions()
         assert_that(focused.reports[0].out, equal_to(["1" * 16]), label="CheckFocusKept")
-        assert_that(focused.rejected | beam.Map(lambda r: r.reason), equal_to(["no_function_changed"]),
-                    label="CheckFocusRejected")  # fmt: skip
+        assert_that(
+            focused.rejected | beam.Map(lambda r: r.reason),
+            equal_to(["no_function_changed"]),
+            label="CheckFocusRejected",
+        )
         assert_that(focused.main | beam.combiners.Count.Globally(), equal_to([1]), label="CheckFocusPairs")
 
 

@@ -27,8 +27,15 @@ def test_a_clean_pair_is_kept():
 def test_syntax_checked_returns_the_pair_or_its_reject():
     from schemas.records import PairRecord
 
-    good = PairRecord(idx="a" * 16, input="", chosen=GOOD, rejected=BROKEN, language="Python",
-                      aspect="Functional Correctness", source="commits")  # fmt: skip
+    good = PairRecord(
+        idx="a" * 16,
+        input="",
+        chosen=GOOD,
+        rejected=BROKEN,
+        language="Python",
+        aspect="Functional Correctness",
+        source="commits",
+    )
     assert syntax_checked(good, CFG, "syntax_filter") is good
     reject = syntax_checked(good._replace(chosen=BROKEN), CFG, "instructions_syntax")
     assert (reject.stage, reject.reason, reject.record_id) == ("instructions_syntax", SYNTAX_ERROR, "a" * 16)

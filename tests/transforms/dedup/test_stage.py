@@ -56,8 +56,9 @@ def test_fingerprint_uses_the_id_column_or_the_content_hash():
     cfg = DedupConfig(num_perm=32)
     perms = Permutations(32, cfg.seed)
     with_id = fingerprint(_pair("abc", "code"), cfg, perms)
-    without = fingerprint({"input": "", "chosen": "code", "rejected": ""}, cfg.model_copy(update={"id_column": None}),
-                          perms)  # fmt: skip
+    without = fingerprint(
+        {"input": "", "chosen": "code", "rejected": ""}, cfg.model_copy(update={"id_column": None}), perms
+    )
     assert with_id.row_id == "abc"
     assert len(without.row_id) == 16 and int(without.row_id, 16) >> 2 == without.node - CURRENT
     assert len(with_id.keys) == 6  # optimal_bands(0.75, 32, 0.1, 0.9) == (6, 5)
@@ -110,8 +111,7 @@ def test_exact_and_near_duplicates_keep_one_representative():
         expected_kept = sorted({r.idx for r in rows} - {"x00", "b01"} - {i for i, _, _ in expected_near})
         assert_that(kept_ids, equal_to(expected_kept), label="Kept")
         exact = out.reports[0].rejected | "E" >> beam.Map(lambda r: (r.record_id, r.duplicate_of, r.reason))
-        assert_that(exact, equal_to([("x00", "b00", EXACT_DUPLICATE), ("b01", "a01", EXACT_DUPLICATE)]),
-                    label="Exact")  # fmt: skip
+        assert_that(exact, equal_to([("x00", "b00", EXACT_DUPLICATE), ("b01", "a01", EXACT_DUPLICATE)]), label="Exact")
         near = out.reports[1].rejected | "N" >> beam.Map(lambda r: (r.record_id, r.duplicate_of, r.reason))
         assert_that(near, equal_to(expected_near), label="Near")
         unique = out.reports[0].out | "CountUnique" >> beam.combiners.Count.Globally()
@@ -163,8 +163,10 @@ def test_far_rows_are_kept_and_counts_add_up(verify):
 def _varied_rows(n: int) -> list[dict]:
     rng = random.Random(7)
     texts = ["", "short", "naïve café 世界 x", _text(rng, 3000)]  # empty, fewer than k tokens, non-ASCII, many blocks
-    return [{"input": f"p{i}", "chosen": texts[i] if i < len(texts) else _text(rng, i % 150), "rejected": "r"}
-            for i in range(n)]  # fmt: skip
+    return [
+        {"input": f"p{i}", "chosen": texts[i] if i < len(texts) else _text(rng, i % 150), "rejected": "r"}
+        for i in range(n)
+    ]
 
 
 def test_fingerprints_of_a_batch_equal_each_rows_fingerprint():

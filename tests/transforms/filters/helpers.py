@@ -6,8 +6,15 @@ from schemas.records import PairRecord
 
 
 def make_pair(idx, prompt="Fix the bug.", chosen="x = 1\n", rejected="x = 2\n"):
-    return PairRecord(idx=idx, input=prompt, chosen=chosen, rejected=rejected, language="Python",
-                      aspect="Functional Correctness", source="commits")  # fmt: skip
+    return PairRecord(
+        idx=idx,
+        input=prompt,
+        chosen=chosen,
+        rejected=rejected,
+        language="Python",
+        aspect="Functional Correctness",
+        source="commits",
+    )
 
 
 def stage_counters(result, stage):

@@ -146,6 +146,11 @@ def test_failing_prompt_in_a_batch_rejects_only_its_pair(monkeypatch):
     result = p.run()
     result.wait_until_finish()
     counters = stage_counters(result, "language_filter")
-    assert counters == {"in": 5, "out": 2, "rejected:not_english": 2, "rejected:language_failed": 1,
-                        "error:RuntimeError": 1}  # fmt: skip
+    assert counters == {
+        "in": 5,
+        "out": 2,
+        "rejected:not_english": 2,
+        "rejected:language_failed": 1,
+        "error:RuntimeError": 1,
+    }
     assert_conserved(counters)

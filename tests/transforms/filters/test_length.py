@@ -152,8 +152,7 @@ def test_filter_length_pipeline(tokenizer_file, monkeypatch):
     result = p.run()
     result.wait_until_finish()
     counters = stage_counters(result, "length_filter")
-    assert counters == {"in": 3, "out": 1, "rejected:too_long": 1, "rejected:length_failed": 1,
-                        "error:RuntimeError": 1}  # fmt: skip
+    assert counters == {"in": 3, "out": 1, "rejected:too_long": 1, "rejected:length_failed": 1, "error:RuntimeError": 1}
     assert_conserved(counters)
 
 

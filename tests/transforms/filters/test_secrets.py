@@ -128,15 +128,26 @@ def _near_indicators(rng):
 
     pieces = [
         *secrets._LITERALS,
-        "A3T" + pick(1, string.ascii_uppercase), "ABIA", "ACCA", "AKIA", "ASIA", "AccountKey=",
-        "AC" + pick(32, LOWER_ALNUM), "SK" + pick(32, LOWER_ALNUM),
-        "SG.", "gh" + rng.choice("pousr") + "_", "github_pat_",
+        "A3T" + pick(1, string.ascii_uppercase),
+        "ABIA",
+        "ACCA",
+        "AKIA",
+        "ASIA",
+        "AccountKey=",
+        "AC" + pick(32, LOWER_ALNUM),
+        "SK" + pick(32, LOWER_ALNUM),
+        "SG.",
+        "gh" + rng.choice("pousr") + "_",
+        "github_pat_",
         "gl" + rng.choice(["pat", "dt", "ft", "soat", "rt", "cbt", "imt", "ptt", "agent", "oas"]) + "-",
-        "-us" + pick(1, string.digits), rng.choice("'\"") + pick(40, ALNUM + "/+") + rng.choice("'\""),
+        "-us" + pick(1, string.digits),
+        rng.choice("'\"") + pick(40, ALNUM + "/+") + rng.choice("'\""),
         rng.choice("MNO") + pick(rng.randint(23, 25)) + "." + pick(6) + ".",
-        "://" + pick(5) + ":" + pick(8) + "@", "://" + any_case("hooks.slack.com"), ":" + pick(35),
+        "://" + pick(5) + ":" + pick(8) + "@",
+        "://" + any_case("hooks.slack.com"),
+        ":" + pick(35),
         any_case("xox" + rng.choice("abposr")) + "-",
-    ]  # fmt: skip
+    ]
     parts = []
     for _ in range(rng.randint(0, 3)):
         piece = rng.choice(pieces)
@@ -283,8 +294,10 @@ def test_filter_secrets_pipeline_scans_every_string_column():
     out = p | beam.Create(pairs) | FilterSecrets()
     assert_that(out.main | beam.Map(lambda r: r.idx), equal_to(["1" * 16]), label="CheckMain")
     got = out.rejected | beam.Map(lambda r: (r.record_id, r.detail))
-    want = [(str(i) * 16, f"{column}: GitHub Token (line {2 if column == 'system' else 1})")
-            for i, column in enumerate(OTHER_COLUMNS, start=2)]  # fmt: skip
+    want = [
+        (str(i) * 16, f"{column}: GitHub Token (line {2 if column == 'system' else 1})")
+        for i, column in enumerate(OTHER_COLUMNS, start=2)
+    ]
     assert_that(got, equal_to(want), label="CheckRejected")
     leaks = out.rejected | beam.Filter(lambda r: GITHUB in r.payload or GITHUB in r.detail)
     assert_that(leaks, equal_to([]), label="CheckMasked")

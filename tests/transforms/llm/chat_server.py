@@ -55,13 +55,23 @@ def refusal(fault, authorization, body):
     if fault == "unauthorized":
         key = authorization.removeprefix("Bearer ")
         masked = f"{key[:3]}***{key[-4:]}" if len(key) > 8 else "***"
-        return {"error": {"message": f"Incorrect API key provided: {masked}. You can find your API key at "
-                          "https://platform.openai.com/account/api-keys.", "type": "invalid_request_error",
-                          "code": "invalid_api_key"}}  # fmt: skip
+        return {
+            "error": {
+                "message": f"Incorrect API key provided: {masked}. You can find your API key at "
+                "https://platform.openai.com/account/api-keys.",
+                "type": "invalid_request_error",
+                "code": "invalid_api_key",
+            }
+        }
     if fault == "forbidden":
         return {"error": {"message": "You are not allowed to sample from this model", "type": "invalid_request_error"}}
-    return {"error": {"message": f"The model `{body.get('model')}` does not exist or you do not have access to it.",
-                      "type": "invalid_request_error", "code": "model_not_found"}}  # fmt: skip
+    return {
+        "error": {
+            "message": f"The model `{body.get('model')}` does not exist or you do not have access to it.",
+            "type": "invalid_request_error",
+            "code": "model_not_found",
+        }
+    }
 
 
 def envelope(fault, body):
@@ -72,13 +82,19 @@ def envelope(fault, body):
     if fault == "no_message":
         del choice["message"]
     choices = [] if fault == "empty_choices" else [choice]
-    return {"id": "chatcmpl-x", "object": "chat.completion", "created": 0, "model": body.get("model"),
-            "choices": choices}  # fmt: skip
+    return {
+        "id": "chatcmpl-x",
+        "object": "chat.completion",
+        "created": 0,
+        "model": body.get("model"),
+        "choices": choices,
+    }
 
 
 class ChatServer:
-    def __init__(self, fault_rate=0.0, seed=1, hang_s=3.0, delay_s=0.0, answer=default_answer, api_key=None,
-                 fault_for=None):  # fmt: skip
+    def __init__(
+        self, fault_rate=0.0, seed=1, hang_s=3.0, delay_s=0.0, answer=default_answer, api_key=None, fault_for=None
+    ):
         self.fault_rate, self.hang_s, self.delay_s, self.answer = fault_rate, hang_s, delay_s, answer
         self.api_key, self.fault_for = api_key, fault_for
         self.served = []  # (body hash, attempt, fault or "ok")
@@ -168,18 +184,22 @@ class ChatServer:
                 if fault in REFUSALS:
                     return self._send(REFUSALS[fault], refusal(fault, self.headers.get("Authorization", ""), body))
                 if fault in ENVELOPE_FAULTS:
-                    return self._send(200, envelope(fault, body), content_type=(
-                        "text/html" if fault == "not_json" else "application/json"))  # fmt: skip
+                    content_type = "text/html" if fault == "not_json" else "application/json"
+                    return self._send(200, envelope(fault, body), content_type=content_type)
                 if server.delay_s:
                     time.sleep(server.delay_s)
                 text = server.answer(body, digest)
                 with server._lock:
                     server.answered.append(digest)
-                return self._send(200, {
-                    "id": f"chatcmpl-{digest}", "object": "chat.completion", "created": 0, "model": body["model"],
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": text}}],
+                choice = {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
+                completion = {
+                    "id": f"chatcmpl-{digest}",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": body["model"],
+                    "choices": [choice],
                     "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
-                })  # fmt: skip
+                }
+                return self._send(200, completion)
 
         return Handler

@@ -12,8 +12,9 @@ SCHEMA = json.dumps({"type": "object", "properties": {"summary": {"type": "strin
 
 
 def request(i, mode="json_object_schema"):
-    return LLMRequest("m", (("system", "rate"), ("user", f"code {i}")), 0.0, 1.0, 32, 7, "commit_review", "1", 0, mode,
-                      SCHEMA if mode != "tags" else "")  # fmt: skip
+    messages = (("system", "rate"), ("user", f"code {i}"))
+    schema = SCHEMA if mode != "tags" else ""
+    return LLMRequest("m", messages, 0.0, 1.0, 32, 7, "commit_review", "1", 0, mode, schema)
 
 
 def endpoint(url, **kw):
@@ -120,8 +121,17 @@ def test_missing_key_variable_is_a_clear_error(monkeypatch):
 
 def test_stats_add():
     total = LLMStats()
-    total.add({"requests_sent": 2, "cache_hits": 1, "retries": 1, "errors": {"timeout": 1}, "prompt_tokens": 5,
-               "completion_tokens": 3, "cost_usd": 0.5})  # fmt: skip
+    total.add(
+        {
+            "requests_sent": 2,
+            "cache_hits": 1,
+            "retries": 1,
+            "errors": {"timeout": 1},
+            "prompt_tokens": 5,
+            "completion_tokens": 3,
+            "cost_usd": 0.5,
+        }
+    )
     total.add(LLMStats(requests_sent=1, errors={"timeout": 2, "bad_request": 1}))
     assert total.as_dict()["errors"] == {"bad_request": 1, "timeout": 3}
     assert total.requests_sent == 3

@@ -140,8 +140,13 @@ def test_refusals_end_the_batch_and_are_not_cached(tmp_path, monkeypatch, fault,
 
 def test_a_refusal_cached_by_an_older_version_is_sent_again(tmp_path):
     cache = open_cache(str(tmp_path / "c.sqlite"))
-    old = {"text": None, "error": "bad_request", "prompt_tokens": 0, "completion_tokens": 0,
-           "detail": "AuthenticationError: Error code: 401 - {'error': {'message': 'Incorrect API key'}}"}  # fmt: skip
+    old = {
+        "text": None,
+        "error": "bad_request",
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "detail": "AuthenticationError: Error code: 401 - {'error': {'message': 'Incorrect API key'}}",
+    }
     other = dict(old, detail="BadRequestError: Error code: 400 - context length exceeded")
     cache.put_many({request_key(request(1)): old, request_key(request(2)): other})
     with ChatServer() as server:

@@ -59,9 +59,13 @@ def manifest(rate_in, rate_errors, judge_in=0, judge_errors=0):
     stages = [
         {"name": "mine_git", "in": 10, "out": rate_in, "rejected": {"added": 10 - rate_in}},
         {"name": "rate_commits", "in": rate_in, "out": rate_in - rate_errors, "rejected": {"llm_error": rate_errors}},
-        {"name": "judge_pairs", "in": judge_in, "out": judge_in - judge_errors,
-         "rejected": {"llm_error": judge_errors} if judge_errors else {}},
-    ]  # fmt: skip
+        {
+            "name": "judge_pairs",
+            "in": judge_in,
+            "out": judge_in - judge_errors,
+            "rejected": {"llm_error": judge_errors} if judge_errors else {},
+        },
+    ]
     llm = {"rate_commits": {"errors": {"server_error": rate_errors}}, "judge_pairs": {"errors": {}}}
     return {"stages": stages, "llm": llm}
 
@@ -110,8 +114,8 @@ def test_log_records_of_a_refusal_lose_their_traceback(caplog):
             record.exc_info = __import__("sys").exc_info()
         handler.filter(record)
         assert (record.getMessage(), record.exc_info) == (MESSAGE, None)
-        relayed = logging.LogRecord("job", logging.ERROR, "f", 1, "Worker: %s", (
-            f"message: \"Traceback ... transforms.llm.errors.EndpointError: {MESSAGE}\\n\"",), None)  # fmt: skip
+        relayed_message = f'message: "Traceback ... transforms.llm.errors.EndpointError: {MESSAGE}\\n"'
+        relayed = logging.LogRecord("job", logging.ERROR, "f", 1, "Worker: %s", (relayed_message,), None)
         handler.filter(relayed)
         assert relayed.getMessage() == MESSAGE
         other = logging.LogRecord("x", logging.ERROR, "f", 1, "IndexError: %s", ("boom",), None)
@@ -123,12 +127,26 @@ def test_log_records_of_a_refusal_lose_their_traceback(caplog):
 
 def test_a_refusal_inside_a_beam_stage_comes_out_as_the_clear_message(tmp_path, monkeypatch):
     monkeypatch.setenv("CODEPREF_ERRORS_TEST_KEY", "sk-wrong-000000000000")
-    pair = PairRecord(idx="0123abcd4567ef89", input="", chosen="NEW = 1\n", rejected="OLD = 1\n",
-                      language="Python", aspect="Runtime Efficiency", source="commits", file_path="a.py",
-                      commit_message="Speed up lookup")  # fmt: skip
+    pair = PairRecord(
+        idx="0123abcd4567ef89",
+        input="",
+        chosen="NEW = 1\n",
+        rejected="OLD = 1\n",
+        language="Python",
+        aspect="Runtime Efficiency",
+        source="commits",
+        file_path="a.py",
+        commit_message="Speed up lookup",
+    )
     with ChatServer(api_key="sk-right-1234567890") as server:
-        endpoint = EndpointConfig(name="gpt", base_url=server.base_url, model="m", timeout_s=5,
-                                  api_key_env="CODEPREF_ERRORS_TEST_KEY", output_mode="json_object_schema")  # fmt: skip
+        endpoint = EndpointConfig(
+            name="gpt",
+            base_url=server.base_url,
+            model="m",
+            timeout_s=5,
+            api_key_env="CODEPREF_ERRORS_TEST_KEY",
+            output_mode="json_object_schema",
+        )
         task = RateTask((endpoint,), RatingRule())
         with pytest.raises(Exception) as caught, beam.Pipeline() as p:  # noqa: B017 - Beam decides the wrapper
             _ = p | beam.Create([pair]) | RateCommits(task, (endpoint,), str(tmp_path / "c.sqlite"))

@@ -12,9 +12,17 @@ from transforms.llm.templates import PROBLEM_STYLES
 
 EP = EndpointConfig(name="e", base_url="http://x/v1", model="m", output_mode="json_object_schema")
 TAGS = EndpointConfig(name="t", base_url="http://x/v1", model="m2", output_mode="tags")
-PAIR = PairRecord(idx="0123abcd4567ef89", input="Write a lookup.", chosen="NEW = 1\n", rejected="OLD = 1\n",
-                  language="Python", aspect="Runtime Efficiency", source="commits", file_path="a.py",
-                  commit_message="Speed up lookup")  # fmt: skip
+PAIR = PairRecord(
+    idx="0123abcd4567ef89",
+    input="Write a lookup.",
+    chosen="NEW = 1\n",
+    rejected="OLD = 1\n",
+    language="Python",
+    aspect="Runtime Efficiency",
+    source="commits",
+    file_path="a.py",
+    commit_message="Speed up lookup",
+)
 
 
 def answer(text, error=None):
@@ -26,11 +34,14 @@ def verdict(v):
 
 
 def test_pairs_from_commit_one_per_criterion():
-    commit = CommitRecord("c", "s", "m", "r", "a.py", "mit", 1, "old", "new", "Python",
-                          ("Runtime Efficiency", "Memory Efficiency"))  # fmt: skip
+    commit = CommitRecord(
+        "c", "s", "m", "r", "a.py", "mit", 1, "old", "new", "Python", ("Runtime Efficiency", "Memory Efficiency")
+    )
     pairs = pairs_from_commit(commit)
     assert [(p.aspect, p.chosen, p.rejected) for p in pairs] == [
-        ("Runtime Efficiency", "new", "old"), ("Memory Efficiency", "new", "old")]  # fmt: skip
+        ("Runtime Efficiency", "new", "old"),
+        ("Memory Efficiency", "new", "old"),
+    ]
     assert len({p.idx for p in pairs}) == 2
 
 

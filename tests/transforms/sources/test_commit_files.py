@@ -259,14 +259,18 @@ def test_lone_surrogate_escapes_are_not_utf8(tmp_path):
         kept=["c1"],
         rejected=[
             ("not_utf8", f"rows.jsonl:line 2: a \\u escape of a lone surrogate, which UTF-8 cannot encode at byte {at}")
-        ],  # fmt: skip
+        ],
         scanned=2,
     )
 
 
 def test_json_the_parser_refuses_is_one_malformed_line_not_a_lost_file(tmp_path):
-    lines = [commit_line(commit="c1"), b'{"unix_time": ' + b"9" * 5000 + b"}\n", b"[" * 100_000 + b"\n",
-             commit_line(commit="c4")]  # fmt: skip
+    lines = [
+        commit_line(commit="c1"),
+        b'{"unix_time": ' + b"9" * 5000 + b"}\n",
+        b"[" * 100_000 + b"\n",
+        commit_line(commit="c4"),
+    ]
     (tmp_path / "rows.jsonl").write_bytes(codecs.BOM_UTF8 + b"".join(lines))  # a BOM is not part of line 1
     check_files(
         str(tmp_path / "rows.jsonl"),
@@ -283,7 +287,7 @@ def test_json_the_parser_refuses_is_one_malformed_line_not_a_lost_file(tmp_path)
                 "rows.jsonl:line 3: RecursionError: maximum recursion depth exceeded while decoding "
                 "a JSON array from a unicode string at column 1",
             ),
-        ],  # fmt: skip
+        ],
         scanned=4,
     )
 

@@ -33,14 +33,19 @@ def test_detect_language_never_guesses_broken_code():
 def test_seed_pair_languages_and_reasons():
     pair = seed_pair({"instruction": "Add two numbers.", "solution": PY, "language": "py"}, COLS, "f:1")
     assert isinstance(pair, PairRecord)
-    assert (pair.language, pair.aspect, pair.source, pair.rejected) == ("Python", "Functional Correctness",
-                                                                         "bugged_instruct", "")  # fmt: skip
+    assert (pair.language, pair.aspect, pair.source, pair.rejected) == (
+        "Python",
+        "Functional Correctness",
+        "bugged_instruct",
+        "",
+    )
     fenced = seed_pair({"instruction": "Add.", "solution": f"```go\n{GO}```"}, COLS, "f:2")
     assert fenced.language == "Go" and fenced.chosen == GO
     detected = seed_pair({"instruction": "Add.", "solution": GO}, InstructionColumns(language=None), "f:3")
     assert detected.language == "Go"
-    fixed = seed_pair({"instruction": "Add.", "solution": PY, "language": "Go"},
-                      InstructionColumns(fixed_language="Python"), "f:4")  # fmt: skip
+    fixed = seed_pair(
+        {"instruction": "Add.", "solution": PY, "language": "Go"}, InstructionColumns(fixed_language="Python"), "f:4"
+    )
     assert fixed.language == "Python"
     cases = {
         "unknown_language": {"instruction": "x", "solution": PY, "language": "Brainfuck"},
@@ -60,8 +65,11 @@ def test_read_instruction_sets_pipeline(tmp_path):
     with TestPipeline() as p:
         out = p | beam.Create([str(tmp_path / "*.jsonl")]) | ReadInstructionSets()
         assert_that(out.main | beam.Map(lambda r: r.language), equal_to(["Python"]), label="CheckMain")
-        assert_that(out.rejected | beam.Map(lambda r: r.reason), equal_to(["malformed_json", "invalid_row"]),
-                    label="CheckRejected")  # fmt: skip
+        assert_that(
+            out.rejected | beam.Map(lambda r: r.reason),
+            equal_to(["malformed_json", "invalid_row"]),
+            label="CheckRejected",
+        )
         assert_that(out.reports[0].scanned | beam.CombineGlobally(sum), equal_to([3]), label="CheckScanned")
 
 

@@ -77,8 +77,14 @@ def test_generic_mapping_reads_a_pair_and_names_what_is_wrong():
 
 def test_keep_rules_and_prompt_templates():
     s = source(preset="prosec")
-    row = {"lang": "python", "cwe": "CWE-78", "original_instruction": "Run a command", "original_code": "os.system(x)",
-           "fixed_code": "subprocess.run([x])", "benign": False}  # fmt: skip
+    row = {
+        "lang": "python",
+        "cwe": "CWE-78",
+        "original_instruction": "Run a command",
+        "original_code": "os.system(x)",
+        "fixed_code": "subprocess.run([x])",
+        "benign": False,
+    }
     pair = pair_from_mapped(row, "w", s)
     assert (pair.chosen, pair.rejected, pair.aspect) == ("subprocess.run([x])", "os.system(x)", "Security Hardness")
     assert pair_from_mapped({**row, "benign": True}, "w", s).reason == "not_kept"
@@ -102,15 +108,24 @@ def test_efficiency_pairs_need_the_ratio_and_pair_best_with_worst():
         ("Memory Efficiency", "a", "c"),  # 100 vs 700: 7×; then d (110) vs b (120): stop
     ]
     assert used == {0, 2, 3} and len({p.idx for p in pairs}) == 2
-    assert json.loads(pairs[0].label_details) == {"efficiency": {"measure": "runtime", "chosen": 10, "rejected": 100,
-                                                                 "ratio": 10.0}}  # fmt: skip
+    assert json.loads(pairs[0].label_details) == {
+        "efficiency": {"measure": "runtime", "chosen": 10, "rejected": 100, "ratio": 10.0}
+    }
     assert efficiency_pairs([solution("a", 10), solution("a", 99)], s) == ([], set())  # same code never faces itself
 
 
 def test_codenet_rows_group_by_problem_and_submitter(tmp_path):
     s = source(preset="codenet")
-    row = {"s_id": "s1", "p_id": "p00001", "u_id": "u1", "language": "C++", "status": "Accepted", "cpu_time": "60",
-           "memory": "15496", "code": "int main(){}"}  # fmt: skip
+    row = {
+        "s_id": "s1",
+        "p_id": "p00001",
+        "u_id": "u1",
+        "language": "C++",
+        "status": "Accepted",
+        "cpu_time": "60",
+        "memory": "15496",
+        "code": "int main(){}",
+    }
     key, solutions = solutions_from_row(row, "w", s)
     assert (
         key == ("C++\x1fp00001", "u1")
@@ -145,49 +160,118 @@ def test_codenet_fixture_end_to_end(tmp_path):
     rows = []
     for user, times in (("u1", ["10", "80", "30"]), ("u2", ["50", "70"])):
         for i, t in enumerate(times):
-            rows.append({"s_id": f"s{user}{i}", "p_id": "p00002", "u_id": user, "date": "1", "language": "Python",
-                         "original_language": "Python (3.4.3)", "filename_ext": "py", "status": "Accepted",
-                         "cpu_time": t, "memory": "100", "code_size": "9", "code": f"print({user}{i})"})  # fmt: skip
+            rows.append(
+                {
+                    "s_id": f"s{user}{i}",
+                    "p_id": "p00002",
+                    "u_id": user,
+                    "date": "1",
+                    "language": "Python",
+                    "original_language": "Python (3.4.3)",
+                    "filename_ext": "py",
+                    "status": "Accepted",
+                    "cpu_time": t,
+                    "memory": "100",
+                    "code_size": "9",
+                    "code": f"print({user}{i})",
+                }
+            )
     rows.append({**rows[0], "status": "Runtime Error"})
     path = tmp_path / "codenet.parquet"
     pq.write_table(pa.Table.from_pylist(rows), path)  # every column a string, as on the Hub
     src = source(preset="codenet", files=[str(path)])
     expected = [("print(u10)", "print(u11)", "Runtime Efficiency", "Python")]  # u1: 10 vs 80 ms; u2: 50 vs 70 no
-    run_source(src, equal_to(expected), {
-        "read_ext": (6, 5, ["not_kept"]),
-        "efficiency_ext": (5, 2, ["unpaired", "unpaired", "unpaired"]),
-    })  # fmt: skip
+    run_source(
+        src,
+        equal_to(expected),
+        {
+            "read_ext": (6, 5, ["not_kept"]),
+            "efficiency_ext": (5, 2, ["unpaired", "unpaired", "unpaired"]),
+        },
+    )
 
 
 def test_venus_fixture_pairs_inside_one_row(tmp_path):
-    row = {"question_id": 1, "name": "two-sum", "content": "<p>Find two numbers.</p>",
-           "rt_list": [{"code": "fast", "runtime": "40"}, {"code": "slow", "runtime": "400"}],
-           "mm_list": [{"code": "small", "memory": "16000"}, {"code": "big", "memory": "17000"}]}  # fmt: skip
+    row = {
+        "question_id": 1,
+        "name": "two-sum",
+        "content": "<p>Find two numbers.</p>",
+        "rt_list": [{"code": "fast", "runtime": "40"}, {"code": "slow", "runtime": "400"}],
+        "mm_list": [{"code": "small", "memory": "16000"}, {"code": "big", "memory": "17000"}],
+    }
     src = source(preset="venus", files=[write_jsonl(tmp_path / "venus.jsonl", [row])])
-    run_source(src, equal_to([("fast", "slow", "Runtime Efficiency", "Python")]), {
-        "read_ext": (1, 1, []), "efficiency_ext": (4, 2, ["unpaired", "unpaired"]),
-    })  # fmt: skip
+    run_source(
+        src,
+        equal_to([("fast", "slow", "Runtime Efficiency", "Python")]),
+        {
+            "read_ext": (1, 1, []),
+            "efficiency_ext": (4, 2, ["unpaired", "unpaired"]),
+        },
+    )
 
 
 @pytest.mark.parametrize(
     ("preset", "row", "expected"),
     [
-        ("cybernative-dpo", {"lang": "c++", "vulnerability": "overflow", "system": "", "question": "Copy a string",
-                             "chosen": "```cpp\nstrncpy(a, b, n);\n```", "rejected": "```cpp\nstrcpy(a, b);\n```"},
-         ("```cpp\nstrncpy(a, b, n);\n```", "```cpp\nstrcpy(a, b);\n```", "Security Hardness", "C++")),
-        ("prosec", {"lang": "java", "cwe": "CWE-89", "original_instruction": "Find a user by name",
-                    "original_code": "q(\"... '\" + n + \"'\")", "fixed_code": "q(\"... ?\", n)", "benign": False},
-         ("q(\"... ?\", n)", "q(\"... '\" + n + \"'\")", "Security Hardness", "Java")),
-        ("ecco-edit", {"problem_id": "p02547", "input": "slow()", "target": "fast()"},
-         ("fast()", "slow()", "Runtime Efficiency", "Python")),
-        ("pie-perf", {"user_id": "u1", "problem_id": "p00849", "language": "C++", "input": "slow();",
-                      "target": "fast();", "cpu_time_v0": 900, "cpu_time_v1": 90, "status_v0": "Accepted"},
-         ("fast();", "slow();", "Runtime Efficiency", "C++")),
-        ("runbugrun", {"problem_id": "p1", "buggy_code": "puts 1", "fixed_code": "puts 2", "labels": [],
-                       "buggy_submission_id": 1, "fixed_submission_id": 2, "user_id": "u", "language": "ruby"},
-         ("puts 2", "puts 1", "Functional Correctness", "Ruby")),
+        (
+            "cybernative-dpo",
+            {
+                "lang": "c++",
+                "vulnerability": "overflow",
+                "system": "",
+                "question": "Copy a string",
+                "chosen": "```cpp\nstrncpy(a, b, n);\n```",
+                "rejected": "```cpp\nstrcpy(a, b);\n```",
+            },
+            ("```cpp\nstrncpy(a, b, n);\n```", "```cpp\nstrcpy(a, b);\n```", "Security Hardness", "C++"),
+        ),
+        (
+            "prosec",
+            {
+                "lang": "java",
+                "cwe": "CWE-89",
+                "original_instruction": "Find a user by name",
+                "original_code": 'q("... \'" + n + "\'")',
+                "fixed_code": 'q("... ?", n)',
+                "benign": False,
+            },
+            ('q("... ?", n)', 'q("... \'" + n + "\'")', "Security Hardness", "Java"),
+        ),
+        (
+            "ecco-edit",
+            {"problem_id": "p02547", "input": "slow()", "target": "fast()"},
+            ("fast()", "slow()", "Runtime Efficiency", "Python"),
+        ),
+        (
+            "pie-perf",
+            {
+                "user_id": "u1",
+                "problem_id": "p00849",
+                "language": "C++",
+                "input": "slow();",
+                "target": "fast();",
+                "cpu_time_v0": 900,
+                "cpu_time_v1": 90,
+                "status_v0": "Accepted",
+            },
+            ("fast();", "slow();", "Runtime Efficiency", "C++"),
+        ),
+        (
+            "runbugrun",
+            {
+                "problem_id": "p1",
+                "buggy_code": "puts 1",
+                "fixed_code": "puts 2",
+                "labels": [],
+                "buggy_submission_id": 1,
+                "fixed_submission_id": 2,
+                "user_id": "u",
+                "language": "ruby",
+            },
+            ("puts 2", "puts 1", "Functional Correctness", "Ruby"),
+        ),
     ],
-)  # fmt: skip
+)
 def test_pair_presets_on_fixtures_in_their_layout(tmp_path, preset, row, expected):
     src = source(preset=preset, files=[write_jsonl(tmp_path / "d.jsonl", [row, row | {"oops": 1}, "not json"])])
     (tmp_path / "d.jsonl").write_text((tmp_path / "d.jsonl").read_text() + "{broken\n")
@@ -210,8 +294,16 @@ def test_hub_sources_stream_through_datasets(monkeypatch):
 
 def test_measurements_are_numbers_not_bools_and_odd_values_never_crash():
     s = source(preset="codenet")
-    row = {"s_id": "s1", "p_id": "p00001", "u_id": "u1", "language": "C++", "status": "Accepted", "cpu_time": "60",
-           "memory": "15496", "code": "int main(){}"}  # fmt: skip
+    row = {
+        "s_id": "s1",
+        "p_id": "p00001",
+        "u_id": "u1",
+        "language": "C++",
+        "status": "Accepted",
+        "cpu_time": "60",
+        "memory": "15496",
+        "code": "int main(){}",
+    }
     for bad in (True, False, 10**400, "1e999", float("nan"), [60], {"ms": 60}, None):
         got = solutions_from_row({**row, "cpu_time": bad, "memory": bad}, "w", s)
         assert isinstance(got, RejectRecord) and got.reason == "no_measurement", bad
@@ -219,15 +311,20 @@ def test_measurements_are_numbers_not_bools_and_odd_values_never_crash():
     assert (solution.runtime, solution.memory) == (60.0, None)
     venus = source(preset="venus")
     for lists in (5, "rt", {"code": "x"}, True):
-        got = solutions_from_row({"question_id": 1, "content": "Two sum.", "rt_list": lists, "mm_list": None}, "w",
-                                 venus)  # fmt: skip
+        got = solutions_from_row(
+            {"question_id": 1, "content": "Two sum.", "rt_list": lists, "mm_list": None}, "w", venus
+        )
         assert isinstance(got, RejectRecord) and got.reason == "no_measurement", lists
 
 
 def test_keep_rules_tell_bools_from_numbers():
     s = source(preset="prosec")
-    row = {"lang": "python", "original_instruction": "Run a command", "original_code": "os.system(x)",
-           "fixed_code": "subprocess.run([x])"}  # fmt: skip
+    row = {
+        "lang": "python",
+        "original_instruction": "Run a command",
+        "original_code": "os.system(x)",
+        "fixed_code": "subprocess.run([x])",
+    }
     assert isinstance(pair_from_mapped({**row, "benign": False}, "w", s), PairRecord)
     for value in (0, 0.0, "False", None):
         got = pair_from_mapped({**row, "benign": value}, "w", s)
