@@ -76,13 +76,7 @@ def _collect(args: argparse.Namespace, _: list[str]) -> int:
 
 def add_subcommands(sub: argparse._SubParsersAction) -> None:
     """Adds `codepref batch export|submit|status|collect`."""
-    batch = sub.add_parser(
-        "batch",
-        help="label through the OpenAI Batch API",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    steps = batch.add_subparsers(dest="batch_command", required=True, metavar="STEP")
+    steps = runs.add_command_group(sub, "batch", "label through the OpenAI Batch API", __doc__, "batch_command")
     p = steps.add_parser(
         "export",
         help="write the requests missing from the cache as Batch API files",

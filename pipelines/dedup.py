@@ -108,14 +108,8 @@ def build(p: beam.Pipeline, cfg: DedupRun, out: str) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds `codepref dedup` arguments."""
-    parser.add_argument(
-        "--input",
-        action="append",
-        required=True,
-        metavar="GLOB",
-        help="JSONL or Parquet rows (local or gs://...); repeatable",
-    )
-    parser.add_argument("--out", required=True, metavar="DIR", help="output folder: data/, rejects/, manifest.json")
+    runs.add_input_argument(parser, "JSONL or Parquet rows (local or gs://...)")
+    runs.add_output_arguments(parser)
     parser.add_argument(
         "--columns",
         default="input,chosen,rejected",
@@ -138,7 +132,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a previous release's files: rows near any of them are dropped; repeatable",
     )
     parser.add_argument("--split", default="train", help="file name prefix of the kept rows (default train)")
-    parser.add_argument("--target-shard-mb", type=int, default=256, help="uncompressed MB per Parquet shard")
 
 
 def config_from_args(args: argparse.Namespace) -> DedupRun:

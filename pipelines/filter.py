@@ -68,15 +68,8 @@ def build(p: beam.Pipeline, cfg: FilterRun, out: str) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds `codepref filter` arguments."""
-    parser.add_argument(
-        "--input",
-        action="append",
-        required=True,
-        metavar="GLOB",
-        help="pair files, JSONL or Parquet (local or gs://...); repeatable",
-    )
-    parser.add_argument("--out", required=True, metavar="DIR", help="output folder: data/, rejects/, manifest.json")
-    parser.add_argument("--target-shard-mb", type=int, default=256, help="uncompressed MB per Parquet shard")
+    runs.add_input_argument(parser, "pair files, JSONL or Parquet (local or gs://...)")
+    runs.add_output_arguments(parser)
     finalize.add_arguments(parser)
 
 

@@ -20,14 +20,13 @@ from schemas.runs import LabelRun
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds `codepref mutate` arguments."""
     label.add_instruction_arguments(parser, flag="--input")
-    parser.add_argument("--out", required=True, metavar="DIR", help="output folder: data/, rejects/, manifest.json")
+    runs.add_output_arguments(parser)
     parser.add_argument("--language", help="the language of every row (overrides the language column)")
     parser.add_argument("--operators", metavar="OP,OP", help="AST mutation operators (default: all nine)")
     parser.add_argument("--llm", action="store_true", help="plant bugs with the LLM of --llm-config instead")
     parser.add_argument("--llm-config", metavar="YAML", help="endpoints and cache (needed with --llm)")
     parser.add_argument("--allow-syntax-errors", action="store_true", help="keep chosen code with syntax errors")
     parser.add_argument("--min-depth", type=int, default=3, help="least syntax-tree depth, root = 1 (default 3)")
-    parser.add_argument("--target-shard-mb", type=int, default=256, help="uncompressed MB per Parquet shard")
     finalize.add_arguments(parser)
 
 

@@ -15,6 +15,9 @@ caller's own flag (or config key) and says what to do.
 """
 
 __all__ = [
+    "add_command_group",
+    "add_input_argument",
+    "add_output_arguments",
     "check_inputs",
     "check_repository",
     "check_runner",
@@ -26,6 +29,7 @@ __all__ = [
     "run_beam",
 ]
 
+import argparse
 import contextlib
 import glob
 import json
@@ -197,3 +201,25 @@ def run_beam(out: str, beam_args: list[str], wire: Callable[[beam.Pipeline, str]
     with beam.Pipeline(options=PipelineOptions(beam_args)) as p:
         wire(p, out)
     return read_manifest(out)
+
+
+def add_input_argument(parser: argparse.ArgumentParser, help: str) -> None:  # noqa: A002 - argparse's name
+    """Adds `--input GLOB` (repeatable, required) to a pipeline's parser."""
+    parser.add_argument("--input", action="append", required=True, metavar="GLOB", help=f"{help}; repeatable")
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds `--out DIR` (required) and `--target-shard-mb` to a pipeline's parser."""
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder: data/, rejects/, manifest.json")
+    parser.add_argument("--target-shard-mb", type=int, default=256, help="uncompressed MB per Parquet shard")
+
+
+def add_command_group(sub: argparse._SubParsersAction, name: str, summary: str, description: str, dest: str):  # noqa: ANN201
+    """Adds a subcommand with steps of its own (`codepref batch ...`, `codepref audit ...`); returns its subparsers.
+
+    `description` is shown as written (line breaks kept).
+    """
+    group = sub.add_parser(
+        name, help=summary, description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    return group.add_subparsers(dest=dest, required=True, metavar="STEP")

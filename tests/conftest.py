@@ -1,5 +1,9 @@
 """Shared fixtures: real git repositories built with `git fast-import`."""
 
+import json
+import subprocess
+import sys
+
 import pytest
 
 from pipelines.demo import load_samples
@@ -141,3 +145,25 @@ def build_non_utf8_history():
 def non_utf8_repo(tmp_path_factory):
     """(path, expected) of a licensed repository whose history has non-UTF-8 names and messages."""
     return write_history(tmp_path_factory, build_non_utf8_history, "legacy", "https://github.com/acme/legacy.git")
+
+
+def packages_loaded_by(package: str, of: tuple[str, ...]) -> list[str]:
+    """The modules of the top-level packages `of` that importing every module of `package` loads (fresh interpreter)."""
+    code = (
+        f"import importlib, json, pkgutil, sys, {package}\n"
+        f"for m in pkgutil.walk_packages({package}.__path__, '{package}.'):\n"
+        "    if '.demo.commits' not in m.name:\n"
+        "        importlib.import_module(m.name)\n"
+        f"print(json.dumps(sorted(n for n in sys.modules if n.split('.')[0] in {of!r})))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def cli_error(argv: list[str], capsys) -> tuple[int, str]:  # noqa: ANN001 - pytest's capsys
+    """Runs `codepref ARGV` in-process, expecting it to exit; returns its exit status and what it wrote to stderr."""
+    from pipelines import cli
+
+    with pytest.raises(SystemExit) as done:
+        cli.main(argv)
+    return done.value.code, capsys.readouterr().err

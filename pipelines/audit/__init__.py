@@ -21,6 +21,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
+from pipelines import runs
 from pipelines.audit.records import resolve_audit_dir
 
 
@@ -104,13 +105,8 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
     """
     from pipelines.audit.server import DEFAULT_READ_TIMEOUT_S
 
-    audit = sub.add_parser(
-        "audit",
-        help="a person checks a sample of a release's labels in the browser",
-        description=_DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    steps = audit.add_subparsers(dest="audit_command", required=True, metavar="STEP")
+    summary = "a person checks a sample of a release's labels in the browser"
+    steps = runs.add_command_group(sub, "audit", summary, _DESCRIPTION, "audit_command")
     p = steps.add_parser(
         "sample",
         help="draw a stratified, seeded audit sample of a release",

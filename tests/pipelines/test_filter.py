@@ -171,10 +171,9 @@ def test_pair_rows_with_values_that_do_not_fit_are_invalid(field, value):
 
 
 def test_an_input_that_matches_nothing_is_named_by_its_flag(tmp_path, capsys):
-    from pipelines import cli
+    from tests.conftest import cli_error
 
     pattern = str(tmp_path / "x*.jsonl")
-    with pytest.raises(SystemExit) as done:
-        cli.main(["filter", "--input", pattern, "--out", str(tmp_path / "out")])
-    assert done.value.code == 2
-    assert capsys.readouterr().err == f"codepref filter: error: --input {pattern}: matched no file\n"
+    status, err = cli_error(["filter", "--input", pattern, "--out", str(tmp_path / "out")], capsys)
+    assert status == 2
+    assert err == f"codepref filter: error: --input {pattern}: matched no file\n"

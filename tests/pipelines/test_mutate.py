@@ -107,16 +107,12 @@ def test_mutate_with_llm_bug_introduction(tmp_path):
 
 
 def test_an_input_that_matches_nothing_is_named_by_its_flag(tmp_path, capsys):
-    import pytest
-
-    from pipelines import cli
+    from tests.conftest import cli_error
 
     pattern = str(tmp_path / "none*.jsonl")
-    with pytest.raises(SystemExit) as done:
-        cli.main(["mutate", "--input", pattern, "--out", str(tmp_path / "out")])
-    assert done.value.code == 2
-    assert capsys.readouterr().err == f"codepref mutate: error: --input {pattern}: matched no file\n"
-    with pytest.raises(SystemExit) as done:
-        cli.main(["mutate", "--out", str(tmp_path / "out")])
-    assert done.value.code == 2
-    assert capsys.readouterr().err == "codepref mutate: error: nothing to read: pass --input GLOB\n"
+    status, err = cli_error(["mutate", "--input", pattern, "--out", str(tmp_path / "out")], capsys)
+    assert status == 2
+    assert err == f"codepref mutate: error: --input {pattern}: matched no file\n"
+    status, err = cli_error(["mutate", "--out", str(tmp_path / "out")], capsys)
+    assert status == 2
+    assert err == "codepref mutate: error: nothing to read: pass --input GLOB\n"

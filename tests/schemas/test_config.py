@@ -2,8 +2,6 @@
 
 import datetime as dt
 import json
-import subprocess
-import sys
 
 import pydantic
 import pytest
@@ -18,6 +16,7 @@ from schemas.config import (
     config_problems,
 )
 from schemas.labels import MUTATION_OPERATORS
+from tests.conftest import packages_loaded_by
 
 
 @pytest.mark.parametrize(
@@ -125,11 +124,4 @@ def test_config_problems_name_the_callers_flags_and_read_as_written():
 
 
 def test_schemas_import_nothing_from_transforms_or_pipelines():
-    code = (
-        "import pkgutil, importlib, sys, schemas\n"
-        "for m in pkgutil.iter_modules(schemas.__path__):\n"
-        "    importlib.import_module('schemas.' + m.name)\n"
-        "print(sorted(n for n in sys.modules if n.split('.')[0] in ('transforms', 'pipelines')))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    assert packages_loaded_by("schemas", ("transforms", "pipelines")) == []
