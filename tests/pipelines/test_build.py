@@ -35,10 +35,19 @@ def codenet_rows():
     rows = []
     for problem, user, times in (("p1", "u1", ["10", "80"]), ("p1", "u2", ["30", "35"]), ("p2", "u1", ["5", "90"])):
         for i, t in enumerate(times):
-            rows.append({"s_id": f"s{problem}{user}{i}", "p_id": problem, "u_id": user, "language": "Python",
-                         "status": "Accepted", "cpu_time": t, "memory": "9000",
-                         "code": f"import sys\n\n\ndef main():\n    n = int(sys.stdin.readline())\n"
-                                 f"    print(n * {i + 2} + len('{problem}{user}'))\n\n\nmain()\n"})  # fmt: skip
+            rows.append(
+                {
+                    "s_id": f"s{problem}{user}{i}",
+                    "p_id": problem,
+                    "u_id": user,
+                    "language": "Python",
+                    "status": "Accepted",
+                    "cpu_time": t,
+                    "memory": "9000",
+                    "code": f"import sys\n\n\ndef main():\n    n = int(sys.stdin.readline())\n"
+                    f"    print(n * {i + 2} + len('{problem}{user}'))\n\n\nmain()\n",
+                }
+            )
     return rows
 
 
@@ -48,23 +57,28 @@ def write_build_config(root, **extra):
         "sources": {
             "instructions": {"files": [f"{DEMO}/instructions.jsonl"]},
             "preference": [
-                {"name": "secure", "preset": "cybernative-dpo", "files": [f"{DEMO}/secure_code_dpo.jsonl"],
-                 "license": "mit"},
+                {
+                    "name": "secure",
+                    "preset": "cybernative-dpo",
+                    "files": [f"{DEMO}/secure_code_dpo.jsonl"],
+                    "license": "mit",
+                },
                 {"name": "codenet", "preset": "codenet", "files": ["codenet.parquet"], "license": "mit"},
             ],
         },
         "filters": {"split": {"validation_fraction": 0.2}},
         "mix": {"caps": {"secure": 4}},
         **extra,
-    }  # fmt: skip
+    }
     path = root / "build.yaml"
     path.write_text(yaml.safe_dump(config))
     return str(path)
 
 
 def run_build(*args):
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", "build", *args], capture_output=True, text=True,
-                          check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "build", *args], capture_output=True, text=True, check=False
+    )
 
 
 def manifest_of(out):
@@ -87,8 +101,12 @@ def test_every_source_reaches_the_release_and_the_funnel_balances(built):
     stages = {s["name"]: s for s in manifest["stages"]}
     assert {"read_instructions", "mutate", "read_secure", "read_codenet", "efficiency_codenet", "mix"} <= set(stages)
     assert stages["read_secure"]["out"] == 6 and stages["mix"]["rejected"] == {"source_cap": 2}
-    assert stages["efficiency_codenet"] == {"name": "efficiency_codenet", "in": 6, "out": 4,
-                                            "rejected": {"unpaired": 2}}  # u2's 30 vs 35 ms is no pair  # fmt: skip
+    assert stages["efficiency_codenet"] == {
+        "name": "efficiency_codenet",
+        "in": 6,
+        "out": 4,
+        "rejected": {"unpaired": 2},
+    }  # u2's 30 vs 35 ms is no pair
     cells = manifest["composition"]
     assert {c["source"] for c in cells} == {"secure", "codenet", SOURCE}
     assert sum(c["rows"] for c in cells if c["source"] == "secure") == 4
@@ -114,8 +132,14 @@ def test_the_release_loads_with_system_prompts_and_licences(built):
 
 def test_two_worker_processes_give_the_same_release(built, tmp_path):
     root, config, manifest = built
-    done = run_build("--config", config, "--out", str(tmp_path / "mp"), "--direct_num_workers=2",
-                     "--direct_running_mode=multi_processing")  # fmt: skip
+    done = run_build(
+        "--config",
+        config,
+        "--out",
+        str(tmp_path / "mp"),
+        "--direct_num_workers=2",
+        "--direct_running_mode=multi_processing",
+    )
     assert done.returncode == 0, done.stderr
     assert files(tmp_path / "mp") == files(root / "out")
     assert manifest_of(tmp_path / "mp")["stages"] == manifest["stages"]
@@ -166,16 +190,33 @@ def test_mine_and_code_settings_read_like_the_flags(tmp_path):
 
 
 def commit_config(root, repo, llm_config):
-    return write_build_config(root, sources={"repos": [repo], "preference": [
-        {"name": "secure", "preset": "cybernative-dpo", "files": [f"{DEMO}/secure_code_dpo.jsonl"], "license": "mit"}
-    ]}, llm=llm_config)  # fmt: skip
+    return write_build_config(
+        root,
+        sources={
+            "repos": [repo],
+            "preference": [
+                {
+                    "name": "secure",
+                    "preset": "cybernative-dpo",
+                    "files": [f"{DEMO}/secure_code_dpo.jsonl"],
+                    "license": "mit",
+                }
+            ],
+        },
+        llm=llm_config,
+    )
 
 
 def test_the_whole_dag_translates_to_the_runner_api_and_every_fn_pickles(hostile_repo, tmp_path):
     llm = write_config(tmp_path / "llm.yaml", "http://127.0.0.1:9/v1", tmp_path / "cache.sqlite")
     cfg = load_build_config(commit_config(tmp_path, hostile_repo[0], llm))
-    cfg = cfg.model_copy(update={"sources": cfg.sources.model_copy(update={
-        "instructions": load_build_config(write_build_config(tmp_path)).sources.instructions})})  # fmt: skip
+    cfg = cfg.model_copy(
+        update={
+            "sources": cfg.sources.model_copy(
+                update={"instructions": load_build_config(write_build_config(tmp_path)).sources.instructions}
+            )
+        }
+    )
     p = beam.Pipeline(options=PipelineOptions(["--temp_location", str(tmp_path / "tmp")]))
     build.build(p, cfg, str(tmp_path / "out"), [resolve_preset(s) for s in cfg.sources.preference])
     proto = p.to_runner_api()
@@ -231,8 +272,10 @@ def test_a_config_without_mine_or_code_keeps_the_id_and_dump_it_had():
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
     llm = {"endpoints": [{"name": "a", "base_url": "http://x/v1", "model": "m"}]}
-    for data in ({"sources": {"instructions": {"files": ["x.jsonl"]}}, "mix": {"caps": {"x": 1}}},
-                 {"sources": {"repos": ["r"]}, "llm": llm, "target_shard_mb": 8}):  # fmt: skip
+    for data in (
+        {"sources": {"instructions": {"files": ["x.jsonl"]}}, "mix": {"caps": {"x": 1}}},
+        {"sources": {"repos": ["r"]}, "llm": llm, "target_shard_mb": 8},
+    ):
         cfg = BuildConfig.model_validate(data)
         # the sections were the file's raw mappings: {} when it has none
         old_dump = {**cfg.model_dump(mode="json", exclude={"mine", "code"}), "mine": {}, "code": {}}

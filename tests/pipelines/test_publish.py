@@ -22,18 +22,27 @@ AWS = "AKIAZ7Q3RTYUWERT5XKQ"
 
 
 def cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], capture_output=True, text=True, check=False,
-                          env=env)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *args], capture_output=True, text=True, check=False, env=env
+    )
 
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory):
     root = tmp_path_factory.mktemp("release")
     config = {
-        "sources": {"preference": [{"name": "secure", "preset": "cybernative-dpo", "license": "mit",
-                                    "files": [f"{DEMO}/secure_code_dpo.jsonl"]}]},
+        "sources": {
+            "preference": [
+                {
+                    "name": "secure",
+                    "preset": "cybernative-dpo",
+                    "license": "mit",
+                    "files": [f"{DEMO}/secure_code_dpo.jsonl"],
+                }
+            ]
+        },
         "filters": {"split": {"validation_fraction": 0.3}},
-    }  # fmt: skip
+    }
     (root / "build.yaml").write_text(yaml.safe_dump(config))
     done = cli("build", "--config", str(root / "build.yaml"), "--out", str(root / "out"))
     assert done.returncode == 0, done.stderr
@@ -136,8 +145,9 @@ def test_hub_release_is_one_commit_and_a_tag(release, monkeypatch):
 
     monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
     monkeypatch.setenv("HF_TOKEN", "hf_test_token")
-    args = types.SimpleNamespace(out=str(release), repo_id="codepref/demo", version="2.0.0", local_dir=None,
-                                 dry_run=False)  # fmt: skip
+    args = types.SimpleNamespace(
+        out=str(release), repo_id="codepref/demo", version="2.0.0", local_dir=None, dry_run=False
+    )
     assert publish.run(args, []) == 0
     calls = FakeApi.calls
     assert calls[0] == ("token", "hf_test_token") and calls[1] == ("create_repo", "codepref/demo", "dataset", True)
@@ -150,8 +160,9 @@ def test_hub_release_is_one_commit_and_a_tag(release, monkeypatch):
 
 def test_the_hub_needs_a_token(release, monkeypatch):
     monkeypatch.delenv("HF_TOKEN", raising=False)
-    done = cli(*publish_args(release, "--version", "1.0.0"), env={k: v for k, v in os.environ.items()
-                                                                   if k != "HF_TOKEN"})  # fmt: skip
+    done = cli(
+        *publish_args(release, "--version", "1.0.0"), env={k: v for k, v in os.environ.items() if k != "HF_TOKEN"}
+    )
     assert done.returncode == 2 and "set HF_TOKEN" in done.stderr
 
 
@@ -186,8 +197,10 @@ def test_a_full_build_chains_and_publishes(full_release, tmp_path):
     assert flow["tag_criteria"] == {"rows_from": ["mine_git"], "made_from": []}
     assert flow["function_pairs"] == {"rows_from": [], "made_from": ["content_near_dedup"]}  # a pair per criterion
     assert flow["syntax_filter"] == {"rows_from": [], "made_from": ["function_pairs"]}  # one or more per file
-    assert flow["length_filter"] == {"rows_from": ["judge_pairs", "bugged_syntax_filter", "read_secure"],
-                                     "made_from": ["efficiency_codenet"]}  # fmt: skip
+    assert flow["length_filter"] == {
+        "rows_from": ["judge_pairs", "bugged_syntax_filter", "read_secure"],
+        "made_from": ["efficiency_codenet"],
+    }
     publish.check_release(str(full_release), manifest)
     done = cli(*publish_args(full_release, "--version", "1.0.0", "--local-dir", str(tmp_path / "hub")))
     assert done.returncode == 0, done.stderr
@@ -220,8 +233,9 @@ def test_the_scan_reads_every_string_column_and_the_card_never_shows_it(release,
         refused.value
     )
     hub = tmp_path / "hub"
-    args = types.SimpleNamespace(out=str(out), repo_id="codepref/demo", version="1.0.0", local_dir=str(hub),
-                                 dry_run=False)  # fmt: skip
+    args = types.SimpleNamespace(
+        out=str(out), repo_id="codepref/demo", version="1.0.0", local_dir=str(hub), dry_run=False
+    )
     with pytest.raises(publish.ReleaseError):
         publish.run(args, [])
     assert not hub.exists()  # no card README, no data
@@ -265,8 +279,10 @@ def tamper(out, manifest, how):
         manifest["stages"] = [s for s in manifest["stages"] if s["name"] != "exact_dedup"]
         del manifest["flow"]["exact_dedup"]
         manifest["flow"]["near_dedup"]["rows_from"] = ["secret_scan"]
-        manifest["rejects"] = {f"{i:02d}_{s['name']}": {"rows": sum(s["rejected"].values()), "files": []}
-                               for i, s in enumerate(manifest["stages"], start=1)}  # fmt: skip
+        manifest["rejects"] = {
+            f"{i:02d}_{s['name']}": {"rows": sum(s["rejected"].values()), "files": []}
+            for i, s in enumerate(manifest["stages"], start=1)
+        }
         near, exact = stages["near_dedup"], stages["exact_dedup"]
         near["in"] = exact["in"]  # its rejects taken over, so every count balances and chains
         near["rejected"] = {**exact["rejected"], **near["rejected"]}
@@ -290,9 +306,18 @@ def tamper(out, manifest, how):
     return expected
 
 
-TAMPERINGS = ["out_is_not_next_in", "negative_count", "rejects_without_rows", "removed_stage",
-              "removed_stage_and_graph", "fake_secret_scan", "outside_file", "absolute_file", "not_json",
-              "not_an_object"]  # fmt: skip
+TAMPERINGS = [
+    "out_is_not_next_in",
+    "negative_count",
+    "rejects_without_rows",
+    "removed_stage",
+    "removed_stage_and_graph",
+    "fake_secret_scan",
+    "outside_file",
+    "absolute_file",
+    "not_json",
+    "not_an_object",
+]
 
 
 @pytest.mark.parametrize("how", TAMPERINGS)

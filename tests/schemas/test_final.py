@@ -8,8 +8,12 @@ from schemas.final import FinalConfig, load_final_config
 def test_defaults_are_the_papers():
     cfg = load_final_config(None)
     assert cfg == FinalConfig()
-    assert (cfg.length.max_tokens, cfg.dedup.ngram, cfg.dedup.threshold, cfg.decontamination.ngram) == (4096, 20, 0.75,
-                                                                                                        13)  # fmt: skip
+    assert (cfg.length.max_tokens, cfg.dedup.ngram, cfg.dedup.threshold, cfg.decontamination.ngram) == (
+        4096,
+        20,
+        0.75,
+        13,
+    )
     assert cfg.english_only and cfg.secrets and cfg.perplexity.model is None
 
 

@@ -25,11 +25,22 @@ DETAILS = json.dumps(
 
 def pair(**extra):
     base = dict(
-        idx="p1", split="train", rank=1, aspect="Runtime Efficiency", language="Python", source="commits",
-        system="sys", input="Make it faster", chosen="total = sum(xs)\n",
+        idx="p1",
+        split="train",
+        rank=1,
+        aspect="Runtime Efficiency",
+        language="Python",
+        source="commits",
+        system="sys",
+        input="Make it faster",
+        chosen="total = sum(xs)\n",
         rejected="total = 0\nfor x in xs: total += x\n",
-        judge_matches=1, judge_contradictions=1, judge_ties=1, judge_errors=1, label_details=DETAILS,
-    )  # fmt: skip
+        judge_matches=1,
+        judge_contradictions=1,
+        judge_ties=1,
+        judge_errors=1,
+        label_details=DETAILS,
+    )
     base.update(extra)
     return AuditPair(**base)
 
@@ -50,8 +61,15 @@ def test_judge_votes_map_each_verdict_to_the_side_it_picks():
 
 def test_diff_runs_from_rejected_to_chosen():
     diff = unified_diff("a\nb\n", "a\nc")
-    assert diff.splitlines() == ["--- rejected", "+++ chosen", "@@ -1,2 +1,2 @@", " a", "-b", "+c",
-                                 "\\ No newline at end of file"]  # fmt: skip
+    assert diff.splitlines() == [
+        "--- rejected",
+        "+++ chosen",
+        "@@ -1,2 +1,2 @@",
+        " a",
+        "-b",
+        "+c",
+        "\\ No newline at end of file",
+    ]
     assert unified_diff("same\n", "same\n") == ""
 
 
@@ -79,8 +97,10 @@ def test_untrusted_text_is_escaped():
     evil = "</script><script>alert(1)</script><img src=x onerror=alert(2)>"
     html = render_page(
         pair(idx='p"1', input=evil, chosen=evil, rejected="x", system=evil, source=evil, label_details=evil),
-        0, [None], {},
-    )  # fmt: skip
+        0,
+        [None],
+        {},
+    )
     assert "<script>alert(1)" not in html and "<img src=x" not in html
     assert html.count("<script>") == 1
     assert 'data-idx="p&quot;1"' in html

@@ -108,8 +108,18 @@ def test_text_table_and_png(audit_dir, tmp_path):
 def test_table_formatting_is_aligned():
     table = format_table([Cell("Runtime Efficiency", "Python", 1, 1, 0, 0), Cell(ALL, ALL, 1, 1, 0, 0)])
     header, rule, *rows = table.splitlines()
-    assert header.split() == ["criterion", "language", "agree", "disagree", "unsure", "pending", "agreement", "95%",
-                              "CI", "(Wilson)"]  # fmt: skip
+    assert header.split() == [
+        "criterion",
+        "language",
+        "agree",
+        "disagree",
+        "unsure",
+        "pending",
+        "agreement",
+        "95%",
+        "CI",
+        "(Wilson)",
+    ]
     assert set(rule) <= {"-", " "}
     assert len({len(line) for line in (rule, *rows)}) == 1
     assert rows[1].split() == ["all", "all", "1", "1", "0", "0", "50.0%", "[9.5%,", "90.5%]"]

@@ -19,10 +19,16 @@ CHROMIUM = "/usr/bin/chromium"
 @pytest.fixture
 def audit_dir(tmp_path):
     """Five pairs, one with judge votes, sampled into tmp/out/audit."""
-    votes = {"judge": {"a_rate": 0.5, "position_consistency": 1.0, "votes": [
-        {"chosen_first": True, "verdict": "A", "rationale": "The chosen code calls sum once."},
-        {"chosen_first": False, "verdict": "B", "rationale": "B is the shorter loop-free version."},
-    ]}}  # fmt: skip
+    votes = {
+        "judge": {
+            "a_rate": 0.5,
+            "position_consistency": 1.0,
+            "votes": [
+                {"chosen_first": True, "verdict": "A", "rationale": "The chosen code calls sum once."},
+                {"chosen_first": False, "verdict": "B", "rationale": "B is the shorter loop-free version."},
+            ],
+        }
+    }
     rows = [
         pair_row("pair-a", label_details=json.dumps(votes)),
         pair_row("pair-b", "Functional Correctness", "Go"),
@@ -73,8 +79,13 @@ def test_json_api_stores_verdicts_and_resumes(audit_dir, running):
     response, body = request(server, "POST", "/api/verdict", {"idx": order[0], "verdict": "agree", "note": "ok"})
     assert response.status == 200
     assert json.loads(body) | {"updated": None} == {
-        "idx": order[0], "verdict": "agree", "note": "ok", "updated": None, "reviewed": 1, "total": 5,
-    }  # fmt: skip
+        "idx": order[0],
+        "verdict": "agree",
+        "note": "ok",
+        "updated": None,
+        "reviewed": 1,
+        "total": 5,
+    }
     response, body = request(server, "POST", "/api/note", {"idx": order[1], "note": "later"})
     assert (response.status, json.loads(body)["verdict"]) == (200, None)
     response, _ = request(server, "GET", "/")
@@ -286,13 +297,17 @@ def artifact_path(tmp_path, name):
 
 def test_browser_marks_three_pairs_with_the_keyboard_and_they_survive_a_reload(audit_dir, running, tmp_path):
     if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: the audit page's browser test needs Debian's chromium (apt-get install "
-                    "chromium); CI installs it")  # fmt: skip
+        pytest.fail(
+            f"{CHROMIUM} is missing: the audit page's browser test needs Debian's chromium (apt-get install "
+            "chromium); CI installs it"
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.fail("the Python package playwright is missing: pip install playwright (no `playwright install`; "
-                    f"the test drives {CHROMIUM})")  # fmt: skip
+        pytest.fail(
+            "the Python package playwright is missing: pip install playwright (no `playwright install`; "
+            f"the test drives {CHROMIUM})"
+        )
     server = running(audit_dir)
     order = [p.idx for p in server.pairs]
     problems = []
