@@ -19,12 +19,12 @@ import json
 import os
 import sys
 
-from pipelines import label, runs
+from pipelines import flags, label, runs
 from schemas.errors import UsageError
 
 
 def _endpoint(args: argparse.Namespace):  # noqa: ANN202 - EndpointConfig
-    cfg = label.load_label_config(args.llm_config)
+    cfg = flags.load_label_config(args.llm_config)
     try:
         return cfg, cfg.endpoint(args.endpoint)
     except ValueError as exc:

@@ -24,7 +24,7 @@ import sys
 import apache_beam as beam
 import yaml
 
-from pipelines import label, runs
+from pipelines import flags, label, runs
 from schemas.build import BuildConfig, PreferenceSource, load_build_config
 from schemas.config import config_id
 from schemas.errors import UsageError
@@ -103,7 +103,7 @@ def load_config(path: str) -> BuildConfig:
         raise UsageError(str(exc)) from exc
     for repo in cfg.sources.repos:
         runs.check_repository(repo, f"--config {path}: sources.repos")
-    label.check_final_config(cfg.filters, f"--config {path}: filters.")
+    flags.check_final_config(cfg.filters, f"--config {path}: filters.")
     globs = [("sources.commit_files", g) for g in cfg.sources.commit_files]
     if cfg.sources.instructions is not None:
         globs += [("sources.instructions.files", g) for g in cfg.sources.instructions.files]

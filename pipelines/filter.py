@@ -18,7 +18,7 @@ import argparse
 import apache_beam as beam
 import pydantic
 
-from pipelines import finalize, label, runs
+from pipelines import finalize, flags, label, runs
 from schemas.arrow import pair_schema
 from schemas.config import config_id
 from schemas.labels import label_name
@@ -79,7 +79,7 @@ def config_from_args(args: argparse.Namespace) -> FilterRun:
     Raises:
         schemas.errors.UsageError: a bad config or a glob that matches no file; the message names the flag.
     """
-    final_cfg = label.final_config_from_args(args)
+    final_cfg = flags.final_config_from_args(args)
     runs.check_inputs({"--input": args.input})
     target = args.target_shard_mb * 1024 * 1024
     return FilterRun(inputs=tuple(args.input), filters=final_cfg, target_shard_bytes=target)

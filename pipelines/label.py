@@ -11,7 +11,17 @@ cache are written to `batch/requests-*.jsonl` for the OpenAI Batch API, and thei
 pairs are rejected `awaiting_batch` until `codepref batch collect` fills the cache.
 """
 
-__all__ = ["NO_LLM", "Labelled", "add_arguments", "build", "labelled_pairs", "load_label_config", "run", "write_pairs"]
+__all__ = [
+    "NO_LLM",
+    "Labelled",
+    "add_arguments",
+    "build",
+    "config_from_args",
+    "labelled_pairs",
+    "pair_run_spec",
+    "run",
+    "write_pairs",
+]
 
 import argparse
 import os
@@ -19,18 +29,14 @@ from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 import apache_beam as beam
-import pydantic
 from apache_beam.io.filesystems import FileSystems
 
-from pipelines import finalize, mine, runs
+from pipelines import finalize, flags, mine, runs
 from pipelines.finalize import final_stages
 from schemas.arrow import pair_schema
 from schemas.build import InstructionSource, MixConfig
-from schemas.config import CodeConfig, MineConfig, config_id, config_problems
-from schemas.config_files import field_errors, read_yaml
-from schemas.errors import UsageError
-from schemas.final import FinalConfig, load_final_config
-from schemas.labels import MUTATION_OPERATORS
+from schemas.config import CodeConfig, MineConfig, config_id
+from schemas.final import FinalConfig
 from schemas.llm import EndpointConfig, LabelConfig
 from schemas.records import PairRecord
 from schemas.runs import LabelRun
@@ -43,26 +49,8 @@ from transforms.llm.judge import JudgePairs, JudgeTask
 from transforms.llm.rate import RateCommits, RateTask
 from transforms.manifest import StageReport, upstream
 from transforms.sources import instructions
-from transforms.sources.commit_files import match_files
 from transforms.sources.instructions import InstructionColumns, ReadInstructionSets
 from transforms.write_run import RunSpec, WriteRun
-
-
-def load_label_config(path: str, overrides: dict | None = None) -> LabelConfig:
-    """Reads and validates an LLM config YAML file.
-
-    Raises:
-        UsageError: the file is missing, not YAML, or a field is wrong (named).
-    """
-    try:
-        data = read_yaml(path, "--llm-config")
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
-    data.update(overrides or {})
-    try:
-        return LabelConfig.model_validate(data)
-    except pydantic.ValidationError as exc:
-        raise UsageError(f"--llm-config {path}: {field_errors(exc)}") from exc
 
 
 def pair_key(row: dict) -> str:
@@ -324,109 +312,13 @@ def _write_batch_requests(items: list, directory: str) -> list[str]:
     return export_requests(sorted(items, key=lambda kv: kv[0]), directory, presorted=True)
 
 
-def add_code_arguments(parser: argparse.ArgumentParser) -> None:
-    """Adds the options of the tree-sitter stages."""
-    parser.add_argument("--whole-file", action="store_true", help="whole-file pairs, not one per changed function")
-    parser.add_argument("--allow-syntax-errors", action="store_true", help="keep chosen code with syntax errors")
-    parser.add_argument("--min-depth", type=int, default=3, help="least syntax-tree depth, root = 1 (default 3)")
-    parser.add_argument("--operators", metavar="OP,OP", help="AST mutation operators (default: all nine)")
-    parser.add_argument("--llm-bugs", action="store_true", help="plant bugs with the LLM instead of AST mutations")
-
-
-def add_instruction_arguments(parser: argparse.ArgumentParser, flag: str = "--instructions") -> None:
-    """Adds the instruction-dataset options."""
-    parser.add_argument(
-        flag,
-        dest="instructions",
-        action="append",
-        default=[],
-        metavar="GLOB",
-        help="instruction datasets (JSONL/Parquet) for bugged-instruct pairs; repeatable",
-    )
-    parser.add_argument("--instruction-column", default="instruction", help="column of the instruction")
-    parser.add_argument("--solution-column", default="solution", help="column of the reference solution")
-    parser.add_argument(
-        "--language-column", default="language", help="column of the language ('' if none: code fence tag, or detected)"
-    )
-
-
-_CODE_FLAGS = {"operators": "--operators", "min_depth": "--min-depth"}
-"""The flag of each `CodeConfig` field a message may name."""
-
-
-def code_config_from_args(args: argparse.Namespace, *, function_level: bool, llm_bugs: bool) -> CodeConfig:
-    """Builds the `CodeConfig` from parsed arguments (`CodeConfig` checks the operator names).
-
-    Raises:
-        UsageError: an unknown operator or a bad value; the message names the flag.
-    """
-    operators = tuple(o.strip() for o in args.operators.split(",")) if args.operators else MUTATION_OPERATORS
-    try:
-        return CodeConfig(
-            function_level=function_level,
-            allow_syntax_errors=args.allow_syntax_errors,
-            min_depth=args.min_depth,
-            operators=operators,
-            llm_bugs=llm_bugs,
-        )
-    except pydantic.ValidationError as exc:
-        raise UsageError(config_problems(exc, _CODE_FLAGS)) from exc
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds `codepref label` arguments: mining, code, instruction sets and the LLM config."""
     mine.add_arguments(parser)
-    add_code_arguments(parser)
-    add_instruction_arguments(parser)
+    flags.add_code_arguments(parser)
+    flags.add_instruction_arguments(parser)
     parser.add_argument("--llm-config", required=True, metavar="YAML", help="endpoints, cache and labelling rules")
     finalize.add_arguments(parser)
-
-
-def final_config_from_args(args: argparse.Namespace) -> FinalConfig:
-    """Loads `--filters` and checks its file patterns.
-
-    Raises:
-        UsageError: the file is missing or wrong, or a pattern matches no file.
-    """
-    try:
-        cfg = load_final_config(args.filters)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
-    check_final_config(cfg, f"--filters {args.filters}: ")
-    return cfg
-
-
-def check_final_config(cfg: FinalConfig, where: str) -> None:
-    """Checks that the final stages' file patterns match and the tokenizer exists.
-
-    Raises:
-        UsageError: one does not; the message starts with `where` and names the field.
-    """
-    for what, patterns in (
-        ("decontamination.benchmarks", cfg.decontamination.benchmarks),
-        ("previous_release", cfg.previous_release),
-    ):
-        for pattern in patterns:
-            if not match_files(pattern):
-                raise UsageError(f"{where}{what} {pattern} matched no file")
-    if cfg.length.tokenizer and not os.path.exists(cfg.length.tokenizer):
-        raise UsageError(
-            f"{where}length.tokenizer {cfg.length.tokenizer}: no such file or folder; give a "
-            "local tokenizer.json or a tokenizer folder"
-        )
-
-
-def instruction_source_from_args(args: argparse.Namespace, language: str | None = None) -> InstructionSource | None:
-    """The instruction set of `--instructions` (mutate: `--input`) and its column flags; None if none is given."""
-    if not args.instructions:
-        return None
-    return InstructionSource(
-        files=tuple(args.instructions),
-        instruction_column=args.instruction_column,
-        solution_column=args.solution_column,
-        language_column=args.language_column or None,
-        language=language,
-    )
 
 
 def config_from_args(args: argparse.Namespace, overrides: dict | None = None) -> LabelRun:
@@ -438,15 +330,15 @@ def config_from_args(args: argparse.Namespace, overrides: dict | None = None) ->
         UsageError: a bad value, config or input; the message names the flag.
     """
     mine_cfg = mine.mine_config_from_args(args)
-    label_cfg = load_label_config(args.llm_config, overrides)
-    code_cfg = code_config_from_args(args, function_level=not args.whole_file, llm_bugs=args.llm_bugs)
-    final_cfg = final_config_from_args(args)
+    label_cfg = flags.load_label_config(args.llm_config, overrides)
+    code_cfg = flags.code_config_from_args(args, function_level=not args.whole_file, llm_bugs=args.llm_bugs)
+    final_cfg = flags.final_config_from_args(args)
     inputs = {"--repo": args.repo, "--commits-file": args.commit_files, "--instructions": args.instructions}
     runs.check_inputs(inputs, repos={"--repo"})
     return LabelRun(
         repos=tuple(os.path.abspath(r) for r in args.repo),
         commit_files=tuple(args.commit_files),
-        instructions=instruction_source_from_args(args),
+        instructions=flags.instruction_source_from_args(args),
         mine=mine_cfg,
         llm=label_cfg,
         code=code_cfg,

@@ -10,7 +10,7 @@ __all__ = ["add_arguments", "config_from_args", "run"]
 
 import argparse
 
-from pipelines import finalize, label, runs
+from pipelines import finalize, flags, label, runs
 from schemas.config import PERMISSIVE_LICENSES, MineConfig
 from schemas.errors import UsageError
 from schemas.labels import normalize_language
@@ -19,7 +19,7 @@ from schemas.runs import LabelRun
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds `codepref mutate` arguments."""
-    label.add_instruction_arguments(parser, flag="--input")
+    flags.add_instruction_arguments(parser, flag="--input")
     runs.add_output_arguments(parser)
     parser.add_argument("--language", help="the language of every row (overrides the language column)")
     parser.add_argument("--operators", metavar="OP,OP", help="AST mutation operators (default: all nine)")
@@ -41,12 +41,12 @@ def config_from_args(args: argparse.Namespace) -> LabelRun:
     language = normalize_language(args.language) if args.language else None
     if args.language and language is None:
         raise UsageError(f"--language {args.language}: not one of C, C#, C++, Go, Java, JavaScript, Python, Ruby")
-    code_cfg = label.code_config_from_args(args, function_level=False, llm_bugs=args.llm)
-    label_cfg = label.load_label_config(args.llm_config) if args.llm_config else label.NO_LLM
-    final_cfg = label.final_config_from_args(args)
+    code_cfg = flags.code_config_from_args(args, function_level=False, llm_bugs=args.llm)
+    label_cfg = flags.load_label_config(args.llm_config) if args.llm_config else label.NO_LLM
+    final_cfg = flags.final_config_from_args(args)
     runs.check_inputs({"--input": args.instructions})
     return LabelRun(
-        instructions=label.instruction_source_from_args(args, language),
+        instructions=flags.instruction_source_from_args(args, language),
         mine=MineConfig(licenses=PERMISSIVE_LICENSES, target_shard_bytes=args.target_shard_mb * 1024 * 1024),
         llm=label_cfg,
         code=code_cfg,
