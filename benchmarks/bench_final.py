@@ -65,15 +65,8 @@ def main() -> None:
         json.dump({"decontamination": {"benchmarks": [benchmark]}}, f)  # JSON is YAML
     inputs = [x for path in files for x in ("--input", path)]
     filter_cmd = [sys.executable, "-m", "pipelines.cli", "filter"]
-    ours_cmd = [
-        *filter_cmd,
-        *inputs,
-        "--filters",
-        filters,
-        "--out",
-        os.path.join(work, "codepref"),
-        *args.beam_args.split(),
-    ]
+    ours_out = os.path.join(work, "codepref")
+    ours_cmd = [*filter_cmd, *inputs, "--filters", filters, "--out", ours_out, *args.beam_args.split()]
     ours = timed_run(ours_cmd)
     with open(os.path.join(work, "codepref", "manifest.json")) as f:
         manifest = json.load(f)
@@ -82,8 +75,8 @@ def main() -> None:
     print(f"codepref: {ours[0]:.0f} s, {ours[1]} MB, {rows_in:,} → {rows_out:,}", file=sys.stderr)
     baseline = os.path.join(os.path.dirname(__file__), "baseline_final.py")
     base_input = os.path.join(data, "*.parquet") if args.shards >= len(os.listdir(data)) else files[0]
-    base_cmd = [sys.executable, baseline, "--input", base_input, "--benchmark", benchmark]
-    base_cmd += ["--out", os.path.join(work, "baseline")]
+    base_out = os.path.join(work, "baseline")
+    base_cmd = [sys.executable, baseline, "--input", base_input, "--benchmark", benchmark, "--out", base_out]
     if args.shards < len(os.listdir(data)):
         link = os.path.join(work, "input")
         os.makedirs(link)

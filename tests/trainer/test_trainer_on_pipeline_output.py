@@ -17,16 +17,8 @@ def codepref(*args):
 def test_train_and_eval_on_pipeline_shards(tiny_model_dir, tmp_path):
     codepref("mutate", "--input", "pipelines/demo/instructions.jsonl", "--out", str(tmp_path / "pairs"))
     two_small_steps = ["--max-steps", "2", "--batch-size", "2", "--max-length", "256", "--save-steps", "0"]
-    codepref(
-        "train",
-        "--data",
-        str(tmp_path / "pairs"),
-        "--model",
-        tiny_model_dir,
-        "--output",
-        str(tmp_path / "rm"),
-        *two_small_steps,
-    )
+    pairs_dir, rm_dir = str(tmp_path / "pairs"), str(tmp_path / "rm")
+    codepref("train", "--data", pairs_dir, "--model", tiny_model_dir, "--output", rm_dir, *two_small_steps)
     model = tmp_path / "rm" / "model"
     assert (model / "config.json").exists()
     rows = pq.read_table(next((tmp_path / "pairs" / "data").glob("*.parquet"))).to_pylist()[:4]
