@@ -69,21 +69,8 @@ def test_the_boundary_model_is_the_declaration():
 
 
 def test_the_pipeline_record_is_the_declaration_in_its_positional_layout():
-    head = (
-        "idx",
-        "input",
-        "chosen",
-        "rejected",
-        "language",
-        "aspect",
-        "source",
-        "origin_commit",
-        "repository",
-        "license",
-        "file_path",
-        "commit_message",
-        "system",
-    )
+    themis = ("idx", "input", "chosen", "rejected", "language", "aspect", "source")
+    head = (*themis, "origin_commit", "repository", "license", "file_path", "commit_message", "system")
     assert PairRecord._fields == (*head, *(c.name for c in columns_after(head)))
     assert set(PairRecord._fields) == {*NAMES, "commit_message"}
     required = [c.name for c in PAIR_COLUMNS if c.required]

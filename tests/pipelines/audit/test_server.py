@@ -19,16 +19,11 @@ CHROMIUM = "/usr/bin/chromium"
 @pytest.fixture
 def audit_dir(tmp_path):
     """Five pairs, one with judge votes, sampled into tmp/out/audit."""
-    votes = {
-        "judge": {
-            "a_rate": 0.5,
-            "position_consistency": 1.0,
-            "votes": [
-                {"chosen_first": True, "verdict": "A", "rationale": "The chosen code calls sum once."},
-                {"chosen_first": False, "verdict": "B", "rationale": "B is the shorter loop-free version."},
-            ],
-        }
-    }
+    two_votes = [
+        {"chosen_first": True, "verdict": "A", "rationale": "The chosen code calls sum once."},
+        {"chosen_first": False, "verdict": "B", "rationale": "B is the shorter loop-free version."},
+    ]
+    votes = {"judge": {"a_rate": 0.5, "position_consistency": 1.0, "votes": two_votes}}
     rows = [
         pair_row("pair-a", label_details=json.dumps(votes)),
         pair_row("pair-b", "Functional Correctness", "Go"),

@@ -8,8 +8,8 @@ import pytest
 
 from schemas.errors import EndpointError, LLMErrorShareError
 from schemas.llm import EndpointConfig, LabelConfig, RatingRule
-from schemas.records import PairRecord
 from tests.transforms.llm.chat_server import ChatServer
+from tests.transforms.llm.test_stages import PAIR
 from transforms.llm.errors import (
     check_llm_error_share,
     find_endpoint_error,
@@ -127,17 +127,7 @@ def test_log_records_of_a_refusal_lose_their_traceback(caplog):
 
 def test_a_refusal_inside_a_beam_stage_comes_out_as_the_clear_message(tmp_path, monkeypatch):
     monkeypatch.setenv("CODEPREF_ERRORS_TEST_KEY", "sk-wrong-000000000000")
-    pair = PairRecord(
-        idx="0123abcd4567ef89",
-        input="",
-        chosen="NEW = 1\n",
-        rejected="OLD = 1\n",
-        language="Python",
-        aspect="Runtime Efficiency",
-        source="commits",
-        file_path="a.py",
-        commit_message="Speed up lookup",
-    )
+    pair = PAIR._replace(input="")
     with ChatServer(api_key="sk-right-1234567890") as server:
         endpoint = EndpointConfig(
             name="gpt",
