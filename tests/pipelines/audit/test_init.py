@@ -1,4 +1,3 @@
-import argparse
 import os
 import signal
 import subprocess
@@ -7,16 +6,19 @@ import urllib.request
 
 import pytest
 
-from pipelines import audit
 from pipelines.audit.sample import sample
 
 
 def codepref(argv):
-    parser = argparse.ArgumentParser(prog="codepref")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    audit.add_subcommands(sub)
-    args, extra = parser.parse_known_args(argv)
-    return args.func(args, extra)
+    """Runs `codepref ARGV` in-process; returns its exit status, an error's too (`--help` still exits)."""
+    from pipelines import cli
+
+    try:
+        return cli.main(argv)
+    except SystemExit as exc:
+        if exc.code == 0:
+            raise
+        return exc.code
 
 
 def test_sample_then_report(release, tmp_path, capsys):
