@@ -161,7 +161,7 @@ def prepare_output(out: str) -> None:
 
 def config_json(*configs: pydantic.BaseModel) -> dict:
     """The configs as the manifest's JSON-ready `config`, each under its class name (no secrets live in configs)."""
-    return {type(cfg).__name__: json.loads(json.dumps(cfg.model_dump(mode="json"), default=sorted)) for cfg in configs}
+    return {type(cfg).__name__: cfg.model_dump(mode="json") for cfg in configs}
 
 
 def read_manifest(out: str) -> dict:

@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 import dataclasses
+import typing
 from collections.abc import Iterable
 from typing import Literal
 
@@ -51,7 +52,7 @@ ColumnKind = Literal["text", "string", "count", "float", "label"]
 * `label`: a ClassLabel: a name inside the pipeline, its id (int64) in the files.
 """
 
-COLUMN_KINDS: tuple[str, ...] = ("text", "string", "count", "float", "label")
+COLUMN_KINDS: tuple[str, ...] = typing.get_args(ColumnKind)
 """Every `ColumnKind`."""
 
 _PYTHON_TYPES: dict[str, type] = {"text": str, "string": str, "count": int, "float": float, "label": str}

@@ -131,15 +131,19 @@ def _boundary_type(column: PairColumn) -> Any:
     return kind if column.required else kind | None
 
 
+def _with_label_ids(row: dict[str, Any]) -> dict[str, Any]:
+    """`row` with the names of its label columns replaced by their ClassLabel ids."""
+    for column in LABEL_COLUMNS:
+        row[column.name] = column.labels.index(row[column.name])
+    return row
+
+
 class _PreferencePairBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     def to_row(self) -> dict[str, Any]:
         """Returns the pair as an Arrow-ready dict with ClassLabel ids."""
-        row = self.model_dump()
-        for column in LABEL_COLUMNS:
-            row[column.name] = column.labels.index(row[column.name])
-        return row
+        return _with_label_ids(self.model_dump())
 
 
 PreferencePair = create_model(
@@ -268,6 +272,4 @@ class PairRecord(
         row = self._asdict()
         for name in _WORKING_FIELDS:
             del row[name]
-        for column in LABEL_COLUMNS:
-            row[column.name] = column.labels.index(row[column.name])
-        return row
+        return _with_label_ids(row)

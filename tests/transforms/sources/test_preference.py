@@ -114,18 +114,22 @@ def test_efficiency_pairs_need_the_ratio_and_pair_best_with_worst():
     assert efficiency_pairs([solution("a", 10), solution("a", 99)], s) == ([], set())  # same code never faces itself
 
 
+CODENET_ROW = {
+    "s_id": "s1",
+    "p_id": "p00001",
+    "u_id": "u1",
+    "language": "C++",
+    "status": "Accepted",
+    "cpu_time": "60",
+    "memory": "15496",
+    "code": "int main(){}",
+}
+"""One accepted CodeNet submission row."""
+
+
 def test_codenet_rows_group_by_problem_and_submitter(tmp_path):
     s = source(preset="codenet")
-    row = {
-        "s_id": "s1",
-        "p_id": "p00001",
-        "u_id": "u1",
-        "language": "C++",
-        "status": "Accepted",
-        "cpu_time": "60",
-        "memory": "15496",
-        "code": "int main(){}",
-    }
+    row = dict(CODENET_ROW)
     key, solutions = solutions_from_row(row, "w", s)
     assert (
         key == ("C++\x1fp00001", "u1")
@@ -294,16 +298,7 @@ def test_hub_sources_stream_through_datasets(monkeypatch):
 
 def test_measurements_are_numbers_not_bools_and_odd_values_never_crash():
     s = source(preset="codenet")
-    row = {
-        "s_id": "s1",
-        "p_id": "p00001",
-        "u_id": "u1",
-        "language": "C++",
-        "status": "Accepted",
-        "cpu_time": "60",
-        "memory": "15496",
-        "code": "int main(){}",
-    }
+    row = dict(CODENET_ROW)
     for bad in (True, False, 10**400, "1e999", float("nan"), [60], {"ms": 60}, None):
         got = solutions_from_row({**row, "cpu_time": bad, "memory": bad}, "w", s)
         assert isinstance(got, RejectRecord) and got.reason == "no_measurement", bad
