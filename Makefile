@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # so build for AVX2, which every x86-64 machine of the last decade runs.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 
-.PHONY: demo test browser lint bench clean
+.PHONY: demo test browser toolchains lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,16 @@ browser:
 	command -v chromium >/dev/null || { $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
 		$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; }
 
-test: $(STAMP) browser lint
+# Execution-verified pairs run tests in each language's toolchain (transforms/execution/languages.py);
+# install the missing ones from Debian (node, gcc, g++, a JDK, ruby, go, mono's C# compiler).
+TOOLCHAINS := node:nodejs gcc:gcc g++:g++ javac:default-jdk-headless ruby:ruby go:golang-go mcs:mono-mcs
+toolchains:
+	@missing=""; for t in $(TOOLCHAINS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq --no-install-recommends $$missing; fi
+
+test: $(STAMP) browser toolchains lint
 	CODEPREF_TEST_ARTIFACTS=$(CURDIR)/out/test-artifacts $(PY) -m pytest -q
 
 lint: $(STAMP)

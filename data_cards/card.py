@@ -3,7 +3,8 @@
 `render_card(run_dir, out_dir, repo_id, version)` reads `manifest.json`, streams
 the shards into `ReleaseStats` (`data_cards.stats`), draws the figures into
 `out_dir/images/` (`data_cards.plots`), and fills `data_cards/template.md` with
-the `render_*` sections (`data_cards.sections`) under the Hub's YAML header
+the `render_*` sections (`data_cards.sections`, and the optional execution
+section of `data_cards.execution`) under the Hub's YAML header
 (`data_cards.metadata`). `card_markdown` is the pure part: statistics and
 manifest in, Markdown out. The text is scanned for secrets before anything is
 written (`CardSecretError`): it shows source names, licences and the config.
@@ -14,7 +15,16 @@ folder gives byte-identical files (no dates; sorted keys; PNGs without
 timestamps), so a re-render shows no diff when nothing changed.
 """
 
-__all__ = ["IMAGES", "CardSecretError", "card_markdown", "fill_template", "load_template", "render_card"]
+__all__ = [
+    "EXECUTION_IMAGE",
+    "IMAGES",
+    "CardSecretError",
+    "card_markdown",
+    "fill_template",
+    "load_template",
+    "optional_section",
+    "render_card",
+]
 
 import importlib.resources
 import json
@@ -23,7 +33,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from data_cards import metadata, plots, sections
+from data_cards import execution, metadata, plots, sections
 from data_cards.stats import ReleaseStats, compute_stats, load_manifest, read_features
 from schemas.errors import ReleaseError
 
@@ -35,6 +45,8 @@ IMAGES = {
     "funnel": "images/funnel.png",
 }
 """Figure name → path relative to the README (the card links them as written)."""
+EXECUTION_IMAGE = "images/kill_rates.png"
+"""The kill rate per operator, drawn only for a release whose manifest has an `execution` section."""
 
 _PLACEHOLDER = re.compile(r"\[\[([a-z_]+)\]\]")
 
@@ -62,6 +74,16 @@ def fill_template(template: str, values: Mapping[str, str]) -> str:
     if wanted != set(values):
         raise ValueError(f"template placeholders {sorted(wanted)} != sections {sorted(values)}")
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+
+
+def optional_section(heading: str, body: str | None) -> str:
+    """The text of a section the card may lack: its heading and body after a blank line, or "" for none.
+
+    Its placeholder sits at the end of the previous section's line in the template
+    (`[[funnel]][[execution]]`), so a card without the section is the same as before
+    the section existed.
+    """
+    return "" if body is None else f"\n\n{heading}\n\n{body}"
 
 
 def card_markdown(
@@ -97,6 +119,9 @@ def card_markdown(
             "summary": sections.render_summary(stats, manifest, repo_id, version),
             "composition": sections.render_composition(stats, criteria, languages, IMAGES["heatmap"]),
             "funnel": sections.render_funnel(manifest, IMAGES["funnel"]),
+            "execution": optional_section(
+                execution.HEADING, execution.render_execution(stats, manifest, EXECUTION_IMAGE)
+            ),
             "judge": sections.render_judge(stats.judge, IMAGES["judge"] if stats.judge.pairs else None),
             "lengths": sections.render_lengths(stats.lengths, IMAGES["lengths"]),
             "licences": sections.render_licences(stats.licences, header.license),
@@ -166,14 +191,17 @@ def render_card(
     def image(name: str) -> str:
         return os.path.join(out_dir, IMAGES[name])
 
-    for name in IMAGES:  # a figure left from an earlier render would describe other data
-        if os.path.exists(image(name)):
-            os.remove(image(name))
+    for relative in (*IMAGES.values(), EXECUTION_IMAGE):  # a figure left from an earlier render describes other data
+        if os.path.exists(os.path.join(out_dir, relative)):
+            os.remove(os.path.join(out_dir, relative))
     plots.plot_heatmap(stats.composition, features["aspect"].names, features["language"].names, image("heatmap"))
     plots.plot_lengths(stats.lengths, image("lengths"))
     plots.plot_funnel(manifest["stages"], image("funnel"))
     if stats.judge.pairs:
         plots.plot_judge_votes(stats.judge, image("judge"))
+    kill_rates = execution.operator_kill_rates((manifest.get("execution") or {}).get("kill_rates", []))
+    if kill_rates:  # `render_execution` links the figure exactly then
+        plots.plot_kill_rates(kill_rates, os.path.join(out_dir, EXECUTION_IMAGE))
     path = os.path.join(out_dir, "README.md")
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         f.write(text)

@@ -5,7 +5,8 @@ Each `plot_*` function draws one figure and writes it to the given path:
 * `plot_heatmap`: rows per criterion × language, counts written in the cells;
 * `plot_lengths`: token-length histograms of chosen vs rejected, and of prompts;
 * `plot_judge_votes`: how many pairs got 0, 1, 2... votes of each kind;
-* `plot_funnel`: each stage's input as a bar split into kept rows and rejects by reason.
+* `plot_funnel`: each stage's input as a bar split into kept rows and rejects by reason;
+* `plot_kill_rates`: the execution stage's kill rate per mutation operator, all languages pooled.
 
 Figures are built on `matplotlib.figure.Figure` with an explicit Agg canvas
 (never pyplot, whose global state and backend selection would leak between
@@ -15,13 +16,17 @@ matplotlib version) and Agg writes no timestamp, so the same statistics give
 byte-identical files on the same matplotlib and FreeType build.
 """
 
-__all__ = ["DPI", "plot_funnel", "plot_heatmap", "plot_judge_votes", "plot_lengths"]
+__all__ = ["DPI", "plot_funnel", "plot_heatmap", "plot_judge_votes", "plot_kill_rates", "plot_lengths"]
 
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from data_cards.stats import JUDGE_KINDS, Histogram, JudgeStats
+
+
+if TYPE_CHECKING:
+    from data_cards.execution import OperatorRate
 
 
 DPI = 100
@@ -176,4 +181,33 @@ def plot_funnel(stages: Sequence[Mapping[str, Any]], path: str) -> str:
         ax.set_xlabel("rows into the stage")
         ax.set_title("Filtering funnel: kept and rejected rows per stage")
         fig.legend(loc="outside lower center", ncols=3, fontsize=7)
+        return _save(fig, path)
+
+
+def plot_kill_rates(rates: Sequence["OperatorRate"], path: str) -> str:
+    """Draws each operator's kill rate (bugs the tests caught / bugs tried) as a horizontal bar.
+
+    Operators are drawn in the given order from top to bottom, each bar labelled
+    with its `killed / tried` counts, on a fixed 0-100% axis so releases compare.
+
+    Args:
+        rates: per operator, all languages pooled (`data_cards.execution.operator_kill_rates`).
+        path: where to write the PNG.
+
+    Returns:
+        `path`.
+    """
+    percents = [100 * rate.killed / rate.tried if rate.tried else 0.0 for rate in rates]
+    with _figure(6.4, 1.2 + 0.3 * len(rates)) as fig:
+        ax = fig.add_subplot()
+        ys = range(len(rates))
+        ax.barh(ys, percents, color="tab:green")
+        for y, rate, percent in zip(ys, rates, percents, strict=True):
+            ax.text(min(percent, 100) + 1, y, f"{rate.killed:,} / {rate.tried:,}", va="center", fontsize=7)
+        ax.set_yticks(ys, labels=[rate.operator for rate in rates])
+        ax.invert_yaxis()
+        ax.set_xlim(0, 115)
+        ax.set_xticks(range(0, 101, 20))
+        ax.set_xlabel("kill rate (%): planted bugs the tests caught")
+        ax.set_title("Kill rate per operator, all languages")
         return _save(fig, path)

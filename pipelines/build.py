@@ -73,6 +73,7 @@ def build(p: beam.Pipeline, cfg: BuildConfig, out: str, preference: list[Prefere
         code_cfg=code_cfg,
         instruction_patterns=patterns,
         columns=columns,
+        execution=label.execution_config(sources.instructions),
     )
     read = [p | f"Preference{i}_{source.name}" >> ReadPreferenceSource(source) for i, source in enumerate(preference)]
     external = [label.Labelled((pref.main,), pref.reports, {}, ()) for pref in read]

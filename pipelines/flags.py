@@ -18,12 +18,13 @@ __all__ = [
 ]
 
 import argparse
+import math
 import os
 
 import pydantic
 
 from schemas.build import InstructionSource
-from schemas.config import CodeConfig, config_problems
+from schemas.config import CodeConfig, ExecutionConfig, config_problems
 from schemas.config_files import field_errors, read_yaml
 from schemas.errors import UsageError
 from schemas.final import FinalConfig, load_final_config
@@ -72,6 +73,20 @@ def add_instruction_arguments(parser: argparse.ArgumentParser, flag: str = "--in
     parser.add_argument("--solution-column", default="solution", help="column of the reference solution")
     parser.add_argument(
         "--language-column", default="language", help="column of the language ('' if none: code fence tag, or detected)"
+    )
+    parser.add_argument(
+        "--test-column",
+        metavar="NAME",
+        help="column of each solution's tests: keep a planted bug only if it breaks them (see README)",
+    )
+    parser.add_argument(
+        "--entry-point-column", metavar="NAME", help="column naming the function the tests' check(candidate) is given"
+    )
+    parser.add_argument(
+        "--max-attempts", type=int, default=8, help="mutants tried per solution before `equivalent_mutant` (default 8)"
+    )
+    parser.add_argument(
+        "--test-timeout", type=float, default=10.0, metavar="S", help="wall-clock seconds per test run (default 10)"
     )
 
 
@@ -132,14 +147,39 @@ def check_final_config(cfg: FinalConfig, where: str) -> None:
         )
 
 
+_EXECUTION_FLAGS = {
+    "entry_point_column": "--entry-point-column",
+    "max_attempts": "--max-attempts",
+    "timeout_s": "--test-timeout",
+    "cpu_s": "--test-timeout",
+}
+"""The flag of each `InstructionSource` and `ExecutionConfig` field a message may name."""
+
+
 def instruction_source_from_args(args: argparse.Namespace, language: str | None = None) -> InstructionSource | None:
-    """The instruction set of `--instructions` (mutate: `--input`) and its column flags; None if none is given."""
+    """The instruction set of `--instructions` (mutate: `--input`) and its column and test flags; None if none.
+
+    Raises:
+        UsageError: a bad test flag (`--entry-point-column` without `--test-column`, a bad
+            `--max-attempts` or `--test-timeout`); the message names the flag.
+    """
     if not args.instructions:
+        if args.test_column or args.entry_point_column:
+            raise UsageError("--test-column and --entry-point-column need an instruction set (--instructions)")
         return None
-    return InstructionSource(
-        files=tuple(args.instructions),
-        instruction_column=args.instruction_column,
-        solution_column=args.solution_column,
-        language_column=args.language_column or None,
-        language=language,
-    )
+    try:
+        execution = ExecutionConfig(
+            max_attempts=args.max_attempts, timeout_s=args.test_timeout, cpu_s=max(1, math.ceil(args.test_timeout))
+        )
+        return InstructionSource(
+            files=tuple(args.instructions),
+            instruction_column=args.instruction_column,
+            solution_column=args.solution_column,
+            language_column=args.language_column or None,
+            language=language,
+            test_column=args.test_column or None,
+            entry_point_column=args.entry_point_column or None,
+            execution=execution,
+        )
+    except pydantic.ValidationError as exc:
+        raise UsageError(config_problems(exc, _EXECUTION_FLAGS)) from exc

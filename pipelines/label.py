@@ -35,7 +35,7 @@ from pipelines import finalize, flags, mine, runs
 from pipelines.finalize import final_stages
 from schemas.arrow import pair_schema
 from schemas.build import InstructionSource, MixConfig
-from schemas.config import CodeConfig, MineConfig, config_id
+from schemas.config import CodeConfig, ExecutionConfig, MineConfig, config_id
 from schemas.final import FinalConfig
 from schemas.llm import EndpointConfig, LabelConfig
 from schemas.records import PairRecord
@@ -43,6 +43,7 @@ from schemas.runs import LabelRun
 from transforms.code.bugged import BugIntroduction, BugTask, MutatePairs
 from transforms.code.stages import FUNCTION_STAGE, SYNTAX_STAGE, FilterSyntax, FocusChangedFunctions
 from transforms.commit_pairs import SamplePairs, pairs_from_commit
+from transforms.execution.stage import VerifyByExecution
 from transforms.llm.errors import check_llm_error_share
 from transforms.llm.instruct import InstructTask, SynthesizeInstruction
 from transforms.llm.judge import JudgePairs, JudgeTask
@@ -77,11 +78,23 @@ def label_config_id(
     label_cfg: LabelConfig,
     code_cfg: CodeConfig | None = None,
     final_cfg: FinalConfig | None = None,
+    instructions: InstructionSource | None = None,
 ) -> str:
-    """A short id over what decides the rows: not addresses, limits, cache or batching."""
+    """A short id over what decides the rows: not addresses, limits, cache or batching.
+
+    An instruction set's tests count (which column, the execution settings) where it has them.
+    """
     code = config_id(code_cfg) if code_cfg else None
     final = final_cfg.model_dump(mode="json") if final_cfg else None
-    return config_id({"mine": mine_cfg.id, "label": llm_identity(label_cfg), "code": code, "final": final})
+    data = {"mine": mine_cfg.id, "label": llm_identity(label_cfg), "code": code, "final": final}
+    execution = execution_config(instructions)
+    if execution is not None:
+        data["execution"] = {
+            "tests": instructions.test_column,
+            "entry_point": instructions.entry_point_column,
+            **execution.model_dump(mode="json"),
+        }
+    return config_id(data)
 
 
 def commit_pair_stages(
@@ -110,6 +123,7 @@ class Labelled(NamedTuple):
     reports: tuple[StageReport, ...]
     llm_stats: dict[str, beam.PCollection]
     exports: tuple[beam.PCollection, ...]
+    attempts: tuple[beam.PCollection, ...] = ()
 
     @classmethod
     def joined(cls, parts: Iterable["Labelled"]) -> "Labelled":
@@ -120,6 +134,7 @@ class Labelled(NamedTuple):
             tuple(report for part in parts for report in part.reports),
             {stage: stats for part in parts for stage, stats in part.llm_stats.items()},
             tuple(pc for part in parts for pc in part.exports),
+            tuple(pc for part in parts for pc in part.attempts),
         )
 
 
@@ -181,8 +196,13 @@ def bugged_instruct_pairs(
     columns: InstructionColumns,
     code_cfg: CodeConfig,
     label_cfg: LabelConfig,
+    execution: ExecutionConfig | None = None,
 ) -> Labelled:
-    """Instruction sets → seeds → a planted bug (AST or LLM) → syntax filter."""
+    """Instruction sets → seeds → a planted bug (AST or LLM) → syntax filter → (verified by execution).
+
+    With `execution` (the rows carry tests), AST mutation keeps a pool of candidate
+    mutants and `VerifyByExecution` keeps a pair only if a planted bug breaks the tests.
+    """
     globs = p | "InstructionPatterns" >> beam.Create(sorted(patterns))
     seeds = globs | "ReadInstructions" >> ReadInstructionSets(columns)
     llm_stats, exports = {}, ()
@@ -192,11 +212,16 @@ def bugged_instruct_pairs(
         llm_stats[task.stage] = bugged.llm_stats
         exports = (bugged.batch_requests,)
     else:
-        bugged = seeds.main | "MutatePairs" >> MutatePairs(code_cfg.operators, code_cfg.seed)
+        pool = execution.candidate_pool if execution else 1
+        bugged = seeds.main | "MutatePairs" >> MutatePairs(code_cfg.operators, code_cfg.seed, pool=pool)
     reports = seeds.reports + bugged.after((instructions.STAGE,))
     checked = bugged.main | "FilterBuggedSyntax" >> FilterSyntax(code_cfg.syntax(), stage=BUGGED_SYNTAX_STAGE)
     reports += checked.after((reports[-1].name,))
-    return Labelled((checked.main,), reports, llm_stats, exports)
+    if execution is None:
+        return Labelled((checked.main,), reports, llm_stats, exports)
+    verified = checked.main | "VerifyByExecution" >> VerifyByExecution(execution)
+    reports += verified.after((reports[-1].name,))
+    return Labelled((verified.main,), reports, llm_stats, exports, (verified.attempts,))
 
 
 def labelled_pairs(
@@ -209,18 +234,20 @@ def labelled_pairs(
     code_cfg: CodeConfig,
     instruction_patterns: list[str] | None = None,
     columns: InstructionColumns | None = None,
+    execution: ExecutionConfig | None = None,
 ) -> Labelled:
     """Wires the commit pairs (mined, rated, instructed, judged) and the bugged-instruct pairs.
 
     Bugged-instruct pairs (from `instruction_patterns`) are correct by construction
-    (the rejected side holds a planted bug), so they skip the three LLM stages.
+    (the rejected side holds a planted bug), so they skip the three LLM stages;
+    with `execution`, their bugs are verified against the rows' tests.
     """
     parts = []
     if repos or commit_patterns:
         parts.append(commit_pairs(p, mine_cfg, label_cfg, code_cfg, repos=repos, commit_patterns=commit_patterns))
     if instruction_patterns:
         columns = columns or InstructionColumns()
-        parts.append(bugged_instruct_pairs(p, instruction_patterns, columns, code_cfg, label_cfg))
+        parts.append(bugged_instruct_pairs(p, instruction_patterns, columns, code_cfg, label_cfg, execution))
     return Labelled.joined(parts)
 
 
@@ -241,7 +268,19 @@ def pair_run_spec(out: str, config_id: str, config: dict, target_shard_bytes: in
 def instruction_columns(spec: InstructionSource) -> InstructionColumns:
     """The columns an instruction set's rows are read by (a fixed `language` overrides the column)."""
     language_column = None if spec.language else spec.language_column
-    return InstructionColumns(spec.instruction_column, spec.solution_column, language_column, spec.language)
+    return InstructionColumns(
+        spec.instruction_column,
+        spec.solution_column,
+        language_column,
+        spec.language,
+        tests=spec.test_column,
+        entry_point=spec.entry_point_column,
+    )
+
+
+def execution_config(spec: InstructionSource | None) -> ExecutionConfig | None:
+    """How an instruction set's pairs are verified by execution: None without a test column."""
+    return spec.execution if spec is not None and spec.test_column else None
 
 
 def build(p: beam.Pipeline, cfg: LabelRun, out: str) -> None:
@@ -256,10 +295,11 @@ def build(p: beam.Pipeline, cfg: LabelRun, out: str) -> None:
         code_cfg=cfg.code,
         instruction_patterns=list(instructions.files) if instructions else None,
         columns=instruction_columns(instructions) if instructions else None,
+        execution=execution_config(instructions),
     )
     spec = pair_run_spec(
         out,
-        label_config_id(cfg.mine, cfg.llm, cfg.code, cfg.filters),
+        label_config_id(cfg.mine, cfg.llm, cfg.code, cfg.filters, instructions),
         runs.config_json(cfg.mine, cfg.llm, cfg.code, cfg.filters),
         cfg.mine.target_shard_bytes,
     )
@@ -303,7 +343,8 @@ def write_pairs(
     splits, final_reports = final_stages(p, pairs, final_cfg, upstream(labelled.reports), mix)
     if system is not None:
         splits = {name: split_pairs | f"System{name}" >> beam.Map(system) for name, split_pairs in splits.items()}
-    _ = p | "WriteRun" >> WriteRun(spec, splits, labelled.reports + final_reports, llm_stats)
+    attempts = labelled.attempts | "AllAttempts" >> beam.Flatten(pipeline=p) if labelled.attempts else None
+    _ = p | "WriteRun" >> WriteRun(spec, splits, labelled.reports + final_reports, llm_stats, attempts)
 
 
 def _write_batch_requests(items: list, directory: str) -> list[str]:

@@ -5,6 +5,8 @@
       commit_files: [commits/*.parquet]  # commit rows (the mine schema)
       instructions:                      # an instruction set: bugged-instruct pairs
         files: [tasks.jsonl]
+        test_column: test                # optional: tests that every planted bug must break
+        execution: {max_attempts: 8}     # ExecutionConfig fields (schemas.config)
       preference:                        # external preference datasets
         - name: cybernative              # the pairs' `source`
           preset: cybernative-dpo        # a layout of transforms.sources.preference.PRESETS
@@ -39,9 +41,17 @@ import os
 from typing import Any
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_serializer,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
-from schemas.config import CodeConfig, MineConfig, config_problems
+from schemas.config import CodeConfig, ExecutionConfig, MineConfig, config_problems
 from schemas.config_files import read_yaml
 from schemas.final import FinalConfig, _resolve, _resolve_paths
 from schemas.labels import ASPECTS, pair_language
@@ -73,6 +83,13 @@ class InstructionSource(_Frozen):
         solution_column: the column of the reference solution.
         language_column: the column of the language (None: code fence tag, or detected).
         language: the language of every row (overrides the column).
+        test_column: the column of each solution's tests (None: no tests, the pairs are not
+            execution-verified); see `transforms.execution.languages` for their shape.
+        entry_point_column: the column naming the function the tests' `check(candidate)` is given.
+        execution: how the pairs are verified against the tests (with `test_column` only).
+
+    The execution fields are left out of the dump while no test column is set, so a
+    config without tests keeps the id it had before they existed.
     """
 
     files: tuple[str, ...] = Field(min_length=1)
@@ -80,8 +97,25 @@ class InstructionSource(_Frozen):
     solution_column: str = "solution"
     language_column: str | None = "language"
     language: str | None = None
+    test_column: str | None = None
+    entry_point_column: str | None = None
+    execution: ExecutionConfig = ExecutionConfig()
 
     _check_language = field_validator("language")(_language)
+
+    @model_validator(mode="after")
+    def _tests_named(self) -> "InstructionSource":
+        if self.entry_point_column and not self.test_column:
+            raise ValueError("entry_point_column needs test_column (the tests that call the entry point)")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_unused_execution(self, handler: Any) -> dict[str, Any]:
+        data = handler(self)
+        if self.test_column is None:
+            for name in ("test_column", "entry_point_column", "execution"):
+                data.pop(name, None)
+        return data
 
 
 class ColumnMap(_Frozen):

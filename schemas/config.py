@@ -1,7 +1,8 @@
 """Algorithm configuration: frozen pydantic models, validated where they are declared, hashed into a `config_id`.
 
 `MineConfig` (what `codepref mine` keeps), `CodeConfig` (how code is parsed,
-focused and mutated) and `SyntaxConfig` (what the syntax filter keeps) accept
+focused and mutated), `SyntaxConfig` (what the syntax filter keeps) and
+`ExecutionConfig` (how planted bugs are verified against tests) accept
 what a flag or a YAML key gives and normalise it: licences as a preset name
 (`permissive`, `themis`), a comma string or a list; `since`/`until` as a unix
 time, a date or an ISO time (UTC unless it says otherwise); mutation operators
@@ -15,6 +16,7 @@ __all__ = [
     "PERMISSIVE_LICENSES",
     "THEMIS_LICENSES",
     "CodeConfig",
+    "ExecutionConfig",
     "MineConfig",
     "SyntaxConfig",
     "config_id",
@@ -28,7 +30,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, field_serializer, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
 from schemas.labels import MUTATION_OPERATORS
@@ -266,3 +268,28 @@ class CodeConfig(_Frozen):
             min_depth=self.min_depth,
             max_old_error_nodes=self.max_old_error_nodes,
         )
+
+
+class ExecutionConfig(_Frozen):
+    """How bugged-instruct pairs are verified against their tests (`transforms.execution`).
+
+    Attributes:
+        max_attempts: the most mutants tried per solution before it is rejected `equivalent_mutant`.
+        timeout_s: wall-clock seconds one test run may take.
+        cpu_s: CPU seconds one test run may use.
+        memory_mb: address space per process of a test run, in MiB.
+        output_kb: KiB of stdout and stderr kept per run.
+        prefer_covered: try mutants on lines the tests execute first (where the language can trace them).
+    """
+
+    max_attempts: int = Field(8, ge=1, le=64)
+    timeout_s: float = Field(10.0, gt=0, le=600)
+    cpu_s: int = Field(10, ge=1, le=600)
+    memory_mb: int = Field(2048, ge=64)
+    output_kb: int = Field(64, ge=1)
+    prefer_covered: bool = True
+
+    @property
+    def candidate_pool(self) -> int:
+        """How many mutants the mutation stage offers per solution: room to prefer the covered ones."""
+        return 4 * self.max_attempts

@@ -201,8 +201,21 @@ class RejectRecord(NamedTuple):
         return self._asdict()
 
 
-_WORKING_FIELDS: dict[str, tuple[type, Any]] = {"commit_message": (str, "")}
-"""Fields of `PairRecord` that are no column: name → (type, default)."""
+_WORKING_FIELDS: dict[str, tuple[type, Any]] = {
+    "commit_message": (str, ""),
+    "tests": (str, ""),
+    "entry_point": (str, ""),
+    "mutants": (tuple, ()),
+}
+"""Fields of `PairRecord` that are no column: name → (type, default).
+
+`commit_message` feeds the prompts; `tests` (a test program for `chosen`),
+`entry_point` (the function they call) and `mutants` (the next candidate mutants,
+`transforms.code.mutations.Mutant`s) feed the execution stage
+(`transforms.execution`), which clears them."""
+
+_TRAILING_WORKING_FIELDS: tuple[str, ...] = ("tests", "entry_point", "mutants")
+"""Working fields laid out after every column (added after the layout was fixed)."""
 
 _PAIR_RECORD_HEAD: tuple[str, ...] = (
     "idx",
@@ -235,7 +248,8 @@ def _record_field(name: str) -> tuple[str, Any, Any]:
 
 def _record_fields() -> list[tuple[str, Any, Any]]:
     """`PairRecord`'s fields: the head, then the other columns; checks that no required one follows a default."""
-    fields = [_record_field(n) for n in (*_PAIR_RECORD_HEAD, *(c.name for c in columns_after(_PAIR_RECORD_HEAD)))]
+    names = (*_PAIR_RECORD_HEAD, *(c.name for c in columns_after(_PAIR_RECORD_HEAD)), *_TRAILING_WORKING_FIELDS)
+    fields = [_record_field(n) for n in names]
     for (before, _, before_default), (name, _, default) in itertools.pairwise(fields):
         if default is ... and before_default is not ...:
             raise TypeError(
@@ -257,11 +271,12 @@ class PairRecord(
 ):
     """A pair inside the pipeline: the pair schema's columns plus working context.
 
-    The fields are `PAIR_COLUMNS` (names for `language` and `aspect`) plus
-    `commit_message`, laid out as `_PAIR_RECORD_HEAD` then the other columns in
-    release order; required columns come first and have no default, the others
-    default to None (`commit_message` to ""). `to_row` turns the labels into
-    ClassLabel ids and drops `commit_message`, which only feeds the prompts.
+    The fields are `PAIR_COLUMNS` (names for `language` and `aspect`) plus the
+    working fields (`_WORKING_FIELDS`), laid out as `_PAIR_RECORD_HEAD`, the other
+    columns in release order, then `_TRAILING_WORKING_FIELDS`; required columns
+    come first and have no default, the others default to None (working fields
+    to their own defaults). `to_row` turns the labels into ClassLabel ids and
+    drops the working fields, which are no column.
     """
 
     __slots__ = ()

@@ -9,6 +9,8 @@ rejected (`RejectRecord`s, counted by reason). `WriteManifest` writes
      "llm": {stage: {"requests_sent", "cache_hits", "retries", "errors", "prompt_tokens",
                      "completion_tokens", "cost_usd"}},      # only for runs with LLM stages
      "composition": [{"split", "source", "aspect", "language", "rows"}],  # only where asked
+     "execution": {"verified", "isolation", "kill_rates": [...], "totals"},  # only with tests
+                                                    # (transforms.execution.report)
      "flow": {stage: {"rows_from": [stage, ...], "made_from": [stage, ...]}}}
 
 `flow` is the stage graph, as the pipeline wired it (each `StageReport` names
@@ -86,6 +88,7 @@ class StageOutputs(NamedTuple):
             stage before them inside the composite.
         llm_stats: an LLM stage's per-batch stats dicts (`transforms.llm.stage`), else None.
         batch_requests: an LLM stage's requests for the Batch API (`mode: export`), else None.
+        attempts: the execution stage's candidate bug runs (`transforms.execution.verify.Attempt`), else None.
     """
 
     main: beam.PCollection
@@ -93,6 +96,7 @@ class StageOutputs(NamedTuple):
     reports: tuple[StageReport, ...]
     llm_stats: beam.PCollection | None = None
     batch_requests: beam.PCollection | None = None
+    attempts: beam.PCollection | None = None
 
     def after(self, rows_from: Iterable[str] = (), made_from: Iterable[str] = ()) -> tuple[StageReport, ...]:
         """Its reports, the first reading the `out` of `rows_from` (one for one) and made from `made_from`."""
@@ -137,8 +141,12 @@ def assemble_manifest(
     llm: dict[str, Iterable[dict[str, Any]]] | None = None,
     composition: Iterable[tuple[tuple[str, str, str, str], int]] | None = None,
     flow: dict[str, dict[str, list[str]]] | None = None,
+    execution: Iterable[tuple[tuple, int]] | None = None,
 ) -> dict[str, Any]:
-    """Builds the manifest dict from counted tuples and written files (and the stage graph, `flow`)."""
+    """Builds the manifest dict from counted tuples and written files (and the stage graph, `flow`).
+
+    `execution`: the counted candidate bug runs of the execution stage, where it ran.
+    """
     stages = {name: {"name": name, "in": 0, "out": 0, "rejected": {}} for name in stage_order}
     for stage, key, n in counts:
         entry = stages[stage]
@@ -167,6 +175,10 @@ def assemble_manifest(
         manifest["composition"] = [{**dict(zip(keys, key, strict=True)), "rows": n} for key, n in sorted(composition)]
     if flow is not None:
         manifest["flow"] = flow
+    if execution is not None:
+        from transforms.execution.report import execution_section
+
+        manifest["execution"] = execution_section(execution)
     return manifest
 
 
@@ -308,9 +320,16 @@ class _WriteJsonFn(beam.DoFn):
         rejects: dict,
         llm: dict | None = None,
         composition: list | None = None,
+        execution: list | None = None,
     ):
         manifest = assemble_manifest(
-            counts=counts, outputs=outputs, rejects=rejects, llm=llm, composition=composition, **self._fields
+            counts=counts,
+            outputs=outputs,
+            rejects=rejects,
+            llm=llm,
+            composition=composition,
+            execution=execution,
+            **self._fields,
         )
         write_file(self._path, json.dumps(manifest, indent=2, ensure_ascii=False).encode() + b"\n")
         remove_stale_outputs(self._fields["root"], manifest)  # a previous run's shards this run did not write
@@ -332,6 +351,7 @@ class WriteManifest(beam.PTransform):
         llm: per LLM stage, its PCollection of per-batch stats dicts (optional).
         composition: `(split, source, aspect, language)` of every written pair (optional):
             the manifest's `composition` gives the rows of each.
+        execution: the execution stage's attempts (optional): the manifest's `execution`.
     """
 
     root: str
@@ -342,6 +362,7 @@ class WriteManifest(beam.PTransform):
     rejects: dict[str, beam.PCollection]
     llm: dict[str, beam.PCollection] | None = None
     composition: beam.PCollection | None = None
+    execution: beam.PCollection | None = None
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection[dict[str, Any]]:
         counts = [_stage_counts(r) for r in self.reports] | "AllCounts" >> beam.Flatten()
@@ -377,6 +398,13 @@ class WriteManifest(beam.PTransform):
         if self.composition is not None:
             cells = self.composition | "CountCells" >> beam.combiners.Count.PerElement()
             sides["composition"] = beam.pvalue.AsList(cells)
+        if self.execution is not None:
+            tried = (
+                self.execution
+                | "AttemptKeys" >> beam.Map(tuple)
+                | "CountAttempts" >> beam.combiners.Count.PerElement()
+            )
+            sides["execution"] = beam.pvalue.AsList(tried)
         write = _WriteJsonFn(FileSystems.join(self.root, "manifest.json"), fields)
         return pbegin | "Once" >> beam.Create([None]) | "Write" >> beam.ParDo(write, **sides)
 

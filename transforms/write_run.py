@@ -74,12 +74,14 @@ class WriteRun(beam.PTransform):
         splits: split name → its records, in the order the manifest lists them.
         reports: one `StageReport` per stage, in funnel order (the last one's `out` is what `splits` hold).
         llm_stats: LLM stage → its per-batch stats dicts; None: the run has no LLM stage.
+        attempts: the execution stage's candidate bug runs; None: no pair was verified by execution.
     """
 
     spec: RunSpec
     splits: Mapping[str, beam.PCollection]
     reports: Sequence[StageReport]
     llm_stats: Mapping[str, beam.PCollection] | None = None
+    attempts: beam.PCollection | None = None
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection[dict[str, Any]]:
         spec, data, cells = self.spec, {}, []
@@ -115,5 +117,6 @@ class WriteRun(beam.PTransform):
             rejects,
             dict(self.llm_stats) if self.llm_stats is not None else None,
             composition,
+            self.attempts,
         )
         return pbegin | "WriteManifest" >> manifest

@@ -71,15 +71,17 @@ def test_the_boundary_model_is_the_declaration():
 def test_the_pipeline_record_is_the_declaration_in_its_positional_layout():
     themis = ("idx", "input", "chosen", "rejected", "language", "aspect", "source")
     head = (*themis, "origin_commit", "repository", "license", "file_path", "commit_message", "system")
-    assert PairRecord._fields == (*head, *(c.name for c in columns_after(head)))
-    assert set(PairRecord._fields) == {*NAMES, "commit_message"}
+    trailing = ("tests", "entry_point", "mutants")  # the execution stage's working fields
+    assert PairRecord._fields == (*head, *(c.name for c in columns_after(head)), *trailing)
+    assert set(PairRecord._fields) == {*NAMES, "commit_message", *trailing}
     required = [c.name for c in PAIR_COLUMNS if c.required]
     assert [f for f in PairRecord._fields if f not in PairRecord._field_defaults] == ["idx", *required[:-1]]
-    assert PairRecord._field_defaults == {"commit_message": "", **{n: None for n in NAMES if n not in required}}
+    working = {"commit_message": "", "tests": "", "entry_point": "", "mutants": ()}
+    assert PairRecord._field_defaults == {**working, **{n: None for n in NAMES if n not in required}}
     for column in PAIR_COLUMNS:
         want = column.python_type if column.required else column.python_type | None
         assert PairRecord.__annotations__[column.name] == want, column.name
-    record = PairRecord("i", "q", "a", "b", "C#", "Memory Efficiency", "s", commit_message="m")
+    record = PairRecord("i", "q", "a", "b", "C#", "Memory Efficiency", "s", commit_message="m", tests="assert 1")
     row = record.to_row()
     assert sorted(row) == sorted(NAMES) and row["language"] == 7 and row["aspect"] == 4
     assert pa.Table.from_pylist([row], schema=pair_schema()).num_rows == 1

@@ -7,6 +7,8 @@ functions (none added or removed).
 `MutatePairs` (stage `mutate`): deterministic AST mutations
     (`transforms.code.mutations`), seeded by the pair id; operator, location and
     the replaced snippet go to `label_details.mutation`. Reason `no_valid_mutant`.
+    A pair with tests keeps the next candidate mutants too (`pool`), for
+    `transforms.execution.stage.VerifyByExecution` to try.
 `BugTask` (stage `introduce_bug`): the `bug_introduction` template through the
     LLM layer (run it with `transforms.llm.stage.RunLLMTask`). Reasons
     `bug_unparseable` (the answer), `bug_unparseable_code`, `bug_no_difference`,
@@ -41,17 +43,19 @@ class MutatePairs(beam.PTransform):
     Attributes:
         operators: the mutation operators to draw from.
         seed: mixed with each pair id to seed its mutation.
+        pool: the most candidate mutants kept (in `mutants`) for a pair with tests.
         timeout_s: the most one pair may take (parse and mutate).
     """
 
     operators: tuple[str, ...]
     seed: int = 77
+    pool: int = 1
     timeout_s: float = 60.0
 
     def expand(self, pairs: beam.PCollection[PairRecord]):  # returns StageOutputs
         from transforms.code.stages import isolated_stage
 
-        mutate = functools.partial(mutant_pair, operators=self.operators, seed=self.seed)
+        mutate = functools.partial(mutant_pair, operators=self.operators, seed=self.seed, pool=self.pool)
         return isolated_stage(pairs, mutate, MUTATE_STAGE, self.timeout_s, threshold=0.05)
 
 

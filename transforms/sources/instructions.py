@@ -1,19 +1,22 @@
 """Read instruction datasets (JSONL or Parquet) as Functional Correctness pair seeds.
 
 Rows hold an instruction and a reference solution (column names configurable, e.g.
-OSS-Instruct's `problem`/`solution`), and optionally a language. The solution may
+OSS-Instruct's `problem`/`solution`), and optionally a language, the solution's
+tests and the entry point the tests call (`transforms.execution` runs them). The solution may
 be bare code or Markdown with a fenced block, whose info string then names the
 language. Without a language column or tag, the language is detected by parsing
 with every grammar (`detect_language`). Each row becomes a `PairRecord` with
 `input` = instruction, `chosen` = solution, `rejected` empty (a mutant fills it),
-aspect Functional Correctness and source `bugged_instruct`.
+aspect Functional Correctness and source `bugged_instruct`; its tests and entry
+point (where the columns are set) ride along in the working fields `tests` and
+`entry_point`.
 
 `ReadInstructionSets`: PCollection[str] of globs → `transforms.manifest.StageOutputs`
 (`main`: the pair seeds; one report, stage `read_instructions`), through the same
 per-file reader as commit files (`commit_files.ReadRows`).
 Reject reasons: the reader's `malformed_json`, `not_utf8` and `unreadable_file`;
 `invalid_row` (not an object, an instruction or solution that is not text, or a
-language value that is not text), `unknown_language`, `language_undetected`,
+language, tests or entry point value that is not text), `unknown_language`, `language_undetected`,
 `empty_solution`.
 """
 
@@ -49,6 +52,8 @@ class InstructionColumns:
     solution: str = "solution"
     language: str | None = "language"
     fixed_language: str | None = None  # every row is this language (`--language`)
+    tests: str | None = None  # the column of the solution's tests (`--test-column`)
+    entry_point: str | None = None  # the column naming the function the tests call
 
 
 def extract_code(text: str) -> tuple[str, str | None]:
@@ -99,6 +104,13 @@ def seed_pair(raw: Any, columns: InstructionColumns, where: str) -> PairRecord |
     language = language or detect_language(code)
     if language is None:
         return RejectRecord.make(STAGE, LANGUAGE_UNDETECTED, where, f"{where}: no grammar parses it cleanly", raw)
+    tests = _optional_text(raw, columns.tests)
+    entry_point = _optional_text(raw, columns.entry_point)
+    if tests is None or entry_point is None:
+        bad = columns.tests if tests is None else columns.entry_point
+        return RejectRecord.make(STAGE, INVALID_ROW, where, f"{where}: {bad} is not text", raw)
+    if tests:
+        tests = extract_code(tests)[0]
     return PairRecord(
         idx=record_id(instruction, code),
         input=instruction.strip(),
@@ -107,7 +119,17 @@ def seed_pair(raw: Any, columns: InstructionColumns, where: str) -> PairRecord |
         language=language,
         aspect="Functional Correctness",
         source=SOURCE,
+        tests=tests,
+        entry_point=entry_point.strip(),
     )
+
+
+def _optional_text(raw: dict, column: str | None) -> str | None:
+    """The row's text in `column` ("" when no column is set or the value is missing or null); None if not text."""
+    value = raw.get(column) if column else None
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else None
 
 
 @dataclasses.dataclass

@@ -55,7 +55,7 @@ Determinism: `find_sites` is a pure function of its inputs; `mutate` seeds a
 `random.Random` from sha256(seed). Counters belong to the Beam adapter.
 """
 
-from transforms.code.mutations.engine import apply_site, find_sites, mutate
+from transforms.code.mutations.engine import apply_site, find_sites, mutants, mutate
 from transforms.code.mutations.records import (
     OPERATORS,
     REJECT_ADDS_COMMENT,
@@ -80,6 +80,7 @@ __all__ = [
     "Site",
     "apply_site",
     "find_sites",
+    "mutants",
     "mutate",
     "mutation_reject",
 ]

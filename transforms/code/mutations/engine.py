@@ -1,6 +1,6 @@
 """`find_sites`, `apply_site` and `mutate`: the deterministic mutation driver."""
 
-__all__ = ["apply_site", "find_sites", "mutate"]
+__all__ = ["apply_site", "find_sites", "mutants", "mutate"]
 
 import random
 from collections.abc import Callable, Sequence
@@ -126,14 +126,31 @@ def mutate(code: str, language: str, seed: str, operators: Sequence[str] = OPERA
     Raises:
         ValueError: an unknown language or operator.
     """
+    found = mutants(code, language, seed, operators, limit=1)
+    return found[0] if found else None
+
+
+def mutants(code: str, language: str, seed: str, operators: Sequence[str] = OPERATORS, limit: int = 1) -> list[Mutant]:
+    """Up to `limit` acceptable mutants of `code`, in the order `mutate` tries them.
+
+    The first is `mutate`'s answer; the rest are the next candidates (other sites
+    and operators), for a caller that tries mutants until one breaks the tests.
+
+    Raises:
+        ValueError: an unknown language or operator, or `limit` < 1.
+    """
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
     _check_operators(operators)
     index = build_index(code, language)
-    original = None
+    original, found = None, []
     for site in _candidate_order(_sites(index, operators), _rng(seed)):
         mutated = apply_site(code, site)
         if original is None:  # computed once, from the tree already parsed
             original = fingerprint_tree(index.root, language)
         if reject_against(original, mutated, language) is None:
             before = index.code[site.start_byte : site.end_byte].decode("utf-8", "surrogatepass")
-            return Mutant(mutated, site.operator, site.line, site.column, before, site.replacement)
-    return None
+            found.append(Mutant(mutated, site.operator, site.line, site.column, before, site.replacement))
+            if len(found) == limit:
+                break
+    return found

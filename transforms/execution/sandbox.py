@@ -1,0 +1,280 @@
+"""Run an untrusted program in a sandboxed child process; no Beam here.
+
+`run_sandboxed(argv, workdir, limits, isolation)` runs one command in `workdir`
+(a fresh temporary folder the caller filled) and returns a `RawRun`: exit
+code, capped stdout/stderr, whether the wall clock ran out, the seconds it took.
+
+What guards the machine, by layer:
+
+* **Namespaces** (`isolation.namespaces`, Linux with user namespaces, probed once
+  by `probe_isolation`): `unshare` gives the program an empty network namespace
+  (no interface but a downed loopback: no network at all), its own PID namespace
+  (killing its first process kills every process it started) and a mount
+  namespace in which every filesystem is remounted read-only except `workdir`
+  (and /proc, /dev, /sys, which the kernel guards).
+* **A user of its own**: started as root, the program runs as `nobody`
+  (uid 65534), so the process limit below applies (the kernel exempts root) and
+  no file of root's is writable; `workdir` is handed to that user.
+* **Resource limits** (`resource.setrlimit`, inherited by every child): CPU
+  seconds, address space, file size (a write past it fails), open files, no
+  core dumps, and the number of processes (a fork bomb stops there).
+* **A wall-clock timeout**: past `limits.timeout_s` the process group (or the
+  PID namespace) is killed; the run reports `timed_out`.
+* **Output caps**: stdout and stderr are read up to `limits.output_bytes` each;
+  more is discarded, never held.
+* **A scrubbed environment**: only `PATH`, `HOME`/`TMPDIR` (the workdir), `LANG`
+  and what the language runner adds; no API key of the worker's reaches the program.
+
+Without user namespaces (a container that forbids them), the last three layers
+still hold and `probe_isolation` says why the rest do not, for one warning per
+worker; language harnesses (`transforms.execution.harness`) add their own guards
+(no sockets, no subprocesses, no writes outside the folder) in both cases.
+"""
+
+__all__ = ["Isolation", "Limits", "RawRun", "probe_isolation", "run_sandboxed"]
+
+import contextlib
+import dataclasses
+import functools
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+
+
+NOBODY = 65534
+SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
+"""The PATH the program sees, before the runner adds its toolchain's folder."""
+
+_MOUNT_SETUP = r"""w=$1; shift
+mount --bind "$w" "$w" || exit 125
+while read -r _ _ _ _ point _; do
+  case "$point" in "$w"|/proc|/proc/*|/dev|/dev/pts|/dev/mqueue|/sys|/sys/*) ;;
+  *) mount -o remount,bind,ro "$point" 2>/dev/null ;; esac
+done < /proc/self/mountinfo
+cd "$w" && "$@"
+"""
+"""Run inside the new namespaces: keep `workdir` writable, make every other mount read-only, run the program.
+
+The shell stays the namespace's first process (PID 1, which ignores the signals
+it has no handler for, `abort()`'s too); the program runs as its child, and a
+signal that kills it shows as the exit status 128 + signal."""
+
+_SETUP_FAILED = 125
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """What one run may use.
+
+    Attributes:
+        timeout_s: wall-clock seconds before the run is killed.
+        cpu_s: CPU seconds (the kernel stops the process past them).
+        memory_mb: address space per process, in MiB.
+        output_bytes: bytes kept of stdout and of stderr, each.
+        file_bytes: the largest file the program may write.
+        processes: the most processes (and threads) the sandbox user may have at once.
+        open_files: the most open file descriptors per process.
+    """
+
+    timeout_s: float = 10.0
+    cpu_s: int = 10
+    memory_mb: int = 2048
+    output_bytes: int = 64 * 1024
+    file_bytes: int = 16 * 1024 * 1024
+    processes: int = 256
+    open_files: int = 256
+
+
+@dataclasses.dataclass(frozen=True)
+class Isolation:
+    """What isolation this machine gives (see the module docstring).
+
+    Attributes:
+        namespaces: network, PID and mount namespaces through `unshare`.
+        drop_user: run as `nobody` (the worker is root).
+        warning: why namespaces are unavailable, or "".
+    """
+
+    namespaces: bool
+    drop_user: bool
+    warning: str = ""
+
+    def describe(self) -> dict[str, object]:
+        """What the manifest and the card record of it."""
+        return {
+            "network": "none (empty network namespace)" if self.namespaces else "not isolated",
+            "filesystem": "read-only except the run's folder" if self.namespaces else "harness guards only",
+            "user": "nobody" if self.drop_user else "the worker's",
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class RawRun:
+    """What one sandboxed command did.
+
+    Attributes:
+        exit_code: the exit status (negative: killed by that signal).
+        stdout: the first `output_bytes` of its standard output, decoded leniently.
+        stderr: the same of its standard error.
+        timed_out: the wall clock ran out and the sandbox was killed.
+        seconds: how long it ran.
+    """
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    timed_out: bool
+    seconds: float
+
+
+@functools.cache
+def probe_isolation() -> Isolation:
+    """Finds out once per process whether namespaces work here (a tiny sandboxed `true`)."""
+    unshare = shutil.which("unshare")
+    drop = os.geteuid() == 0
+    if unshare is None:
+        return Isolation(
+            False, drop, "`unshare` (util-linux) is not installed: programs run without network or filesystem isolation"
+        )
+    with tempfile.TemporaryDirectory(prefix="codepref-probe-") as workdir:
+        isolation = Isolation(True, drop)
+        run = run_sandboxed(
+            ["/bin/sh", "-c", "touch ok && ! touch /probe-outside 2>/dev/null"],
+            workdir,
+            Limits(timeout_s=20),
+            isolation,
+        )
+        if run.exit_code == 0 and os.path.exists(os.path.join(workdir, "ok")):
+            return isolation
+    detail = (run.stderr.strip().splitlines() or ["no detail"])[-1]
+    return Isolation(
+        False,
+        drop,
+        f"user namespaces are unavailable ({detail[:200]}): programs run without "
+        "network or filesystem isolation; allow unprivileged user namespaces to get them",
+    )
+
+
+def _namespace_argv(argv: Sequence[str], workdir: str) -> list[str]:
+    return [
+        "unshare", "--user", "--map-root-user", "--net", "--mount", "--pid", "--fork", "--kill-child",
+        "--mount-proc", "/bin/sh", "-c", _MOUNT_SETUP, "sandbox", workdir, *argv,
+    ]  # fmt: skip
+
+
+def _preexec(limits: Limits, drop_user: bool, own_processes: int):
+    def setup() -> None:
+        os.setsid()
+        mb = 1024 * 1024
+        for name, value in (
+            ("RLIMIT_CPU", limits.cpu_s),
+            ("RLIMIT_AS", limits.memory_mb * mb),
+            ("RLIMIT_FSIZE", limits.file_bytes),
+            ("RLIMIT_NOFILE", limits.open_files),
+            ("RLIMIT_CORE", 0),
+            ("RLIMIT_NPROC", limits.processes + own_processes),
+        ):
+            resource.setrlimit(getattr(resource, name), (value, value))
+        if drop_user:
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+
+    return setup
+
+
+def _processes_of(uid: int) -> int:
+    """How many processes `uid` has now: a non-root user's limit counts them too."""
+    count = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                count += entry.stat().st_uid == uid
+            except OSError:
+                continue
+    return count
+
+
+def _read_capped(stream, cap: int, into: list[bytes]) -> None:
+    kept = 0
+    while chunk := stream.read(65536):
+        if kept < cap:
+            into.append(chunk[: cap - kept])
+            kept += len(into[-1])
+
+
+def run_sandboxed(
+    argv: Sequence[str],
+    workdir: str,
+    limits: Limits,
+    isolation: Isolation,
+    env: Mapping[str, str] | None = None,
+    stdin: bytes = b"",
+) -> RawRun:
+    """Runs `argv` in `workdir` under `limits` and `isolation`; see the module docstring.
+
+    Args:
+        argv: the command; its program is looked up on `SAFE_PATH`.
+        workdir: the folder it runs in, the only one it may write.
+        limits: time, CPU, memory, output, file, process and descriptor limits.
+        isolation: what `probe_isolation` found.
+        env: variables the runner adds (`PATH` may be replaced).
+        stdin: what the program reads.
+    """
+    if isolation.drop_user:
+        for root, dirs, files in os.walk(workdir):
+            for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
+                os.chown(name, NOBODY, NOBODY)
+    environment = {"PATH": SAFE_PATH, "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8", **(env or {})}
+    command = _namespace_argv(argv, workdir) if isolation.namespaces else list(argv)
+    own = 0 if isolation.drop_user else _processes_of(os.getuid())
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        command,
+        cwd=workdir,
+        env=environment,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=_preexec(limits, isolation.drop_user, own),
+        close_fds=True,
+    )
+    out: list[bytes] = []
+    err: list[bytes] = []
+    readers = [
+        threading.Thread(target=_read_capped, args=(proc.stdout, limits.output_bytes, out), daemon=True),
+        threading.Thread(target=_read_capped, args=(proc.stderr, limits.output_bytes, err), daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
+    try:
+        proc.stdin.write(stdin)
+        proc.stdin.close()
+    except OSError:  # it exited before reading
+        pass
+    timed_out = False
+    try:
+        proc.wait(timeout=limits.timeout_s)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    _kill_group(proc)
+    for reader in readers:
+        reader.join(timeout=5)
+    seconds = time.monotonic() - started
+    stderr = b"".join(err).decode("utf-8", "replace")
+    if isolation.namespaces and proc.returncode == _SETUP_FAILED and "mount" in stderr:
+        raise OSError(f"the sandbox could not set up its mounts: {stderr.strip()[-300:]}")
+    return RawRun(proc.returncode, b"".join(out).decode("utf-8", "replace"), stderr, timed_out, seconds)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """Kills the run's session (all it started that stayed in it) and reaps the process."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
