@@ -400,9 +400,7 @@ class WriteManifest(beam.PTransform):
             sides["composition"] = beam.pvalue.AsList(cells)
         if self.execution is not None:
             tried = (
-                self.execution
-                | "AttemptKeys" >> beam.Map(tuple)
-                | "CountAttempts" >> beam.combiners.Count.PerElement()
+                self.execution | "AttemptKeys" >> beam.Map(tuple) | "CountAttempts" >> beam.combiners.Count.PerElement()
             )
             sides["execution"] = beam.pvalue.AsList(tried)
         write = _WriteJsonFn(FileSystems.join(self.root, "manifest.json"), fields)

@@ -47,8 +47,9 @@ class Step:
     `{workdir}` in an argument or an `env` value becomes the run's folder.
 
     `harness` steps write the verdict file (`.result-NONCE.json`); for the others the
-    exit status decides: 0 passed, a non-zero exit or SIGABRT an assertion, any
-    other signal an error.
+    exit status decides: 0 passed; a non-zero exit or SIGABRT an assertion, unless
+    stderr matches the runner's `errors` (an uncaught error that is no test failure);
+    any other signal an error.
     """
 
     phase: str
@@ -66,12 +67,15 @@ class Runner:
         layout: (code, tests, entry point) → {file name: text}.
         steps: (files, entry point, trace) → the commands, in order.
         traces: its harness can report the solution's executed lines (Python).
+        errors: what in stderr marks a non-zero exit as an `error` (a crash of the
+            program), not a failed test; None: every non-zero exit is an assertion.
     """
 
     tools: tuple[str, ...]
     layout: Callable[[str, str, str], dict[str, str]]
     steps: Callable[[dict[str, str], str, bool], tuple[Step, ...]]
     traces: bool = False
+    errors: re.Pattern | None = None
 
 
 @functools.cache
@@ -106,12 +110,17 @@ def _check_call(entry: str, call: str) -> str:
     return f"\nif (typeof check === 'function') {{ {call} }}\n" if entry else ""
 
 
+_SOLUTION_LINES = ".solution-lines"
+"""How many lines of `program.js` are the solution's (the harness's argument: the tests' lines follow)."""
+
+
 def _node_layout(code: str, tests: str, entry: str) -> dict[str, str]:
     program = f"{code}\n;\n{tests}\n{_check_call(entry, f'check({entry});')}"
-    return {"program.js": program, "node_harness.js": _harness_file("node_harness.js")}
+    lines = str(code.count("\n") + 1)
+    return {"program.js": program, _SOLUTION_LINES: lines, "node_harness.js": _harness_file("node_harness.js")}
 
 
-def _node_steps(_files: dict[str, str], _entry: str, _trace: bool) -> tuple[Step, ...]:
+def _node_steps(files: dict[str, str], _entry: str, _trace: bool) -> tuple[Step, ...]:
     """Node with its permission model: reads anywhere, writes only in the run's folder, no child processes.
 
     (The permission model also turns off V8's coverage and the inspector, so JavaScript runs are not traced.)
@@ -124,6 +133,7 @@ def _node_steps(_files: dict[str, str], _entry: str, _trace: bool) -> tuple[Step
         "--no-warnings",
         "--max-old-space-size=512",
         "node_harness.js",
+        files[_SOLUTION_LINES],
     )
     return (Step("test", argv, harness=True),)
 
@@ -212,14 +222,33 @@ def _csharp_steps(files: dict[str, str], _entry: str, _trace: bool) -> tuple[Ste
     return build, Step("test", (_tool("mono"), "program.exe"), (("MONO_GC_PARAMS", "max-heap-size=256m"),))
 
 
+_RUBY_ERRORS = (
+    "NoMethodError|NameError|TypeError|ZeroDivisionError|ArgumentError|IndexError|KeyError|"
+    "FloatDomainError|RangeError|SystemStackError|NoMemoryError|FrozenError|LocalJumpError"
+)
 RUNNERS: dict[str, Runner] = {
     "Python": Runner(("python3",), _python_layout, _python_steps, traces=True),
     "JavaScript": Runner(("node",), _node_layout, _node_steps),
     "C": Runner(("gcc",), _c_layout("c"), _c_steps("gcc", ("-std=gnu11", "-O1", "-w"))),
-    "C++": Runner(("g++",), _c_layout("cpp"), _c_steps("g++", ("-std=gnu++17", "-O1", "-w"))),
-    "Java": Runner(("javac", "java"), _java_layout, _java_steps),
-    "Go": Runner(("go",), _go_layout, _go_steps),
-    "Ruby": Runner(("ruby",), _ruby_layout, _ruby_steps),
-    "C#": Runner(("mcs", "mono"), _csharp_layout, _csharp_steps),
+    "C++": Runner(
+        ("g++",),
+        _c_layout("cpp"),
+        _c_steps("g++", ("-std=gnu++17", "-O1", "-w")),
+        errors=re.compile(r"terminate called after throwing"),
+    ),
+    "Java": Runner(
+        ("javac", "java"),
+        _java_layout,
+        _java_steps,
+        errors=re.compile(r'Exception in thread "main" (?!java\.lang\.AssertionError)'),
+    ),
+    "Go": Runner(("go",), _go_layout, _go_steps, errors=re.compile(r"^panic: ", re.MULTILINE)),
+    "Ruby": Runner(("ruby",), _ruby_layout, _ruby_steps, errors=re.compile(rf"\((?:{_RUBY_ERRORS})\)$", re.MULTILINE)),
+    "C#": Runner(
+        ("mcs", "mono"),
+        _csharp_layout,
+        _csharp_steps,
+        errors=re.compile(r"Unhandled Exception:(?!.*Assert)"),
+    ),
 }
 """The runner of each of the 8 target languages."""

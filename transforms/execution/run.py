@@ -6,9 +6,11 @@ build and test steps there (`transforms.execution.sandbox`) and returns a
 `Verdict`:
 
 * `passed`: the tests ran to their end and reported no failure;
-* `assertion`: a test failed (an assertion, a non-zero exit the tests chose);
-* `error`: the program raised, crashed, did not build, or stopped before the
-  harness could write its verdict;
+* `assertion`: a test failed (an assertion, a non-zero exit the tests chose, an
+  `abort()`);
+* `error`: the program raised an error that is no test failure (a `TypeError`, a
+  Go panic, an uncaught Java or C# exception: the runner's `errors` pattern),
+  crashed on a signal, did not build, or stopped before the tests finished;
 * `timeout`: the wall clock or the CPU limit ran out.
 
 The folder is removed afterwards, whatever happened.
@@ -18,6 +20,7 @@ __all__ = ["OUTCOMES", "Verdict", "run_tests"]
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -56,17 +59,19 @@ def _tail(text: str, chars: int = 600) -> str:
     return text if len(text) <= chars else "…" + text[-chars:]
 
 
-def _exit_verdict(step: Step, run: RawRun) -> tuple[str, str]:
-    """The outcome of a step whose exit status decides."""
+def _exit_verdict(step: Step, run: RawRun, errors: re.Pattern | None) -> tuple[str, str]:
+    """The outcome of a step whose exit status decides (see `transforms.execution.languages.Step`)."""
     code = run.exit_code
     if code == 0:
         return "passed", ""
+    output = run.stderr or run.stdout
     if step.phase == "build":
-        return "error", f"build failed (exit {code}): {_tail(run.stderr or run.stdout)}"
-    if code in (-signal.SIGXCPU, 128 + signal.SIGXCPU, -signal.SIGKILL, 128 + signal.SIGKILL):
-        return "timeout", f"killed by signal {abs(code) % 128} (CPU limit)"
-    if code in (-signal.SIGABRT, 128 + signal.SIGABRT) or code > 0:
-        return "assertion", f"exit {code}: {_tail(run.stderr or run.stdout)}"
+        return "error", f"build failed (exit {code}): {_tail(output)}"
+    if code in (-signal.SIGXCPU, -signal.SIGKILL):
+        return "timeout", f"killed by signal {-code} (the CPU limit)"
+    if code > 0 or code == -signal.SIGABRT:
+        crashed = errors is not None and errors.search(run.stderr)
+        return "error" if crashed else "assertion", f"exit {code}: {_tail(output)}"
     return "error", f"killed by signal {-code}: {_tail(run.stderr)}"
 
 
@@ -130,7 +135,7 @@ def run_tests(
             if step.harness:
                 outcome, detail, lines = _harness_verdict(workdir, nonce, run)
             else:
-                (outcome, detail), lines = _exit_verdict(step, run), ()
+                (outcome, detail), lines = _exit_verdict(step, run, runner.errors), ()
             if outcome != "passed" or step.phase == "test":
                 return Verdict(outcome, step.phase, detail, lines, seconds)
         return Verdict("error", "test", "the runner has no test step", (), seconds)

@@ -24,6 +24,8 @@ What guards the machine, by layer:
   more is discarded, never held.
 * **A scrubbed environment**: only `PATH`, `HOME`/`TMPDIR` (the workdir), `LANG`
   and what the language runner adds; no API key of the worker's reaches the program.
+  Where the program would run as the worker's own user with no PID namespace, the
+  worker is made non-dumpable first, so its `/proc/<pid>/environ` is not readable either.
 
 Without user namespaces (a container that forbids them), the last three layers
 still hold and `probe_isolation` says why the rest do not, for one warning per
@@ -119,7 +121,8 @@ class RawRun:
     """What one sandboxed command did.
 
     Attributes:
-        exit_code: the exit status (negative: killed by that signal).
+        exit_code: the exit status; negative: killed by that signal (in namespaces the
+            shell reports that as 128 + signal, which is turned back into -signal).
         stdout: the first `output_bytes` of its standard output, decoded leniently.
         stderr: the same of its standard error.
         timed_out: the wall clock ran out and the sandbox was killed.
@@ -168,25 +171,50 @@ def _namespace_argv(argv: Sequence[str], workdir: str) -> list[str]:
     ]  # fmt: skip
 
 
-def _preexec(limits: Limits, drop_user: bool, own_processes: int):
-    def setup() -> None:
-        os.setsid()
-        mb = 1024 * 1024
-        for name, value in (
-            ("RLIMIT_CPU", limits.cpu_s),
-            ("RLIMIT_AS", limits.memory_mb * mb),
-            ("RLIMIT_FSIZE", limits.file_bytes),
-            ("RLIMIT_NOFILE", limits.open_files),
-            ("RLIMIT_CORE", 0),
-            ("RLIMIT_NPROC", limits.processes + own_processes),
-        ):
-            resource.setrlimit(getattr(resource, name), (value, value))
-        if drop_user:
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
+def _limit_values(limits: Limits, own_processes: int) -> tuple[tuple[str, str, int], ...]:
+    """(prlimit option, `resource` name, value) of each limit."""
+    return (
+        ("--cpu", "RLIMIT_CPU", limits.cpu_s),
+        ("--as", "RLIMIT_AS", limits.memory_mb * 1024 * 1024),
+        ("--fsize", "RLIMIT_FSIZE", limits.file_bytes),
+        ("--nofile", "RLIMIT_NOFILE", limits.open_files),
+        ("--core", "RLIMIT_CORE", 0),
+        ("--nproc", "RLIMIT_NPROC", limits.processes + own_processes),
+    )
 
-    return setup
+
+def _limited(command: list[str], limits: Limits, own_processes: int) -> tuple[list[str], object]:
+    """The command under `prlimit` (util-linux), or, without it, a `preexec_fn` that sets the limits.
+
+    `prlimit` is preferred: a `preexec_fn` runs Python in the forked child, which is
+    unsafe in a worker with threads (gRPC's, the stage's pool).
+    """
+    values = _limit_values(limits, own_processes)
+    prlimit = shutil.which("prlimit", path=SAFE_PATH)
+    if prlimit:
+        return [prlimit, *(f"{option}={value}" for option, _, value in values), "--", *command], None
+
+    def setup() -> None:
+        for _, name, value in values:
+            resource.setrlimit(getattr(resource, name), (value, value))
+
+    return command, setup
+
+
+@functools.cache
+def _protect_worker() -> None:
+    """Makes this worker's /proc files (its environment: API keys) unreadable to its own user's programs.
+
+    Needed where a program runs as the worker's user with no PID namespace: without
+    it, `/proc/<worker pid>/environ` would be readable. Marks the process
+    non-dumpable (`prctl(PR_SET_DUMPABLE, 0)`), which also turns off its core dumps.
+    """
+    import ctypes
+
+    pr_set_dumpable = 4
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(pr_set_dumpable, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed: the worker environment stays readable")
 
 
 def _processes_of(uid: int) -> int:
@@ -233,7 +261,11 @@ def run_sandboxed(
                 os.chown(name, NOBODY, NOBODY)
     environment = {"PATH": SAFE_PATH, "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8", **(env or {})}
     command = _namespace_argv(argv, workdir) if isolation.namespaces else list(argv)
+    if not (isolation.namespaces or isolation.drop_user):
+        _protect_worker()
     own = 0 if isolation.drop_user else _processes_of(os.getuid())
+    command, preexec = _limited(command, limits, own)
+    user = {"user": NOBODY, "group": NOBODY, "extra_groups": []} if isolation.drop_user else {}
     started = time.monotonic()
     proc = subprocess.Popen(
         command,
@@ -242,8 +274,10 @@ def run_sandboxed(
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        preexec_fn=_preexec(limits, isolation.drop_user, own),
+        preexec_fn=preexec,
+        start_new_session=True,
         close_fds=True,
+        **user,
     )
     out: list[bytes] = []
     err: list[bytes] = []
@@ -270,7 +304,10 @@ def run_sandboxed(
     stderr = b"".join(err).decode("utf-8", "replace")
     if isolation.namespaces and proc.returncode == _SETUP_FAILED and "mount" in stderr:
         raise OSError(f"the sandbox could not set up its mounts: {stderr.strip()[-300:]}")
-    return RawRun(proc.returncode, b"".join(out).decode("utf-8", "replace"), stderr, timed_out, seconds)
+    code = proc.returncode
+    if isolation.namespaces and 128 < code <= 128 + 64:  # the shell's way of saying "killed by a signal"
+        code = 128 - code
+    return RawRun(code, b"".join(out).decode("utf-8", "replace"), stderr, timed_out, seconds)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

@@ -21,6 +21,7 @@ from transforms.code.mutations import (
     Site,
     apply_site,
     find_sites,
+    mutants,
     mutate,
     mutation_reject,
 )
@@ -613,6 +614,19 @@ def test_mutate_is_deterministic_and_valid(language):
     assert first.operator in OPERATORS
     line = code.splitlines()[first.line - 1]
     assert first.before in code and (first.before.strip() == "" or first.before.strip().split("\n")[0] in line + "\n")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_mutants_start_with_mutates_answer_and_are_distinct_and_valid(language):
+    code = FIXTURES[language]
+    found = mutants(code, language, "pair-1", limit=12)
+    assert found[0] == mutate(code, language, "pair-1")
+    assert 1 < len(found) <= 12 and len({m.code for m in found}) == len(found)
+    assert all(mutation_reject(code, m.code, language) is None for m in found)
+    assert found == mutants(code, language, "pair-1", limit=12)
+    assert mutants(code, language, "pair-1", limit=3) == found[:3]
+    with pytest.raises(ValueError, match="limit"):
+        mutants(code, language, "pair-1", limit=0)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

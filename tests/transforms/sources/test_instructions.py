@@ -90,3 +90,18 @@ def test_compressed_instruction_sets_and_bad_bytes(tmp_path):
         assert_that(out.main | beam.Map(lambda r: r.language), equal_to(["Python"]), label="CheckMain")
         assert_that(out.rejected | beam.Map(lambda r: r.reason), equal_to(["not_utf8"]), label="CheckRejected")
         assert_that(out.reports[0].scanned | beam.CombineGlobally(sum), equal_to([2]), label="CheckScanned")
+
+
+def test_seed_pair_carries_tests_and_entry_point_from_their_columns():
+    columns = InstructionColumns(tests="test", entry_point="entry")
+    fenced = "```python\ndef check(candidate):\n    assert candidate(1, 2) == 3\n```"
+    row = {"instruction": "Add.", "solution": PY, "language": "Python", "test": fenced, "entry": " add "}
+    pair = seed_pair(row, columns, "f:1")
+    assert pair.tests == "def check(candidate):\n    assert candidate(1, 2) == 3\n"
+    assert pair.entry_point == "add"
+    assert pair.to_row().keys().isdisjoint({"tests", "entry_point", "mutants"})
+    without = seed_pair({**row, "test": None, "entry": None}, columns, "f:2")
+    assert (without.tests, without.entry_point) == ("", "")
+    assert seed_pair(row, COLS, "f:3").tests == ""  # no test column set: the value is not read
+    bad = seed_pair({**row, "test": 3}, columns, "f:4")
+    assert isinstance(bad, RejectRecord) and bad.reason == "invalid_row" and "test is not text" in bad.detail

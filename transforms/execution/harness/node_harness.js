@@ -1,10 +1,11 @@
 // Runs `program.js` (the solution, then its tests) inside the sandbox and writes a verdict.
 //
-// Usage, in the run's folder: `node --experimental-permission ... node_harness.js`, with a
+// Usage, in the run's folder: `node --experimental-permission ... node_harness.js SOLUTION_LINES`, with a
 // nonce on standard input. The verdict, `.result-NONCE.json`, is opened before any
 // untrusted code runs: {"outcome": "passed" | "assertion" | "error", "detail": ...}.
 // An AssertionError (node:assert) or a non-zero exit is "assertion"; any other uncaught
-// error or rejection is "error". Sockets are refused here too, beside the sandbox.
+// error or rejection is "error", and so is an exit with 0 called from the solution's lines.
+// Sockets are refused here too, beside the sandbox.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -46,7 +47,19 @@ require("dgram").createSocket = refuse;
 
 process.on("uncaughtException", failed);
 process.on("unhandledRejection", failed);
+// `program.js` is the solution's lines, then the tests': an exit with 0 that the solution
+// calls stops the tests before their end (an error); the tests may exit with 0 themselves.
+const solutionLines = Number(process.argv[2] || 0);
+let exitedBySolution = false;
+const realExit = process.exit;
+process.exit = function exit(code) {
+  const frame = /program\.js:(\d+):\d+/.exec(String(new Error().stack));
+  exitedBySolution = Boolean(frame) && Number(frame[1]) <= solutionLines;
+  return realExit.call(process, code);
+};
 process.on("exit", (code) => {
-  finish(code === 0 ? "passed" : "assertion", `the program exited with ${code}`);
+  if (code !== 0) finish("assertion", `the program exited with ${code}`);
+  else if (exitedBySolution) finish("error", "the solution exited with 0 before the tests finished");
+  else finish("passed", "the program exited with 0");
 });
 require(path.join(process.cwd(), "program.js"));

@@ -10,8 +10,11 @@ It writes `.result-NONCE.json`: `{"outcome": "passed" | "assertion" | "error",
 "detail": ..., "lines": [...]}`; the file is opened before any untrusted code runs,
 under a name that code cannot know, so a program that exits early leaves no verdict.
 
-Guards (an audit hook, on top of the sandbox): no sockets, no subprocesses or
-forks, no writes, deletions or renames outside the run's folder.
+Guards (an audit hook and patched `os` functions, on top of the sandbox): no
+sockets, no subprocesses or forks, no writes, deletions or renames outside the
+run's folder, no directory descriptors to reach outside it, no FIFOs or device
+nodes. An exit with status 0 (`sys.exit()`) from the solution is an error (the
+tests did not run to their end); from the tests it is their choice: passed.
 """
 
 import json
@@ -51,17 +54,41 @@ def _guard(root: str) -> None:
         elif event in changing and args and not all(inside(a) for a in args[:2] if isinstance(a, str | bytes)):
             raise PermissionError(f"the sandbox forbids {event} outside its folder")
 
-    for name in ("fork", "forkpty", "system", "posix_spawn", "posix_spawnp"):
+    for name in ("fork", "forkpty", "system", "posix_spawn", "posix_spawnp", "mkfifo", "mknod"):
         if hasattr(os, name):
-            setattr(os, name, _forbidden(name))
+            setattr(os, name, _forbidden(f"os.{name}"))
+    for name in ("open", "rename", "replace", "link", "symlink", "mkdir", "unlink", "remove", "rmdir", "chmod"):
+        setattr(os, name, _without_dir_fd(getattr(os, name)))
+    import _posixsubprocess  # subprocess and multiprocessing start children through it
+
+    _posixsubprocess.fork_exec = _forbidden("_posixsubprocess.fork_exec")
     sys.addaudithook(hook)
 
 
 def _forbidden(name: str):
     def call(*_args, **_kwargs):
-        raise PermissionError(f"the sandbox forbids os.{name}")
+        raise PermissionError(f"the sandbox forbids {name}")
 
     return call
+
+
+def _without_dir_fd(function):
+    """`function` refusing a directory descriptor, which the audit hook cannot see (paths are checked alone)."""
+
+    def call(*args, **kwargs):
+        if any(kwargs.get(k) is not None for k in ("dir_fd", "src_dir_fd", "dst_dir_fd")):
+            raise PermissionError(f"the sandbox forbids {function.__name__} with a directory descriptor")
+        return function(*args, **kwargs)
+
+    return call
+
+
+def _raised_in(exc: BaseException, filename: str) -> bool:
+    """Whether the innermost frame of `exc`'s traceback is code of `filename`."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_code.co_filename == filename
 
 
 def _tracer(lines: set, filename: str):
@@ -94,14 +121,14 @@ def main() -> int:
     sys.setrecursionlimit(3000)
     _guard(root)
     lines: set[int] = set()
-    solution_file = os.path.join(root, "solution.py")
+    solution_file, tests_file = os.path.join(root, "solution.py"), os.path.join(root, "tests.py")
     outcome, detail = "passed", ""
     namespace = {"__name__": "__codepref_solution__", "__builtins__": __builtins__}
     try:
         if trace:
             sys.settrace(_tracer(lines, solution_file))
         exec(compile(solution, solution_file, "exec"), namespace)
-        exec(compile(tests, os.path.join(root, "tests.py"), "exec"), namespace)
+        exec(compile(tests, tests_file, "exec"), namespace)
         check = namespace.get("check")
         if callable(check) and entry:
             if entry not in namespace:
@@ -114,6 +141,8 @@ def main() -> int:
     except SystemExit as exc:
         if exc.code not in (None, 0):
             outcome, detail = "assertion", f"the tests exited with {exc.code!r}"
+        elif not _raised_in(exc, tests_file):
+            outcome, detail = "error", "the solution exited with 0 before the tests finished"
     except BaseException:  # noqa: BLE001 (any failure of untrusted code is a verdict)
         outcome, detail = "error", traceback.format_exc(limit=-3)
     finally:
