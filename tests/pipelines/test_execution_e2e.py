@@ -9,14 +9,13 @@ fork bomb, tests that open a socket and tests that write outside their folder.
 
 import glob
 import json
-import socket
 import subprocess
 import sys
-import threading
 
 import pyarrow.parquet as pq
 import pytest
 
+from tests.transforms.execution.helpers import Listener
 from transforms.commit_filters import record_id
 from transforms.execution.run import run_tests
 from transforms.execution.sandbox import Limits, probe_isolation
@@ -51,33 +50,6 @@ VOWELS = """function countVowels(s) {
 }
 """
 JS_ASSERT = "const assert = require('node:assert');\n"
-
-
-class Listener:
-    """A TCP listener on 127.0.0.1 that records every connection it accepts."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.accepted = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.accepted += 1
-            conn.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.sock.close()
 
 
 def tasks(port: int, outside: str) -> dict[str, dict]:

@@ -61,20 +61,10 @@ def namespaced() -> Isolation:
 
 def seed(chosen: str, tests: str, entry_point: str = "", language: str = "Python", name: str = "task") -> PairRecord:
     """A pair seed as `transforms.sources.instructions.seed_pair` makes it: no rejected side yet."""
-    from transforms.commit_filters import record_id
-    from transforms.sources.instructions import SOURCE
+    from transforms.sources.instructions import InstructionColumns, seed_pair
 
-    return PairRecord(
-        idx=record_id(f"Write {name}.", chosen),
-        input=f"Write {name}.",
-        chosen=chosen,
-        rejected="",
-        language=language,
-        aspect="Functional Correctness",
-        source=SOURCE,
-        tests=tests,
-        entry_point=entry_point,
-    )
+    row = {"instruction": f"Write {name}.", "solution": chosen, "language": language, "t": tests, "e": entry_point}
+    return seed_pair(row, InstructionColumns(tests="t", entry_point="e"), name)
 
 
 def mutated(pair: PairRecord, seed_value: int = 0, pool: int = 16) -> PairRecord:

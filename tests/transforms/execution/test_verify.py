@@ -93,7 +93,7 @@ def test_no_toolchain_for_an_installed_language_or_one_without_a_runner(monkeypa
     monkeypatch.setattr(verify, "missing_toolchain", lambda language: "python3")
     verified = verify_pair(seed(SIGN, SIGN_TESTS), settings())
     assert verified.result.reason == "no_toolchain_python" and "python3" in verified.result.detail
-    unknown = verify_pair(seed("x", "y", language="Rust"), settings())
+    unknown = verify_pair(seed("x = 1\n", "assert x == 1\n")._replace(language="Rust"), settings())
     assert unknown.result.reason == "no_toolchain_rust"
 
 
