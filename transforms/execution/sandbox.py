@@ -107,14 +107,6 @@ class Isolation:
     drop_user: bool
     warning: str = ""
 
-    def describe(self) -> dict[str, object]:
-        """What the manifest and the card record of it."""
-        return {
-            "network": "none (empty network namespace)" if self.namespaces else "not isolated",
-            "filesystem": "read-only except the run's folder" if self.namespaces else "harness guards only",
-            "user": "nobody" if self.drop_user else "the worker's",
-        }
-
 
 @dataclasses.dataclass(frozen=True)
 class RawRun:
@@ -147,15 +139,19 @@ def probe_isolation() -> Isolation:
         )
     with tempfile.TemporaryDirectory(prefix="codepref-probe-") as workdir:
         isolation = Isolation(True, drop)
-        run = run_sandboxed(
-            ["/bin/sh", "-c", "touch ok && ! touch /probe-outside 2>/dev/null"],
-            workdir,
-            Limits(timeout_s=20),
-            isolation,
-        )
-        if run.exit_code == 0 and os.path.exists(os.path.join(workdir, "ok")):
-            return isolation
-    detail = (run.stderr.strip().splitlines() or ["no detail"])[-1]
+        try:
+            run = run_sandboxed(
+                ["/bin/sh", "-c", "touch ok && ! touch /probe-outside 2>/dev/null"],
+                workdir,
+                Limits(timeout_s=20),
+                isolation,
+            )
+        except OSError as exc:  # the mounts could not be set up
+            detail = str(exc)
+        else:
+            if run.exit_code == 0 and os.path.exists(os.path.join(workdir, "ok")):
+                return isolation
+            detail = (run.stderr.strip().splitlines() or ["no detail"])[-1]
     return Isolation(
         False,
         drop,

@@ -55,17 +55,11 @@ def test_probe_with_failing_namespaces_warns_with_the_detail(monkeypatch):
     assert "Operation not permitted" in isolation.warning
 
 
-def test_isolation_describes_itself():
-    assert Isolation(True, True).describe() == {
-        "network": "none (empty network namespace)",
-        "filesystem": "read-only except the run's folder",
-        "user": "nobody",
-    }
-    assert Isolation(False, False).describe() == {
-        "network": "not isolated",
-        "filesystem": "harness guards only",
-        "user": "the worker's",
-    }
+def test_probe_with_failing_mounts_warns_with_the_detail(monkeypatch):
+    failing = ["/bin/sh", "-c", "echo 'mount: permission denied' >&2; exit 125"]
+    monkeypatch.setattr(sandbox, "_namespace_argv", lambda argv, workdir: failing)
+    isolation = sandbox.probe_isolation.__wrapped__()
+    assert not isolation.namespaces and "could not set up its mounts" in isolation.warning
 
 
 @pytest.mark.parametrize("which", ISOLATIONS)
