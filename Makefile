@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_mine.py
 	$(PY) benchmarks/bench_parse.py
 	$(PY) benchmarks/bench_mutate.py
+	$(PY) benchmarks/bench_execution.py
 	$(PY) benchmarks/bench_label.py
 	$(PY) benchmarks/bench_dedup.py
 	$(PY) benchmarks/bench_final.py

@@ -4,7 +4,8 @@ A small instruction set in Python and JavaScript, run through the CLI on the rea
 parts (tree-sitter, the sandbox, python3 and node): ordinary tasks, a task whose
 tests miss a branch (mutants there survive), one whose every mutant survives
 (`equivalent_mutant`), a solution that fails its tests, one that never ends, a
-fork bomb, tests that open a socket and tests that write outside their folder.
+fork bomb, tests that open a socket and tests that write outside their folder, and
+one whose first seeded mutants survive, so that a later one must replace them.
 """
 
 import glob
@@ -39,6 +40,15 @@ CLAMP = """def clamp(x, low, high):
         return high
     return x
 """
+GRADE = (
+    "Write a Python function `letter_grade(score)` that returns the letter grade: A from 85, B from 70, C from 55, "
+    "D from 40, F below.",
+    "def letter_grade(score):\n    if score >= 85:\n        return 'A'\n    elif score >= 70:\n        return 'B'\n"
+    "    elif score >= 55:\n        return 'C'\n    elif score >= 40:\n        return 'D'\n    return 'F'\n",
+    "def check(candidate):\n    assert candidate(92) == 'A'\n    assert candidate(77) == 'B'\n"
+    "    assert candidate(62) == 'C'\n    assert candidate(47) == 'D'\n",
+)
+"""A task whose first seeded mutants survive its tests (no score below 40 is tried): they must be replaced."""
 VOWELS = """function countVowels(s) {
   let n = 0;
   for (let i = 0; i < s.length; i++) {
@@ -112,10 +122,19 @@ def tasks(port: int, outside: str) -> dict[str, dict]:
             "",
         ),
     }
-    return {
+    made = {
         name: {"instruction": f"Task {name}.", "solution": code, "language": lang, "test": test, "entry_point": entry}
         for name, (lang, code, test, entry) in rows.items()
     }
+    instruction, solution, test = GRADE
+    made["grade"] = {
+        "instruction": instruction,
+        "solution": solution,
+        "language": "Python",
+        "test": test,
+        "entry_point": "letter_grade",
+    }
+    return made
 
 
 def reject_rows(out) -> dict[str, dict]:
@@ -150,9 +169,9 @@ def test_the_funnel_has_the_execution_stage_and_holds(verified_run):
     stages = {s["name"]: s for s in manifest["stages"]}
     assert list(stages)[:4] == ["read_instructions", "mutate", "bugged_syntax_filter", "verify_by_execution"]
     verify = stages["verify_by_execution"]
-    assert verify["in"] == 13
+    assert verify["in"] == 14
     assert verify["rejected"] == {"equivalent_mutant": 1, "solution_fails_tests": 8}
-    assert verify["out"] == 4
+    assert verify["out"] == 5
 
 
 def test_each_hostile_or_broken_row_is_rejected_with_its_cause(verified_run):
@@ -182,9 +201,10 @@ def test_every_kept_pair_has_a_solution_that_passes_and_a_bug_that_fails(verifie
     ]
     by_id = {row["idx"]: row for row in rows}
     ids, tasks_by_name = verified_run["ids"], verified_run["rows"]
-    assert set(by_id) == {ids[name] for name in ("add", "largest", "clamp", "vowels")}
+    kept = ("add", "largest", "clamp", "vowels", "grade")
+    assert set(by_id) == {ids[name] for name in kept}
     isolation, limits = probe_isolation(), Limits(timeout_s=5, cpu_s=5)
-    for name in ("add", "largest", "clamp", "vowels"):
+    for name in kept:
         row, task = by_id[ids[name]], tasks_by_name[name]
         language = task["language"]
         details = json.loads(row["label_details"])
@@ -197,6 +217,8 @@ def test_every_kept_pair_has_a_solution_that_passes_and_a_bug_that_fails(verifie
         assert run_tests(language, row["rejected"], task["test"], entry, limits, isolation).outcome != "passed"
     clamp = json.loads(by_id[ids["clamp"]]["label_details"])["execution"]
     assert clamp["mutated_line_covered"] is True  # the raise branch, never run by the tests, is tried last
+    grade = json.loads(by_id[ids["grade"]]["label_details"])["execution"]
+    assert grade["attempts"] > 1  # the first mutants survived and were replaced by one the tests catch
 
 
 def test_the_manifest_reports_kill_rates(verified_run):
@@ -204,7 +226,7 @@ def test_the_manifest_reports_kill_rates(verified_run):
     assert execution["verified"] is True
     assert execution["isolation"] in {"namespaces", "guards only"}
     totals = execution["totals"]
-    assert totals["killed"] == 4 and totals["tried"] == totals["killed"] + totals["survived"]
+    assert totals["killed"] == 5 and totals["tried"] == totals["killed"] + totals["survived"]
     assert totals["survived"] >= 1  # the equivalent task's mutants
     languages = {row["language"] for row in execution["kill_rates"]}
     assert languages == {"Python", "JavaScript"}
