@@ -15,8 +15,9 @@ a bug breaks the tests:
    rest after, each group in its seeded order;
 4. up to `max_attempts` candidates run; the first that fails the tests
    (`assertion`, `error` or `timeout`) becomes the rejected side, and
-   `label_details.execution` records `killed_by`, `attempts` and whether the
-   mutated line was covered; if every one passes: `equivalent_mutant`.
+   `label_details.execution` records `killed_by`, the `phase` it failed in
+   (`build`: it did not compile; `test`), `attempts` and whether the mutated line
+   was covered; if every one passes: `equivalent_mutant`.
 
 Every candidate run is an `Attempt` (language, operator, killed or survived and
 how), for the kill rates of the manifest and the card.
@@ -155,6 +156,7 @@ def _kept(
     kept = pair if candidate is None else with_mutant(pair, candidate)
     execution = {
         "killed_by": verdict.outcome,
+        "phase": verdict.phase,
         "attempts": attempts,
         "tests_sha256": hashlib.sha256(pair.tests.encode("utf-8", "surrogatepass")).hexdigest()[:16],
     }

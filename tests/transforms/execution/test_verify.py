@@ -200,3 +200,22 @@ def test_the_same_pair_gives_the_same_result(prefer_covered):
     pair = seed_whose_first_mutant_is_uncovered(seed(SIGN, SIGN_TESTS))
     first = verify_pair(pair, settings(prefer_covered=prefer_covered))
     assert verify_pair(pair, settings(prefer_covered=prefer_covered)) == first
+
+
+def test_a_mutant_that_does_not_build_is_killed_in_the_build_phase():
+    from transforms.code.mutations import Mutant
+
+    if verify.missing_toolchain("C"):
+        pytest.skip("gcc is not installed: the C toolchain is missing on this machine")
+    code = "int twice(int x) { return 2 * x; }\n"
+    tests = "int main(void) { return twice(3) == 6 ? 0 : 1; }\n"
+    broken = Mutant("int twice(int x) { return 2 * ; }\n", "arithmetic_swap", 1, 26, "x", "")
+    pair = seed(code, tests, language="C")._replace(rejected=broken.code, mutants=(broken,))
+    kept = verify_pair(pair, settings()).result
+    assert isinstance(kept, PairRecord)
+    assert json.loads(kept.label_details)["execution"] | {"tests_sha256": ""} == {
+        "killed_by": "error",
+        "phase": "build",
+        "attempts": 1,
+        "tests_sha256": "",
+    }
