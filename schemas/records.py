@@ -282,9 +282,21 @@ class PairRecord(
     __slots__ = ()
     __annotations__ = {name: kind for name, kind, _ in _RECORD_FIELDS}  # as typing.NamedTuple sets them
 
+    def _asdict(self) -> dict[str, Any]:
+        """The fields by name; the trailing working fields only where they are set.
+
+        So a pair's JSON (a reject's payload) is what it was before they existed,
+        unless it carries tests or mutants.
+        """
+        data = super()._asdict()
+        for name in _TRAILING_WORKING_FIELDS:
+            if data[name] == _WORKING_FIELDS[name][1]:
+                del data[name]
+        return data
+
     def to_row(self) -> dict[str, Any]:
         """Returns the pair as an Arrow-ready dict of the pair schema."""
         row = self._asdict()
         for name in _WORKING_FIELDS:
-            del row[name]
+            row.pop(name, None)
         return _with_label_ids(row)

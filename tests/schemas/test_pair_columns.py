@@ -81,7 +81,10 @@ def test_the_pipeline_record_is_the_declaration_in_its_positional_layout():
     for column in PAIR_COLUMNS:
         want = column.python_type if column.required else column.python_type | None
         assert PairRecord.__annotations__[column.name] == want, column.name
+    plain = PairRecord("i", "q", "a", "b", "C#", "Memory Efficiency", "s")
+    assert list(plain._asdict()) == list(PairRecord._fields[: -len(trailing)])  # a reject's payload, as before
     record = PairRecord("i", "q", "a", "b", "C#", "Memory Efficiency", "s", commit_message="m", tests="assert 1")
+    assert record._asdict()["tests"] == "assert 1" and "mutants" not in record._asdict()
     row = record.to_row()
     assert sorted(row) == sorted(NAMES) and row["language"] == 7 and row["aspect"] == 4
     assert pa.Table.from_pylist([row], schema=pair_schema()).num_rows == 1
