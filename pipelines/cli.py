@@ -35,7 +35,7 @@ logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(mes
 for _handler in logging.getLogger().handlers:
     _handler.addFilter(_QuietBeamImport())
 
-from pipelines import audit, batch, build, dedup, demo, filter, label, llm_server, mine, mutate, publish, runs  # noqa: E402
+from pipelines import audit, batch, build, dedup, demo, export, filter, label, llm_server, mine, mutate, publish, runs  # noqa: E402
 from schemas.errors import CodeprefError, EndpointError, LLMErrorShareError  # noqa: E402
 from transforms.llm.errors import find_endpoint_error, quiet_endpoint_error_logs  # noqa: E402
 
@@ -168,6 +168,19 @@ _TOOLS = (
 )
 """The other subcommands with one handler: each module has `add_arguments` and `run(args, beam_args)`."""
 
+_EXPORT = _Command(
+    "export",
+    export,
+    "convert a run's pairs for TRL (RewardTrainer, DPOTrainer) or to the Themis columns",
+    "Write a run's split files again under DIR/data/ (same names, same rows in the same order) in another layout: "
+    "trl (or dpo, the same layout): TRL's conversational prompt/chosen/rejected messages (a system message where "
+    "the pair has a system prompt, then the user's input; the responses as assistant messages) plus every other "
+    "pair column as provenance, for TRL's RewardTrainer and DPOTrainer; themis: the Themis-CodePreference columns "
+    "only. language and aspect stay ClassLabels. Also writes DIR/export.json and a README.md card with the "
+    "loading recipe. A non-empty DIR needs --overwrite.",
+)
+"""`codepref export` (`pipelines.export`): its handler is `export.main`, which builds its config and runs it."""
+
 _LLM_SERVE = _Command(
     "serve",
     llm_server,
@@ -195,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add(sub, command).set_defaults(func=_pipeline(command.name, command.module))
     for command in _TOOLS:
         _add(sub, command).set_defaults(func=command.module.run)
+    _add(sub, _EXPORT).set_defaults(func=export.main)
     llm = sub.add_parser(
         "llm", help="the local LLM server", description="Tools for the local OpenAI-compatible LLM server."
     )

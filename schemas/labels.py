@@ -2,6 +2,11 @@
 
 The orders are those of Themis-CodePreference, so `datasets` ClassLabel ids agree
 with the published dataset and a codepref release is a drop-in replacement.
+
+The one alias table of each label lives here too: `normalize_aspect` and
+`normalize_language` turn the spellings of other datasets (CodeRewardBench's
+`Functional_Correctness`, `Cpp`, `CSharp`...) into these names, and every reader
+of a criterion or language name goes through them.
 """
 
 __all__ = [
@@ -13,6 +18,7 @@ __all__ = [
     "TARGET_LANGUAGES",
     "label_name",
     "language_for_path",
+    "normalize_aspect",
     "normalize_language",
     "pair_language",
 ]
@@ -144,3 +150,34 @@ def normalize_language(name: str | None) -> str | None:
 def pair_language(name: str | None) -> str | None:
     """Returns a pair's language: a target language (or alias) or `NL` for prose, else None."""
     return "NL" if (name or "").strip().upper() == "NL" else normalize_language(name)
+
+
+_ASPECT_ALIASES_OF: dict[str, tuple[str, ...]] = {
+    "Runtime Efficiency": ("Execution Efficiency",),
+}
+"""Other names of a criterion; spellings that differ only as `_aspect_key` forgives need no entry."""
+
+
+def _aspect_key(name: str) -> str:
+    """A criterion name with case, `_`, `-`, runs of spaces and the words `and` / `&` forgiven."""
+    words = name.lower().replace("&", " ").replace("_", " ").replace("-", " ").split()
+    return " ".join(word for word in words if word != "and")
+
+
+_ASPECT_ALIASES: dict[str, str] = {
+    **{_aspect_key(name): name for name in ASPECTS},
+    **{_aspect_key(alias): aspect for aspect, aliases in _ASPECT_ALIASES_OF.items() for alias in aliases},
+}
+
+
+def normalize_aspect(name: object) -> str | None:
+    """Returns the `ASPECTS` name a criterion name or alias means, else None.
+
+    The match ignores case, treats `_`, `-` and runs of spaces alike and drops the
+    word `and` (or `&`), so `Readability_Maintainability`,
+    `readability and maintainability` and `Readability & Maintainability` all mean
+    `Readability and Maintainability`; `Execution Efficiency` means
+    `Runtime Efficiency`. Anything that is not a string (a ClassLabel id, None) is
+    None: decode ids with `label_name` first.
+    """
+    return _ASPECT_ALIASES.get(_aspect_key(name)) if isinstance(name, str) else None

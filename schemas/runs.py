@@ -9,9 +9,12 @@ checks (that they exist) name the flags, so they happen where the flags are read
     LabelRun    codepref label, mutate  commit sources and instruction sets, labelled
     FilterRun   codepref filter         pair files, through the final stages
     DedupRun    codepref dedup          any rows, deduplicated
+    ExportRun   codepref export         a run's pairs, converted for a trainer (no Beam: `run(cfg)`)
 """
 
-__all__ = ["DedupRun", "FilterRun", "LabelRun", "MineRun"]
+__all__ = ["DedupRun", "ExportFormat", "ExportRun", "FilterRun", "LabelRun", "MineRun"]
+
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -92,3 +95,25 @@ class DedupRun(_Frozen):
     split: str = "train"
     dedup: DedupConfig
     target_shard_bytes: int = Field(256 * 1024 * 1024, gt=0)
+
+
+ExportFormat = Literal["trl", "themis"]
+"""The layouts of `codepref export`: TRL's conversational preference columns, or the Themis columns only."""
+
+
+class ExportRun(_Frozen):
+    """A `codepref export` run.
+
+    Attributes:
+        run: the codepref run folder to read (absolute): `manifest.json` and `data/`.
+        out: the export folder to write (absolute): `data/`, `export.json`, `README.md`.
+        format: the layout of the exported pairs.
+        overwrite: replace a previous export (or other files) in a non-empty `out`.
+        batch_rows: rows read, converted and written at a time (one Parquet row group each).
+    """
+
+    run: str
+    out: str
+    format: ExportFormat = "trl"
+    overwrite: bool = False
+    batch_rows: int = Field(1000, gt=0)

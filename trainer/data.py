@@ -36,10 +36,10 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import pyarrow.parquet as pq
 
-from schemas.labels import ASPECTS, LANGUAGES, label_name
+from schemas.labels import ASPECTS, LANGUAGES, label_name, normalize_aspect
 from schemas.pair_columns import THEMIS_COLUMNS
 from transforms.hashing import stable_hash
-from transforms.system_prompt import PromptMix, assign_system_prompt, canonical_aspect
+from transforms.system_prompt import PromptMix, assign_system_prompt
 
 
 _COLUMNS = THEMIS_COLUMNS
@@ -124,11 +124,7 @@ def _to_record(row: dict, mix: PromptMix, seed: int, use_system_column: bool) ->
     aspect = _label(row.get("aspect"), ASPECTS)
     system = row.get("system") if use_system_column else None
     if system is None:
-        try:
-            key = canonical_aspect(aspect)
-        except ValueError:
-            key = None
-        system = assign_system_prompt(idx, key, mix, seed)
+        system = assign_system_prompt(idx, normalize_aspect(aspect), mix, seed)
     elif system == "":
         system = None
     return PairRecord(

@@ -22,7 +22,6 @@ always give the same prompt, on every worker and every rank. The hash is
 __all__ = [
     "BASE_PROMPT",
     "CODE_PRINCIPLES",
-    "CRB_ASPECT_NAMES",
     "PromptMix",
     "all_criteria_prompt",
     "aspect_prompt",
@@ -33,7 +32,7 @@ __all__ = [
 import dataclasses
 import random
 
-from schemas.labels import ASPECTS, CODE_CRITERIA, label_name
+from schemas.labels import ASPECTS, CODE_CRITERIA, label_name, normalize_aspect
 from transforms.hashing import stable_unit
 
 
@@ -87,31 +86,14 @@ CODE_PRINCIPLES: dict[str, str] = {
 }
 """One paragraph per code criterion, keyed by the `schemas.labels.ASPECTS` name."""
 
-CRB_ASPECT_NAMES: dict[str, str] = {
-    "Readability_Maintainability": "Readability and Maintainability",
-    "Runtime_Efficiency": "Runtime Efficiency",
-    "Security_Hardness": "Security Hardness",
-    "Functional_Correctness": "Functional Correctness",
-    "Memory_Efficiency": "Memory Efficiency",
-    "Helpfulness": "Helpfulness",
-    "Harmlessness": "Harmlessness",
-}
-"""CodeRewardBench `aspect` strings to `ASPECTS` names."""
-
-_ALIASES: dict[str, str] = {
-    **{name.lower(): name for name in ASPECTS},
-    **{key.lower(): name for key, name in CRB_ASPECT_NAMES.items()},
-    "execution efficiency": "Runtime Efficiency",
-    "readability & maintainability": "Readability and Maintainability",
-}
-
 
 def canonical_aspect(aspect: str | int | None) -> str | None:
-    """Returns the `ASPECTS` name of a class-label id, an ASPECTS name or a CRB string.
+    """Returns the `ASPECTS` name of a class-label id, an ASPECTS name or an alias.
 
     Args:
-        aspect: A ClassLabel id (0..6), an `ASPECTS` name, a CodeRewardBench aspect
-            string such as `Functional_Correctness`, or None.
+        aspect: A ClassLabel id (0..6), or any spelling `schemas.labels.normalize_aspect`
+            accepts (an `ASPECTS` name, a CodeRewardBench string such as
+            `Functional_Correctness`), or None.
 
     Returns:
         The canonical name, or None when `aspect` is None.
@@ -126,8 +108,7 @@ def canonical_aspect(aspect: str | int | None) -> str | None:
         if name is None:
             raise ValueError(f"aspect id {aspect} is out of range 0..{len(ASPECTS) - 1}")
         return name
-    key = aspect.strip().lower().replace("-", "_")
-    name = _ALIASES.get(key) or _ALIASES.get(key.replace("_", " "))
+    name = normalize_aspect(aspect)
     if name is None:
         raise ValueError(f"unknown aspect {aspect!r}")
     return name

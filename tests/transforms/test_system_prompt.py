@@ -39,7 +39,10 @@ def test_aspect_prompt_is_base_plus_item_three():
     ("value", "expected"),
     [
         ("Readability_Maintainability", "Readability and Maintainability"),
+        ("Readability_and_Maintainability", "Readability and Maintainability"),
+        ("readability & maintainability", "Readability and Maintainability"),
         ("Runtime Efficiency", "Runtime Efficiency"),
+        ("functional-correctness", "Functional Correctness"),
         ("execution efficiency", "Runtime Efficiency"),
         ("Security_Hardness", "Security Hardness"),
         (4, "Memory Efficiency"),

@@ -52,7 +52,7 @@ from typing import Any, NamedTuple
 import apache_beam as beam
 
 from schemas.build import ColumnMap, PreferenceSource
-from schemas.labels import ASPECTS, pair_language
+from schemas.labels import normalize_aspect, pair_language
 from schemas.records import PairRecord, RejectRecord
 from transforms.licenses import PERMISSIVE_LICENSES, normalize_license
 from transforms.manifest import StageOutputs, StageReport
@@ -180,16 +180,6 @@ def _language(value: Any) -> str | None:
     return pair_language(value) if isinstance(value, str) else None
 
 
-_ASPECT_NAMES = {a.lower().replace(" and ", " "): a for a in ASPECTS}
-
-
-def _aspect(value: Any) -> str | None:
-    """A criterion from its name in any case, with `_` for spaces, with or without "and"."""
-    if not isinstance(value, str):
-        return None
-    return _ASPECT_NAMES.get(" ".join(value.replace("_", " ").lower().split()).replace(" and ", " "))
-
-
 class _RowError(Exception):
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(detail)
@@ -250,7 +240,7 @@ def pair_from_mapped(raw: Any, where: str, source: PreferenceSource) -> PairReco
             raise _RowError(MISSING_FIELD, f"no text in {columns.chosen if chosen is None else columns.rejected}")
         language = _row_language(row, source)
         value = source.aspect if source.aspect is not None else row.get(columns.aspect or "")
-        aspect = _aspect(value)
+        aspect = normalize_aspect(value)
         if aspect is None:
             raise _RowError(UNKNOWN_ASPECT, f"criterion {value!r}")
     except _RowError as problem:

@@ -63,6 +63,8 @@ def test_generic_mapping_reads_a_pair_and_names_what_is_wrong():
     assert isinstance(pair, PairRecord)
     assert (pair.language, pair.aspect, pair.source, pair.license) == ("C++", "Runtime Efficiency", "ext", "mit")
     assert pair.idx == pair_id("ext", "Runtime Efficiency", "Sort it", "a", "b") == pair_from_mapped(row, "f:9", s).idx
+    crb = pair_from_mapped({**row, "lang": "CSharp", "crit": "Readability_and_Maintainability"}, "f:3", s)
+    assert (crb.language, crb.aspect) == ("C#", "Readability and Maintainability")
     cases = [
         ({**row, "good": " "}, "missing_field", "good"),
         ({**row, "lang": "cobol"}, "unknown_language", "cobol"),
