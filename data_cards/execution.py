@@ -31,7 +31,14 @@ from typing import Any, NamedTuple
 
 from data_cards.sections import md_table
 from data_cards.stats import ReleaseStats
-from transforms.execution.verify import EQUIVALENT_MUTANT, LLM_BUG, NO_TESTS, SOLUTION_FAILS_TESTS, STAGE
+from transforms.execution.verify import (
+    EQUIVALENT_MUTANT,
+    LLM_BUG,
+    NO_TESTS,
+    SANDBOX_FAILED,
+    SOLUTION_FAILS_TESTS,
+    STAGE,
+)
 from transforms.sources.instructions import SOURCE as BUGGED_INSTRUCT
 
 
@@ -51,6 +58,7 @@ _REASONS = {
     NO_TESTS: "the row has no tests",
     SOLUTION_FAILS_TESTS: "the reference solution does not pass its own tests",
     EQUIVALENT_MUTANT: "every planted bug tried passed the tests (it behaves like the solution)",
+    SANDBOX_FAILED: "the sandbox could not start a run (no verdict was made)",
 }
 _NO_TOOLCHAIN = "no_toolchain_"
 

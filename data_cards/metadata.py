@@ -12,9 +12,9 @@
 * `license`: see `card_license`;
 * `task_categories`: `text-classification` (a reward model scores a response: a
   sequence-classification head) and `reinforcement-learning` (the Hub's task for
-  RLHF / DPO preference data), both on the Hub's task list;
+  RLHF preference data), both on the Hub's task list;
 * `size_categories`: the Hub's bucket of the total row count (`size_category`);
-* `language`: `en` (prompts pass an English filter) and `code`; `tags`; `pretty_name`.
+* `language`: `en` (prompts pass an English filter) and `code`; `tags` (`TAGS`); `pretty_name`.
 """
 
 __all__ = [
@@ -34,7 +34,13 @@ from data_cards.stats import ReleaseStats
 
 
 TASK_CATEGORIES: tuple[str, ...] = ("text-classification", "reinforcement-learning")
-TAGS: tuple[str, ...] = ("code", "preference", "reward-modeling", "rlhf", "dpo", "codepref")
+TAGS: tuple[str, ...] = ("code", "preference", "reward-modeling", "rlhf", "codepref")
+"""What a release is directly usable for: preference pairs for a reward model, in the Themis columns.
+
+No `dpo` or `trl` tag: TRL's trainers read `prompt`, and a release's prompt column is
+`input`, so only a `codepref export --format trl` is in their layout (its card adds
+those tags, `data_cards.export_card`).
+"""
 HUB_LICENSES: frozenset[str] = frozenset(
     {
         "0bsd",

@@ -268,7 +268,7 @@ def render_licences(licences: Mapping[tuple[str, str | None], int], card_license
 
 
 def render_loading(repo_id: str, features: Any, split: str) -> str:
-    """How to load the dataset, and the ClassLabel names with their ids."""
+    """How to load the dataset, the ClassLabel names with their ids, and how to train on it with TRL."""
     snippet = (
         "```python\nfrom datasets import load_dataset\n\n"
         f'ds = load_dataset("{repo_id}")\n'
@@ -280,7 +280,29 @@ def render_loading(repo_id: str, features: Any, split: str) -> str:
     for column in ("aspect", "language"):
         names = features[column].names
         parts.append(md_table(["id", column], [[i, name] for i, name in enumerate(names)]))
-    return "\n\n".join(parts)
+    return "\n\n".join([*parts, _trl_recipe(split)])
+
+
+def _trl_recipe(split: str) -> str:
+    """Training on the release with TRL: through `codepref export --format trl`, never on the release itself."""
+    return "\n\n".join(
+        [
+            "**Training with TRL.** Do not give this dataset to TRL's trainers as it is: they read `prompt`, "
+            "`chosen` and `rejected`, and its prompt column is `input`, so TRL would train on the code alone "
+            "(`codepref train --data RUN` reads it as it is). Export it to TRL's conversational layout first; "
+            "`RUN` is the codepref run folder or a local copy of this repository (its `manifest.json` and `data/`):",
+            "```bash\ncodepref export RUN --format trl --out DIR\n```",
+            "```python\nimport datasets\nfrom trl import RewardConfig, RewardTrainer\n\n"
+            f'ds = datasets.load_dataset("parquet", data_files={{"{split}": "DIR/data/{split}-*.parquet"}})\n'
+            "trainer = RewardTrainer(\n"
+            "    model=model,  # AutoModelForSequenceClassification, num_labels=1\n"
+            '    args=RewardConfig(output_dir="rm"),\n'
+            f'    train_dataset=ds["{split}"],\n'
+            "    processing_class=tokenizer,\n"
+            ")\ntrainer.train()\n```",
+            "`DPOTrainer` (with `DPOConfig` and a causal LM) takes the same export.",
+        ]
+    )
 
 
 def _source_rows(composition: Sequence[Mapping[str, Any]]) -> dict[str, int]:

@@ -18,6 +18,7 @@ Modules:
     validation: held-out accuracy during training.
     train: training loop (`python -m trainer.train`).
     evaluate: evaluator (`python -m trainer.evaluate`).
+    bench_inputs: where the evaluator's benchmark comes from (file, glob, CRB folder, Hub id).
     cli: `train` / `eval` subcommands for the `codepref` CLI.
 
 Importing the package (or `trainer.cli`) does not import torch.

@@ -23,6 +23,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from trainer.bench_inputs import add_bench_arguments, bench_options_from_args
 from trainer.config import (
     HelpFormatter,
     add_eval_arguments,
@@ -49,9 +50,18 @@ _EVAL_EPILOG = """\
 examples:
   codepref eval --model runs/rm1/model --bench crb.parquet --output runs/rm1/eval-aspect
   codepref eval --model runs/rm1/model --bench crb.jsonl --output E --prompt-mode none
+  codepref eval --model M --bench 'crb/Full/*.parquet' --output E
+  codepref eval --model M --bench /data/Themis-CodeRewardBench --config Stratified_Language \\
+      --split Python --output E --results-format themis
+  codepref eval --model M --bench project-themis/Themis-CodeRewardBench --output E   # needs the Hub
+
+--bench is a Parquet/JSONL file, a glob, a folder in CRB's Hub layout (Full/,
+Stratified_Aspect/, Stratified_Language/; --config picks one, default Full) or a
+Hub dataset id (read with `datasets`; offline, pass a local copy).
 
 Writes OUTPUT/results.json (accuracy with ties counted wrong, score_diff stats,
-by_aspect / by_language / by_subset) and OUTPUT/scores.parquet (one row per pair).
+by_aspect / by_language / by_subset; --results-format themis nests them as
+Themis's evaluator does) and OUTPUT/scores.parquet (one row per pair).
 """
 
 
@@ -89,10 +99,10 @@ def run_eval(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
         Process exit code (0).
     """
     _reject_extra("eval", extra)
-    from trainer.evaluate import evaluate
+    from trainer.evaluate import evaluate, headline
 
-    results = evaluate(eval_config_from_args(args))
-    print(json.dumps({k: results[k] for k in ("accuracy", "total", "correct")}))
+    results = evaluate(eval_config_from_args(args), **bench_options_from_args(args))
+    print(json.dumps(headline(results)))
     return 0
 
 
@@ -120,7 +130,7 @@ def add_subcommands(subparsers: Any) -> None:
     train.set_defaults(func=run_train)
     evaluate = subparsers.add_parser(
         "eval",
-        help="pairwise accuracy of a reward model on a CodeRewardBench-format file",
+        help="pairwise accuracy of a reward model on CodeRewardBench (file, glob, folder or Hub id)",
         description=(
             "Score chosen and rejected responses with an exported reward model and report "
             "strict pairwise accuracy overall and by aspect, language and subset."
@@ -128,7 +138,7 @@ def add_subcommands(subparsers: Any) -> None:
         epilog=_EVAL_EPILOG,
         formatter_class=formatter,
     )
-    add_eval_arguments(evaluate)
+    add_bench_arguments(add_eval_arguments(evaluate))
     evaluate.set_defaults(func=run_eval)
 
 

@@ -235,7 +235,11 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
         The same parser.
     """
     parser.add_argument("--model", required=True, help="exported model folder (sequence classifier)")
-    parser.add_argument("--bench", required=True, help="Parquet or JSONL file in CodeRewardBench format")
+    parser.add_argument(
+        "--bench",
+        required=True,
+        help="CodeRewardBench pairs: a Parquet/JSONL file, a glob, a CRB folder (see --config) or a Hub id",
+    )
     parser.add_argument("--output", required=True, help="folder for results.json and scores.parquet")
     parser.add_argument(
         "--prompt-mode",

@@ -1,10 +1,13 @@
-"""Pairwise evaluation of a reward model on a CodeRewardBench-format file.
+"""Pairwise evaluation of a reward model on CodeRewardBench (CRB).
 
-Input: a Parquet or JSONL file with columns `prompt, chosen, rejected, language,
-aspect, subset, id` (CRB spellings such as `Functional_Correctness`, `Cpp`).
-Model: a folder loadable by `AutoModelForSequenceClassification` (num_labels=1),
-such as the trainer's exported `RUN/model`; scores are computed in float32, in
-length-sorted padded batches, with the chat template and no generation prompt.
+Input (`--bench`, read by `trainer.bench_inputs`): a Parquet or JSONL file, a
+glob, a folder in CRB's Hub layout (`--config Full|Stratified_Aspect|
+Stratified_Language`, `--split`) or a Hub dataset id, with columns `prompt,
+chosen, rejected, language, aspect, subset, id` (CRB spellings such as
+`Functional_Correctness`, `Cpp`). Model: a folder loadable by
+`AutoModelForSequenceClassification` (num_labels=1), such as the trainer's
+exported `RUN/model`; scores are computed in float32, in length-sorted padded
+batches, with the chat template and no generation prompt.
 
 System prompt per `--prompt-mode` (paper-facts §4.4): `none`, `full` (all
 principles, fixed §1.3 order) or `aspect` (base plus the row's criterion).
@@ -12,59 +15,42 @@ principles, fixed §1.3 order) or `aspect` (base plus the row's criterion).
 A pair is correct iff `score(chosen) > score(rejected)`; ties count as wrong.
 Outputs in `--output`:
 
-* `results.json`: `accuracy`, `total`, `correct`, mean/median/std of
-  `score_diff`, and `by_aspect` / `by_language` / `by_subset` (accuracy, count);
+* `results.json`, per `--results-format`:
+  - `default`: `accuracy`, `total`, `correct`, mean/median/std (population) of
+    `score_diff`, and `by_aspect` / `by_language` / `by_subset` (accuracy,
+    count, correct) keyed by the values as the file spells them;
+  - `themis`: nested as Themis's evaluator writes it, `overall` with
+    `accuracy, total_examples, correct_predictions, mean_score_difference,
+    median_score_difference, std_score_difference` (sample std, ddof=1), and
+    `by_aspect` / `by_language` / `by_subset` with the same fields plus `count`,
+    criteria and languages keyed by their canonical `schemas.labels` names
+    (`Functional Correctness`, `C++`); run metadata goes under `run`;
 * `scores.parquet`: `id, chosen_score, rejected_score, correct, score_diff,
-  language, aspect, subset`.
+  language, aspect, subset` (values as the file spells them).
 """
 
-__all__ = ["evaluate", "main", "read_bench", "score_sequences", "summarize"]
+__all__ = ["evaluate", "headline", "main", "read_bench", "score_sequences", "summarize", "summarize_themis"]
 
 import argparse
 import json
 import os
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from schemas.labels import normalize_aspect, normalize_language
+from trainer.bench_inputs import (
+    RESULTS_FORMATS,
+    add_bench_arguments,
+    bench_options_from_args,
+    read_bench,
+)
 from trainer.config import EvalConfig, HelpFormatter, add_eval_arguments, eval_config_from_args
 from trainer.prompts import prompt_for_mode
 from trainer.tokenization import encode_for_scoring
-
-
-BENCH_COLUMNS = ("prompt", "chosen", "rejected", "language", "aspect", "subset", "id")
-
-
-def read_bench(path: str, limit: int | None = None) -> list[dict]:
-    """Reads a benchmark file (Parquet, or JSON Lines for `.jsonl`/`.json`).
-
-    Args:
-        path: The file.
-        limit: Keep only the first `limit` rows.
-
-    Returns:
-        Row dicts with the `BENCH_COLUMNS` (missing optional ones as None).
-
-    Raises:
-        ValueError: If `prompt`, `chosen` or `rejected` is missing.
-    """
-    if path.endswith((".jsonl", ".json")):
-        with open(path, encoding="utf-8") as handle:
-            rows = [json.loads(line) for line in handle if line.strip()]
-    else:
-        rows = pq.read_table(path).to_pylist()
-    rows = rows[:limit] if limit else rows
-    for i, row in enumerate(rows):
-        missing = [c for c in ("prompt", "chosen", "rejected") if row.get(c) is None]
-        if missing:
-            raise ValueError(f"{path} row {i} lacks {missing}")
-        row.setdefault("id", str(i))
-        for column in ("language", "aspect", "subset"):
-            row.setdefault(column, None)
-    return rows
 
 
 def _text(value: object) -> str | None:
@@ -91,9 +77,7 @@ def summarize(rows: Sequence[dict]) -> dict[str, Any]:
     Returns:
         The `results.json` content (without run metadata).
     """
-    for row in rows:
-        row["score_diff"] = row["chosen_score"] - row["rejected_score"]
-        row["correct"] = row["score_diff"] > 0
+    _mark_pairs(rows)
     diffs = [row["score_diff"] for row in rows]
     correct = sum(row["correct"] for row in rows)
     total = len(rows)
@@ -108,6 +92,80 @@ def summarize(rows: Sequence[dict]) -> dict[str, Any]:
         "by_language": _group(rows, "language"),
         "by_subset": _group(rows, "subset"),
     }
+
+
+def _mark_pairs(rows: Sequence[dict]) -> None:
+    for row in rows:
+        row["score_diff"] = row["chosen_score"] - row["rejected_score"]
+        row["correct"] = row["score_diff"] > 0
+
+
+def _themis_stats(rows: Sequence[dict]) -> dict[str, Any]:
+    """Themis's overall fields for `rows`: sample std (ddof=1); None where a statistic is undefined."""
+    diffs = [row["score_diff"] for row in rows]
+    correct = sum(bool(row["correct"]) for row in rows)
+    return {
+        "accuracy": correct / len(rows) if rows else 0.0,
+        "total_examples": len(rows),
+        "correct_predictions": correct,
+        "mean_score_difference": statistics.fmean(diffs) if diffs else None,
+        "median_score_difference": statistics.median(diffs) if diffs else None,
+        "std_score_difference": statistics.stdev(diffs) if len(diffs) > 1 else None,
+    }
+
+
+def _canonical_language(value: object) -> str | None:
+    return normalize_language(value) if isinstance(value, str) else None
+
+
+def _themis_groups(rows: Sequence[dict], key: str, canonical: Callable[[object], str | None] | None) -> dict:
+    """Groups by `canonical(value)`, or by the value's text where that is None (or there is no `canonical`)."""
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        value = row[key]
+        name = canonical(value) if canonical else None
+        groups.setdefault(name or str(value), []).append(row)
+    return {name: {**_themis_stats(members), "count": len(members)} for name, members in sorted(groups.items())}
+
+
+def summarize_themis(rows: Sequence[dict]) -> dict[str, Any]:
+    """Computes the `--results-format themis` breakdowns from scored rows (pure).
+
+    The nesting and field names are those of Themis's `results.json`
+    (`overall.total_examples`, `correct_predictions`, `mean_score_difference`,
+    ...); the standard deviation is the sample one (ddof=1, as pandas'
+    `Series.std`), None for fewer than two pairs. Groups carry the same fields
+    plus Themis's `count`; criteria and languages are grouped by their
+    canonical names (`schemas.labels.normalize_aspect` / `normalize_language`),
+    so `Functional_Correctness` and `Functional Correctness` are one group; a
+    value neither knows is kept as its text.
+
+    Args:
+        rows: Dicts with `chosen_score`, `rejected_score`, `language`, `aspect`,
+            `subset`. `correct` and `score_diff` are added in place.
+
+    Returns:
+        `{"overall", "by_aspect", "by_language", "by_subset"}`.
+    """
+    _mark_pairs(rows)
+    return {
+        "overall": _themis_stats(rows),
+        "by_aspect": _themis_groups(rows, "aspect", normalize_aspect),
+        "by_language": _themis_groups(rows, "language", _canonical_language),
+        "by_subset": _themis_groups(rows, "subset", None),
+    }
+
+
+def headline(results: dict[str, Any]) -> dict[str, Any]:
+    """Returns `accuracy`, `total` and `correct` of either `results.json` layout."""
+    if "overall" in results:
+        overall = results["overall"]
+        return {
+            "accuracy": overall["accuracy"],
+            "total": overall["total_examples"],
+            "correct": overall["correct_predictions"],
+        }
+    return {key: results[key] for key in ("accuracy", "total", "correct")}
 
 
 def score_sequences(model: Any, sequences: Sequence[list[int]], pad_token_id: int, batch_size: int) -> list[float]:
@@ -142,19 +200,35 @@ def score_sequences(model: Any, sequences: Sequence[list[int]], pad_token_id: in
     return scores
 
 
-def evaluate(config: EvalConfig) -> dict[str, Any]:
-    """Scores a benchmark file and writes `results.json` and `scores.parquet`.
+def evaluate(
+    config: EvalConfig,
+    *,
+    bench_config: str | None = None,
+    split: str | None = None,
+    results_format: str = "default",
+) -> dict[str, Any]:
+    """Scores a benchmark and writes `results.json` and `scores.parquet`.
 
     Args:
-        config: Evaluator settings.
+        config: Evaluator settings; `config.bench` is anything
+            `trainer.bench_inputs.resolve_bench` accepts.
+        bench_config: The CRB config of a folder or Hub id (`Full` when None).
+        split: One split of that config (all when None).
+        results_format: `default` or `themis` (see the module docstring).
 
     Returns:
         The `results.json` content.
+
+    Raises:
+        ValueError: If `results_format` is unknown.
+        trainer.bench_inputs.BenchInputError: If the benchmark cannot be read.
     """
+    if results_format not in RESULTS_FORMATS:
+        raise ValueError(f"results_format must be one of {RESULTS_FORMATS}, got {results_format!r}")
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    rows = read_bench(config.bench, config.limit)
+    rows = read_bench(config.bench, config.limit, bench_config, split)
     tokenizer = AutoTokenizer.from_pretrained(config.model, local_files_only=True)
     kwargs: dict[str, Any] = {"dtype": torch.float32, "local_files_only": True}
     if torch.cuda.is_available():
@@ -171,14 +245,18 @@ def evaluate(config: EvalConfig) -> dict[str, Any]:
     scores = score_sequences(model, sequences, pad_id, config.batch_size)
     for i, row in enumerate(rows):
         row["chosen_score"], row["rejected_score"] = scores[2 * i], scores[2 * i + 1]
-    results = summarize(rows)
-    results = {
-        "model": config.model,
-        "bench": config.bench,
-        "prompt_mode": config.prompt_mode,
-        "max_length": config.max_length,
-        **results,
-    }
+    if results_format == "themis":
+        run = {"model": config.model, "bench": config.bench, "config": bench_config, "split": split}
+        run.update(prompt_mode=config.prompt_mode, max_length=config.max_length)
+        results = {**summarize_themis(rows), "run": run}
+    else:
+        results = {
+            "model": config.model,
+            "bench": config.bench,
+            "prompt_mode": config.prompt_mode,
+            "max_length": config.max_length,
+            **summarize(rows),
+        }
     os.makedirs(config.output, exist_ok=True)
     with open(os.path.join(config.output, "results.json"), "w", encoding="utf-8") as handle:
         json.dump(results, handle, indent=2)
@@ -209,12 +287,13 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """
     parser = argparse.ArgumentParser(
         prog="python -m trainer.evaluate",
-        description="Pairwise accuracy of a reward model on a CodeRewardBench-format file.",
+        description="Pairwise accuracy of a reward model on CodeRewardBench (a file, glob, CRB folder or Hub id).",
         formatter_class=HelpFormatter,
     )
-    add_eval_arguments(parser)
-    results = evaluate(eval_config_from_args(parser.parse_args(argv)))
-    print(json.dumps({k: results[k] for k in ("accuracy", "total", "correct")}))
+    add_bench_arguments(add_eval_arguments(parser))
+    args = parser.parse_args(argv)
+    results = evaluate(eval_config_from_args(args), **bench_options_from_args(args))
+    print(json.dumps(headline(results)))
     return results
 
 

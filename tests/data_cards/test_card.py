@@ -51,6 +51,7 @@ def test_the_card_parses_on_the_hub_side_with_labels_and_split_counts(run_dir, t
     assert info["download_size"] > 0 and info["dataset_size"] == sum(s["num_bytes"] for s in info["splits"])
     assert card.data.license == "other" and card.data.size_categories == ["n<1K"]
     assert card.data.pretty_name == "tiny-pref" and "preference" in card.data.tags
+    assert "reward-modeling" in card.data.tags and not {"dpo", "trl"} & set(card.data.tags)
     assert card.data.configs[0]["data_files"][0] == {"split": "train", "path": "data/train-*"}
 
 
@@ -65,6 +66,9 @@ def test_every_section_is_there_and_every_figure_exists(run_dir, tmp_path):
         image = matplotlib.image.imread(out / link)
         assert image.ndim == 3 and image.shape[0] > 100
     assert 'load_dataset("org/tiny-pref")' in text and "| 7 | C# |" in text
+    loading = text[text.index("## How to load") : text.index("## Version and changes")]
+    assert loading.index('load_dataset("org/tiny-pref")') < loading.index("codepref export RUN --format trl --out DIR")
+    assert 'train_dataset=ds["train"]' in loading and "so TRL would train on the code alone" in loading
     assert "This is version v1.0.0, the first version of this dataset." in text
     assert "[[" not in text
 

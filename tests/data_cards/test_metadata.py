@@ -4,8 +4,10 @@ import yaml
 
 from data_cards.metadata import TASK_CATEGORIES, card_license, card_metadata, render_header, size_category
 from data_cards.stats import compute_stats, load_manifest, read_features
+from pipelines import export
 from schemas.arrow import pair_features
 from schemas.labels import ASPECTS, LANGUAGES
+from schemas.runs import ExportRun
 
 
 @pytest.mark.parametrize(
@@ -57,6 +59,7 @@ def test_header_round_trips_through_datasets(run_dir):
         }
     ]
     assert data["task_categories"] == list(TASK_CATEGORIES) and data["size_categories"] == ["n<1K"]
+    assert data["tags"] == ["code", "preference", "reward-modeling", "rlhf", "codepref"]  # no dpo / trl: see TAGS
     assert data["license"] == "other" and data["pretty_name"] == "Tiny"
 
 
@@ -68,3 +71,11 @@ def test_splits_without_files_are_left_out(run_dir):
     card = card_metadata(stats, read_features(run_dir, manifest), "Tiny")
     assert [s["name"] for s in card.dataset_info["splits"]] == ["train", "validation"]
     assert [f["split"] for f in card.configs[0]["data_files"]] == ["train", "validation"]
+
+
+@pytest.mark.parametrize(("layout", "added"), [("trl", ["trl", "dpo"]), ("themis", [])])
+def test_only_a_trl_export_is_tagged_for_trl_and_dpo(run_dir, tmp_path, layout, added):
+    release = card_metadata(compute_stats(run_dir, load_manifest(run_dir)), pair_features(), "Tiny").tags
+    export.run(ExportRun(run=run_dir, out=str(tmp_path / layout), format=layout))
+    header = (tmp_path / layout / "README.md").read_text(encoding="utf-8").split("---\n")[1]
+    assert yaml.safe_load(header)["tags"] == [*release, *added]

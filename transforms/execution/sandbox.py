@@ -33,7 +33,7 @@ worker; language harnesses (`transforms.execution.harness`) add their own guards
 (no sockets, no subprocesses, no writes outside the folder) in both cases.
 """
 
-__all__ = ["Isolation", "Limits", "RawRun", "probe_isolation", "run_sandboxed"]
+__all__ = ["Isolation", "Limits", "RawRun", "SandboxError", "probe_isolation", "run_sandboxed"]
 
 import contextlib
 import dataclasses
@@ -59,7 +59,7 @@ while read -r _ _ _ _ point _; do
   case "$point" in "$w"|/proc|/proc/*|/dev|/dev/pts|/dev/mqueue|/sys|/sys/*) ;;
   *) mount -o remount,bind,ro "$point" 2>/dev/null ;; esac
 done < /proc/self/mountinfo
-cd "$w" && "$@"
+cd "$w" && : > .codepref-started && "$@"
 """
 """Run inside the new namespaces: keep `workdir` writable, make every other mount read-only, run the program.
 
@@ -68,6 +68,15 @@ it has no handler for, `abort()`'s too); the program runs as its child, and a
 signal that kills it shows as the exit status 128 + signal."""
 
 _SETUP_FAILED = 125
+STARTED = ".codepref-started"
+"""The marker the sandbox writes in the folder just before the program starts: without it, the sandbox failed."""
+_GUARDS_ONLY_START = ': > .codepref-started && exec "$@"'
+_RETRIES = (0.5, 1.0, 2.0)
+"""Seconds to wait before each new try of a run whose sandbox did not start (a transient lack of processes)."""
+
+
+class SandboxError(OSError):
+    """The sandbox itself failed (it could not start the program): no verdict on the program."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,6 +128,7 @@ class RawRun:
         stderr: the same of its standard error.
         timed_out: the wall clock ran out and the sandbox was killed.
         seconds: how long it ran.
+        started: the sandbox got as far as starting the program (`STARTED`).
     """
 
     exit_code: int
@@ -126,6 +136,7 @@ class RawRun:
     stderr: str
     timed_out: bool
     seconds: float
+    started: bool = True
 
 
 @functools.cache
@@ -139,17 +150,19 @@ def probe_isolation() -> Isolation:
         )
     with tempfile.TemporaryDirectory(prefix="codepref-probe-") as workdir:
         isolation = Isolation(True, drop)
-        try:
-            run = run_sandboxed(
+        try:  # one try, no retries: a refusal here is what the probe is for
+            run = _run_once(
                 ["/bin/sh", "-c", "touch ok && ! touch /probe-outside 2>/dev/null"],
                 workdir,
                 Limits(timeout_s=20),
                 isolation,
+                None,
+                b"",
             )
-        except OSError as exc:  # the mounts could not be set up
+        except SandboxError as exc:  # the mounts could not be set up
             detail = str(exc)
         else:
-            if run.exit_code == 0 and os.path.exists(os.path.join(workdir, "ok")):
+            if run.started and run.exit_code == 0 and os.path.exists(os.path.join(workdir, "ok")):
                 return isolation
             detail = (run.stderr.strip().splitlines() or ["no detail"])[-1]
     return Isolation(
@@ -243,6 +256,10 @@ def run_sandboxed(
 ) -> RawRun:
     """Runs `argv` in `workdir` under `limits` and `isolation`; see the module docstring.
 
+    A run whose sandbox did not get as far as starting the program (no `STARTED`
+    marker: `unshare` or a fork refused, often for a moment only) is tried again
+    after `_RETRIES` pauses, so that such a failure is never taken for the program's.
+
     Args:
         argv: the command; its program is looked up on `SAFE_PATH`.
         workdir: the folder it runs in, the only one it may write.
@@ -250,13 +267,44 @@ def run_sandboxed(
         isolation: what `probe_isolation` found.
         env: variables the runner adds (`PATH` may be replaced).
         stdin: what the program reads.
+
+    Raises:
+        SandboxError: the sandbox could not start the program, after every retry (or
+            its mounts failed, which no retry mends).
     """
+    for pause in _RETRIES:
+        run = _run_once(argv, workdir, limits, isolation, env, stdin)
+        if run.started:
+            return run
+        time.sleep(pause)
+    run = _run_once(argv, workdir, limits, isolation, env, stdin)
+    if run.started:
+        return run
+    detail = (run.stderr.strip().splitlines() or [f"exit {run.exit_code}"])[-1]
+    raise SandboxError(f"the sandbox could not start {argv[0]} after {len(_RETRIES) + 1} tries: {detail[:300]}")
+
+
+def _run_once(
+    argv: Sequence[str],
+    workdir: str,
+    limits: Limits,
+    isolation: Isolation,
+    env: Mapping[str, str] | None,
+    stdin: bytes,
+) -> RawRun:
+    """One try of `run_sandboxed` (its `started` False when the program never started)."""
+    marker = os.path.join(workdir, STARTED)
+    if os.path.lexists(marker):
+        os.remove(marker)
     if isolation.drop_user:
         for root, dirs, files in os.walk(workdir):
             for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
                 os.chown(name, NOBODY, NOBODY)
     environment = {"PATH": SAFE_PATH, "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8", **(env or {})}
-    command = _namespace_argv(argv, workdir) if isolation.namespaces else list(argv)
+    if isolation.namespaces:
+        command = _namespace_argv(argv, workdir)
+    else:
+        command = ["/bin/sh", "-c", _GUARDS_ONLY_START, "sandbox", *argv]
     if not (isolation.namespaces or isolation.drop_user):
         _protect_worker()
     own = 0 if isolation.drop_user else _processes_of(os.getuid())
@@ -299,11 +347,12 @@ def run_sandboxed(
     seconds = time.monotonic() - started
     stderr = b"".join(err).decode("utf-8", "replace")
     if isolation.namespaces and proc.returncode == _SETUP_FAILED and "mount" in stderr:
-        raise OSError(f"the sandbox could not set up its mounts: {stderr.strip()[-300:]}")
+        raise SandboxError(f"the sandbox could not set up its mounts: {stderr.strip()[-300:]}")
     code = proc.returncode
     if isolation.namespaces and 128 < code <= 128 + 64:  # the shell's way of saying "killed by a signal"
         code = 128 - code
-    return RawRun(code, b"".join(out).decode("utf-8", "replace"), stderr, timed_out, seconds)
+    started_program = timed_out or os.path.lexists(marker)
+    return RawRun(code, b"".join(out).decode("utf-8", "replace"), stderr, timed_out, seconds, started_program)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

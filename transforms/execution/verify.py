@@ -19,6 +19,9 @@ a bug breaks the tests:
    (`build`: it did not compile; `test`), `attempts` and whether the mutated line
    was covered; if every one passes: `equivalent_mutant`.
 
+A run the sandbox could not start (after its retries) rejects the pair
+`sandbox_failed` rather than count as a verdict.
+
 Every candidate run is an `Attempt` (language, operator, killed or survived and
 how), for the kill rates of the manifest and the card.
 """
@@ -27,6 +30,7 @@ __all__ = [
     "EQUIVALENT_MUTANT",
     "LLM_BUG",
     "NO_TESTS",
+    "SANDBOX_FAILED",
     "SOLUTION_FAILS_TESTS",
     "Attempt",
     "Settings",
@@ -44,7 +48,7 @@ from transforms.code.mutations.records import Mutant
 from transforms.code.planted import mutation_details, with_mutant
 from transforms.execution.languages import RUNNERS, language_slug, missing_toolchain
 from transforms.execution.run import Verdict, run_tests
-from transforms.execution.sandbox import Isolation, Limits
+from transforms.execution.sandbox import Isolation, Limits, SandboxError
 from transforms.llm.requests import merge_details
 
 
@@ -52,6 +56,7 @@ STAGE = "verify_by_execution"
 NO_TESTS = "no_tests"
 SOLUTION_FAILS_TESTS = "solution_fails_tests"
 EQUIVALENT_MUTANT = "equivalent_mutant"
+SANDBOX_FAILED = "sandbox_failed"
 LLM_BUG = "llm_bug"
 """The operator name of a bug the LLM planted, in the kill rates."""
 
@@ -122,7 +127,18 @@ def _reject(pair: PairRecord, reason: str, detail: str, payload: dict | None = N
 
 
 def verify_pair(pair: PairRecord, settings: Settings) -> Verified:
-    """Keeps `pair` only if its solution passes and a candidate bug fails; see the module docstring."""
+    """Keeps `pair` only if its solution passes and a candidate bug fails; see the module docstring.
+
+    A sandbox that could not start a run (`SandboxError`, after its retries) rejects the
+    pair `sandbox_failed`: no verdict is made up, and the attempts so far are not reported.
+    """
+    try:
+        return _verify(pair, settings)
+    except SandboxError as exc:
+        return Verified(_reject(pair, SANDBOX_FAILED, str(exc)), ())
+
+
+def _verify(pair: PairRecord, settings: Settings) -> Verified:
     if not pair.tests.strip():
         return Verified(_reject(pair, NO_TESTS, "the row has no tests"), ())
     if pair.language not in RUNNERS or missing_toolchain(pair.language):

@@ -230,3 +230,16 @@ def test_a_non_root_worker_without_namespaces_hides_its_environment():
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "hidden"
+
+
+def test_a_sandbox_that_did_not_start_the_program_is_retried_then_an_error(workdir, monkeypatch):
+    """A refused fork or `unshare` is no verdict on the program: it is retried, then raised."""
+    monkeypatch.setattr(sandbox, "_RETRIES", (0.0, 0.0))
+    once = 'if [ -e .tried ]; then : > .codepref-started && exec "$@"; else : > .tried; exit 1; fi'
+    monkeypatch.setattr(sandbox, "_GUARDS_ONLY_START", once)
+    guards = Isolation(False, os.geteuid() == 0)
+    run = run_sandboxed(["/bin/sh", "-c", "echo ran"], workdir, Limits(), guards)
+    assert (run.started, run.stdout) == (True, "ran\n")
+    monkeypatch.setattr(sandbox, "_GUARDS_ONLY_START", "echo 'fork: Resource temporarily unavailable' >&2; exit 1")
+    with pytest.raises(sandbox.SandboxError, match="could not start /bin/sh after 3 tries: fork: Resource"):
+        run_sandboxed(["/bin/sh", "-c", "echo ran"], workdir, Limits(), guards)

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 
 import pytest
 
@@ -219,3 +220,14 @@ def test_a_mutant_that_does_not_build_is_killed_in_the_build_phase():
         "attempts": 1,
         "tests_sha256": "",
     }
+
+
+def test_a_sandbox_failure_rejects_the_pair_instead_of_killing_its_bug(monkeypatch):
+    from transforms.execution import sandbox
+
+    monkeypatch.setattr(sandbox, "_RETRIES", (0.0,))
+    monkeypatch.setattr(sandbox, "_GUARDS_ONLY_START", "exit 1")
+    guards = Settings(LIMITS, sandbox.Isolation(False, os.geteuid() == 0))
+    verified = verify_pair(mutated(seed(SIGN, SIGN_TESTS)), guards)
+    assert verified.result.reason == verify.SANDBOX_FAILED and "could not start" in verified.result.detail
+    assert verified.attempts == ()
