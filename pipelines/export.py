@@ -41,6 +41,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from data_cards.export_card import render_export_card
+from pipelines.runs import check_writable
 from schemas.arrow import (
     class_label_names,
     pair_schema,
@@ -187,14 +188,8 @@ def prepare_export_folder(cfg: ExportRun) -> None:
         for name in os.listdir(data) if os.path.isdir(data) else []:
             if is_own_file(name):
                 os.remove(os.path.join(data, name))
-    try:
-        os.makedirs(os.path.join(out, "data"), exist_ok=True)
-        probe = os.path.join(out, ".codepref-write-test")
-        with open(probe, "w") as f:
-            f.write("ok")
-        os.remove(probe)
-    except OSError as exc:
-        raise UsageError(f"--out {out}: cannot write there ({exc.strerror}); choose a folder you can write to") from exc
+    check_writable(out)
+    check_writable(os.path.join(out, "data"))
 
 
 def pair_batch(batch: pa.RecordBatch, relabel: dict[str, tuple[int, ...]]) -> pa.RecordBatch:

@@ -21,6 +21,7 @@ __all__ = [
     "check_inputs",
     "check_repository",
     "check_runner",
+    "check_writable",
     "config_json",
     "prepare_output",
     "print_funnel",
@@ -149,14 +150,24 @@ def prepare_output(out: str) -> None:
         ):
             raise UsageError(f"--out {out} is not empty and holds no codepref run; choose an empty or new folder")
         _clear_previous_run(out)
+    check_writable(out)
+
+
+def check_writable(folder: str, flag: str = "--out") -> None:
+    """Creates `folder` if needed and checks that a file can be written there.
+
+    Raises:
+        UsageError: it cannot; the message names `flag`.
+    """
     try:
-        os.makedirs(out, exist_ok=True)
-        probe = os.path.join(out, ".codepref-write-test")
+        os.makedirs(folder, exist_ok=True)
+        probe = os.path.join(folder, ".codepref-write-test")
         with open(probe, "w") as f:
             f.write("ok")
         os.remove(probe)
     except OSError as exc:
-        raise UsageError(f"--out {out}: cannot write there ({exc.strerror}); choose a folder you can write to") from exc
+        problem = f"cannot write there ({exc.strerror}); choose a folder you can write to"
+        raise UsageError(f"{flag} {folder}: {problem}") from exc
 
 
 def config_json(*configs: pydantic.BaseModel) -> dict:
