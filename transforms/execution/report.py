@@ -44,10 +44,10 @@ def execution_section(counted: Iterable[tuple[tuple, int]]) -> dict:
         _add(rows.setdefault((language, operator), _empty()), outcome, n)
         _add(totals, outcome, n)
         isolated.add(bool(was_isolated))
-    isolation = {frozenset({True}): "namespaces", frozenset({False}): "guards only"}.get(frozenset(isolated), "mixed")
+    words = {frozenset(): "none ran", frozenset({True}): "namespaces", frozenset({False}): "guards only"}
     return {
         "verified": True,
-        "isolation": isolation if isolated else "none ran",
+        "isolation": words.get(frozenset(isolated), "mixed"),
         "kill_rates": [{"language": lang, "operator": op, **rows[(lang, op)]} for lang, op in sorted(rows)],
         "totals": totals,
     }

@@ -59,6 +59,11 @@ def _tail(text: str, chars: int = 600) -> str:
     return text if len(text) <= chars else "…" + text[-chars:]
 
 
+_CPU_KILLED = (-signal.SIGXCPU, -signal.SIGKILL)
+"""Exit codes of a run stopped by the CPU limit (SIGXCPU, then SIGKILL at the hard limit); the sandbox
+reports every signal death as -signal."""
+
+
 def _exit_verdict(step: Step, run: RawRun, errors: re.Pattern | None) -> tuple[str, str]:
     """The outcome of a step whose exit status decides (see `transforms.execution.languages.Step`)."""
     code = run.exit_code
@@ -67,7 +72,7 @@ def _exit_verdict(step: Step, run: RawRun, errors: re.Pattern | None) -> tuple[s
     output = run.stderr or run.stdout
     if step.phase == "build":
         return "error", f"build failed (exit {code}): {_tail(output)}"
-    if code in (-signal.SIGXCPU, -signal.SIGKILL):
+    if code in _CPU_KILLED:
         return "timeout", f"killed by signal {-code} (the CPU limit)"
     if code > 0 or code == -signal.SIGABRT:
         crashed = errors is not None and errors.search(run.stderr)
@@ -84,7 +89,7 @@ def _harness_verdict(workdir: str, nonce: str, run: RawRun) -> tuple[str, str, t
         lines = tuple(int(n) for n in result.get("lines", ()))
     except (OSError, ValueError, KeyError, TypeError):
         code = run.exit_code
-        if code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
+        if code in _CPU_KILLED:
             return "timeout", "killed by the CPU limit", ()
         return "error", f"stopped before the tests finished (exit {code}): {_tail(run.stderr)}", ()
     if outcome not in OUTCOMES[:3]:

@@ -141,8 +141,8 @@ def verify_pair(pair: PairRecord, settings: Settings) -> Verified:
 def _verify(pair: PairRecord, settings: Settings) -> Verified:
     if not pair.tests.strip():
         return Verified(_reject(pair, NO_TESTS, "the row has no tests"), ())
-    if pair.language not in RUNNERS or missing_toolchain(pair.language):
-        tool = missing_toolchain(pair.language) if pair.language in RUNNERS else "a runner"
+    tool = missing_toolchain(pair.language) if pair.language in RUNNERS else "a runner"
+    if tool:
         return Verified(_reject(pair, no_toolchain_reason(pair.language), f"{tool} is not installed"), ())
     trace = settings.prefer_covered and RUNNERS[pair.language].traces and bool(pair.mutants)
     chosen = run_tests(
