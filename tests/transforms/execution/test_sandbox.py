@@ -5,6 +5,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import tracemalloc
 
 import pytest
@@ -222,7 +223,12 @@ def test_a_non_root_worker_without_namespaces_hides_its_environment():
     sandbox module needs nothing else); run as another user, as that user.
     """
     script = _READ_PARENT_ENVIRON.replace("Isolation(False, os.geteuid() == 0)", "Isolation(False, False)")
-    env = {"OPENAI_API_KEY": KEY, "PYTHONPATH": REPO, "PATH": SAFE_PATH}
+    script = script.replace("from transforms.execution.sandbox import", "from sandbox import")
+    shared = tempfile.mkdtemp(prefix="codepref-sandbox-module-")  # readable by nobody, unlike a 0700 checkout
+    shutil.copy(os.path.join(REPO, "transforms", "execution", "sandbox.py"), shared)
+    os.chmod(shared, 0o755)
+    os.chmod(os.path.join(shared, "sandbox.py"), 0o644)
+    env = {"OPENAI_API_KEY": KEY, "PYTHONPATH": shared, "PATH": SAFE_PATH}
     as_nobody = {"user": 65534, "group": 65534, "extra_groups": []} if os.geteuid() == 0 else {}
     python = "/usr/bin/python3" if as_nobody else sys.executable
     done = subprocess.run(
