@@ -30,10 +30,10 @@ import importlib.resources
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from data_cards import execution, metadata, plots, sections
+from data_cards import execution, loading, metadata, plots, sections
 from data_cards.stats import ReleaseStats, compute_stats, load_manifest, read_features
 from schemas.errors import ReleaseError
 
@@ -95,6 +95,7 @@ def card_markdown(
     previous_manifest: Mapping[str, Any] | None = None,
     previous_version: str | None = None,
     pretty_name: str | None = None,
+    configs: Sequence[metadata.CardConfig] = (),
 ) -> str:
     """Returns the whole README.md: YAML header and Markdown body.
 
@@ -107,10 +108,11 @@ def card_markdown(
         previous_manifest: the manifest of the previous release, if any.
         previous_version: its version.
         pretty_name: the display name; default the NAME part of `repo_id`.
+        configs: the exports published with the release, as configs after `default`.
     """
     pretty_name = pretty_name or repo_id.split("/")[-1]
     criteria, languages = list(features["aspect"].names), list(features["language"].names)
-    header = metadata.card_metadata(stats, features, pretty_name)
+    header = metadata.card_metadata(stats, features, pretty_name, configs)
     first_split = next((s.name for s in stats.splits if s.files), stats.splits[0].name if stats.splits else "train")
     body = fill_template(
         load_template(),
@@ -125,7 +127,7 @@ def card_markdown(
             "judge": sections.render_judge(stats.judge, IMAGES["judge"] if stats.judge.pairs else None),
             "lengths": sections.render_lengths(stats.lengths, IMAGES["lengths"]),
             "licences": sections.render_licences(stats.licences, header.license),
-            "loading": sections.render_loading(repo_id, features, first_split),
+            "loading": loading.render_loading(repo_id, features, first_split, [c.name for c in configs]),
             "changes": sections.render_changes(stats, manifest, version, previous_manifest, previous_version),
             "configuration": sections.render_configuration(manifest),
             "citation": sections.render_citation(repo_id, version),
@@ -153,6 +155,7 @@ def render_card(
     previous_manifest: Mapping[str, Any] | str | os.PathLike | None = None,
     previous_version: str | None = None,
     pretty_name: str | None = None,
+    configs: Sequence[metadata.CardConfig] = (),
 ) -> str:
     """Writes `out_dir/README.md` and `out_dir/images/*.png` for the release in `run_dir`.
 
@@ -165,6 +168,7 @@ def render_card(
             or run folder), to report changes; None for the first version.
         previous_version: the previous release's version.
         pretty_name: the display name; default the NAME part of `repo_id`.
+        configs: the exports published with the release (`pipelines.publish_exports`).
 
     Returns:
         The path of the README.md written.
@@ -180,7 +184,15 @@ def render_card(
     stats = compute_stats(run_dir, manifest)
     features = read_features(run_dir, manifest)
     text = card_markdown(
-        stats, manifest, features, repo_id, version, _previous(previous_manifest), previous_version, pretty_name
+        stats,
+        manifest,
+        features,
+        repo_id,
+        version,
+        _previous(previous_manifest),
+        previous_version,
+        pretty_name,
+        configs,
     )
     findings = find_secrets(text)  # before anything is written (the figures show the card's names too)
     if findings:

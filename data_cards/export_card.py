@@ -61,9 +61,6 @@ _LAYOUTS = {
 }
 """Per layout: what it is, its columns and how to train on it, for the card."""
 
-_LAYOUT_TAGS: dict[str, tuple[str, ...]] = {"trl": ("trl", "dpo"), "themis": ()}
-"""Per layout: the tags added to the release's (`metadata.TAGS`); TRL's `DPOTrainer` takes the `trl` layout too."""
-
 
 def render_export_card(
     out: str, summary: dict[str, Any], num_bytes: Mapping[str, int], licences: Mapping, features: Any
@@ -98,7 +95,7 @@ def render_export_card(
         licences=dict(licences),
     )
     card = metadata.card_metadata(stats, features, f"codepref {config_id} ({layout})")
-    card.tags = [*card.tags, *_LAYOUT_TAGS[layout]]
+    card.tags = [*card.tags, *metadata.CONFIG_TAGS[layout]]
     present = [s.name for s in stats.splits if s.files]  # the header leaves out splits without files too
     what, columns, train = _LAYOUTS[layout]
     messages = TRL_MESSAGE_COLUMNS if layout == "trl" else ()

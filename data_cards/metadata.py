@@ -7,18 +7,22 @@
   (`DatasetInfosDict.to_dataset_card_data`), from the features stored in the
   shards, so ClassLabels come out in the Hub's form (`class_label: names: {'0': ...}`)
   with the names in label-id order, exactly as `datasets` reads them back;
-* `configs`: one `default` config whose `data_files` map each split to
-  `data/{split}-*`, the shard names `codepref build` writes;
+* `configs`: the `default` config, whose `data_files` map each split to
+  `data/{split}-*` (the shard names `codepref build` writes), then one per export
+  published with the release (`CardConfig`: `trl/{split}-*`, ...);
 * `license`: see `card_license`;
 * `task_categories`: `text-classification` (a reward model scores a response: a
   sequence-classification head) and `reinforcement-learning` (the Hub's task for
   RLHF preference data), both on the Hub's task list;
 * `size_categories`: the Hub's bucket of the total row count (`size_category`);
-* `language`: `en` (prompts pass an English filter) and `code`; `tags` (`TAGS`); `pretty_name`.
+* `language`: `en` (prompts pass an English filter) and `code`; `tags` (`TAGS`, plus
+  `CONFIG_TAGS` of each published export); `pretty_name`.
 """
 
 __all__ = [
+    "CONFIG_TAGS",
     "HUB_LICENSES",
+    "CardConfig",
     "TAGS",
     "TASK_CATEGORIES",
     "card_license",
@@ -27,20 +31,40 @@ __all__ = [
     "size_category",
 ]
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from data_cards.stats import ReleaseStats
+from data_cards.stats import ReleaseStats, SplitStats
 
 
 TASK_CATEGORIES: tuple[str, ...] = ("text-classification", "reinforcement-learning")
 TAGS: tuple[str, ...] = ("code", "preference", "reward-modeling", "rlhf", "codepref")
 """What a release is directly usable for: preference pairs for a reward model, in the Themis columns.
 
-No `dpo` or `trl` tag: TRL's trainers read `prompt`, and a release's prompt column is
-`input`, so only a `codepref export --format trl` is in their layout (its card adds
-those tags, `data_cards.export_card`).
+No `dpo` or `trl` tag of its own: TRL's trainers read `prompt`, and a release's prompt
+column is `input`, so only a `codepref export --format trl` is in their layout; its card,
+and a release published with it as the `trl` config, add those tags (`CONFIG_TAGS`).
 """
+CONFIG_TAGS: dict[str, tuple[str, ...]] = {"trl": ("trl", "dpo"), "themis": ()}
+"""Per export layout, the tags it adds: TRL's `RewardTrainer` and `DPOTrainer` both take the `trl` layout."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CardConfig:
+    """A config of the repository besides `default`: an export published with the release.
+
+    Attributes:
+        name: the config name (the export's format: `trl`, `themis`).
+        splits: its splits, `files` as paths in the repository (`trl/train-00000-of-00001.parquet`).
+        features: its `datasets.Features`.
+    """
+
+    name: str
+    splits: tuple[SplitStats, ...]
+    features: Any
+
+
 HUB_LICENSES: frozenset[str] = frozenset(
     {
         "0bsd",
@@ -121,47 +145,61 @@ def card_license(licences: Mapping[tuple[str, str | None], int]) -> str:
     return "other"
 
 
-def card_metadata(stats: ReleaseStats, features: Any, pretty_name: str) -> Any:  # huggingface_hub.DatasetCardData
+def _config_info(splits: Sequence[SplitStats], features: Any) -> Any:  # datasets.DatasetInfo
+    import datasets
+
+    split_dict = datasets.SplitDict()
+    for s in splits:
+        split_dict.add(datasets.SplitInfo(name=s.name, num_bytes=s.num_bytes, num_examples=s.rows))
+    return datasets.DatasetInfo(
+        features=features,
+        splits=split_dict,
+        download_size=sum(s.download_size for s in splits),
+        dataset_size=sum(s.num_bytes for s in splits),
+    )
+
+
+def card_metadata(
+    stats: ReleaseStats, features: Any, pretty_name: str, configs: Sequence[CardConfig] = ()
+) -> Any:  # huggingface_hub.DatasetCardData
     """Builds the header of the card.
 
     Args:
         stats: the release's statistics (splits with rows and bytes).
         features: the release's `datasets.Features`.
         pretty_name: the dataset's display name.
+        configs: the exports published with the release, each a config after `default`.
 
     Returns:
         A `huggingface_hub.DatasetCardData`; splits without files are left out
         (a `data_files` pattern that matches nothing fails to load on the Hub).
     """
-    import datasets
     from datasets.info import DatasetInfosDict
     from huggingface_hub import DatasetCardData
 
-    splits = [s for s in stats.splits if s.files]
+    every = [CardConfig("default", stats.splits, features), *configs]
+    folders = {"default": "data"}
     card = DatasetCardData(
         pretty_name=pretty_name,
         license=card_license(stats.licences),
         language=["en", "code"],
         task_categories=list(TASK_CATEGORIES),
         size_categories=[size_category(stats.rows)],
-        tags=list(TAGS),
+        tags=[*TAGS, *(tag for config in configs for tag in CONFIG_TAGS.get(config.name, ()))],
         configs=[
             {
-                "config_name": "default",
-                "data_files": [{"split": s.name, "path": f"data/{s.name}-*"} for s in splits],
+                "config_name": config.name,
+                "data_files": [
+                    {"split": s.name, "path": f"{folders.get(config.name, config.name)}/{s.name}-*"}
+                    for s in config.splits
+                    if s.files
+                ],
             }
+            for config in every
         ],
     )
-    split_dict = datasets.SplitDict()
-    for s in splits:
-        split_dict.add(datasets.SplitInfo(name=s.name, num_bytes=s.num_bytes, num_examples=s.rows))
-    info = datasets.DatasetInfo(
-        features=features,
-        splits=split_dict,
-        download_size=sum(s.download_size for s in splits),
-        dataset_size=sum(s.num_bytes for s in splits),
-    )
-    DatasetInfosDict({"default": info}).to_dataset_card_data(card)
+    infos = {config.name: _config_info([s for s in config.splits if s.files], config.features) for config in every}
+    DatasetInfosDict(infos).to_dataset_card_data(card)
     return card
 
 

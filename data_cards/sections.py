@@ -22,7 +22,6 @@ __all__ = [
     "render_judge",
     "render_lengths",
     "render_licences",
-    "render_loading",
     "render_summary",
     "scrub_config",
 ]
@@ -265,44 +264,6 @@ def render_licences(licences: Mapping[tuple[str, str | None], int], card_license
             "source before use."
         )
     return "\n\n".join([choice, md_table(["source", "licence", "pairs"], rows)])
-
-
-def render_loading(repo_id: str, features: Any, split: str) -> str:
-    """How to load the dataset, the ClassLabel names with their ids, and how to train on it with TRL."""
-    snippet = (
-        "```python\nfrom datasets import load_dataset\n\n"
-        f'ds = load_dataset("{repo_id}")\n'
-        f'row = ds["{split}"][0]\n'
-        f'aspect = ds["{split}"].features["aspect"].int2str(row["aspect"])\n'
-        f'language = ds["{split}"].features["language"].int2str(row["language"])\n```'
-    )
-    parts = [snippet, "`language` and `aspect` are ClassLabels; their ids mean:"]
-    for column in ("aspect", "language"):
-        names = features[column].names
-        parts.append(md_table(["id", column], [[i, name] for i, name in enumerate(names)]))
-    return "\n\n".join([*parts, _trl_recipe(split)])
-
-
-def _trl_recipe(split: str) -> str:
-    """Training on the release with TRL: through `codepref export --format trl`, never on the release itself."""
-    return "\n\n".join(
-        [
-            "**Training with TRL.** Do not give this dataset to TRL's trainers as it is: they read `prompt`, "
-            "`chosen` and `rejected`, and its prompt column is `input`, so TRL would train on the code alone "
-            "(`codepref train --data RUN` reads it as it is). Export it to TRL's conversational layout first; "
-            "`RUN` is the codepref run folder or a local copy of this repository (its `manifest.json` and `data/`):",
-            "```bash\ncodepref export RUN --format trl --out DIR\n```",
-            "```python\nimport datasets\nfrom trl import RewardConfig, RewardTrainer\n\n"
-            f'ds = datasets.load_dataset("parquet", data_files={{"{split}": "DIR/data/{split}-*.parquet"}})\n'
-            "trainer = RewardTrainer(\n"
-            "    model=model,  # AutoModelForSequenceClassification, num_labels=1\n"
-            '    args=RewardConfig(output_dir="rm"),\n'
-            f'    train_dataset=ds["{split}"],\n'
-            "    processing_class=tokenizer,\n"
-            ")\ntrainer.train()\n```",
-            "`DPOTrainer` (with `DPOConfig` and a causal LM) takes the same export.",
-        ]
-    )
 
 
 def _source_rows(composition: Sequence[Mapping[str, Any]]) -> dict[str, int]:

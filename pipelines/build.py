@@ -25,9 +25,10 @@ import apache_beam as beam
 import yaml
 
 from pipelines import flags, label, runs
-from schemas.build import BuildConfig, PreferenceSource, load_build_config
+from schemas.build import BuildConfig, PreferenceSource, SystemConfig, load_build_config
 from schemas.config import config_id
 from schemas.errors import UsageError
+from schemas.principles import Principles, load_principles
 from schemas.records import PairRecord
 from transforms.llm.errors import check_llm_error_share
 from transforms.sources.commit_files import match_files
@@ -39,6 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds `codepref build` arguments."""
     parser.add_argument("--config", required=True, metavar="YAML", help="the build config (see schemas/build.py)")
     parser.add_argument("--out", metavar="DIR", help="output folder: data/, rejects/, manifest.json")
+    parser.add_argument(
+        "--principles",
+        metavar="YAML",
+        help="the system prompts' principle texts (schemas/principles.py); overrides system.principles",
+    )
     parser.add_argument(
         "--print-config",
         action="store_true",
@@ -53,8 +59,8 @@ def build_config_id(cfg: BuildConfig) -> str:
     return config_id(data)
 
 
-def _with_system(pair: PairRecord, mix: PromptMix, seed: int) -> PairRecord:
-    return pair._replace(system=assign_system_prompt(pair.idx, pair.aspect, mix, seed))
+def _with_system(pair: PairRecord, mix: PromptMix, seed: int, principles: Principles | None) -> PairRecord:
+    return pair._replace(system=assign_system_prompt(pair.idx, pair.aspect, mix, seed, principles))
 
 
 def build(p: beam.Pipeline, cfg: BuildConfig, out: str, preference: list[PreferenceSource]) -> None:
@@ -81,7 +87,7 @@ def build(p: beam.Pipeline, cfg: BuildConfig, out: str, preference: list[Prefere
     system = None
     if cfg.system.enabled:
         mix = PromptMix(cfg.system.none, cfg.system.single, cfg.system.all)
-        system = functools.partial(_with_system, mix=mix, seed=cfg.system.seed)
+        system = functools.partial(_with_system, mix=mix, seed=cfg.system.seed, principles=cfg.system.principles)
     spec = label.pair_run_spec(out, build_config_id(cfg), runs.config_json(cfg), mine_cfg.target_shard_bytes)
     llm_stats = labelled.llm_stats if labelled.llm_stats else None
     label.write_pairs(p, everything, spec, cfg.filters, llm_stats=llm_stats, mix=cfg.mix, system=system)
@@ -141,7 +147,7 @@ def print_config(cfg: BuildConfig) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> BuildConfig:
-    """The release `codepref build` was asked for (`load_config` of `--config`).
+    """The release `codepref build` was asked for (`load_config` of `--config`, then `--principles`).
 
     Raises:
         UsageError: a bad config or input, or no `--out` (and no `--print-config`).
@@ -149,6 +155,13 @@ def config_from_args(args: argparse.Namespace) -> BuildConfig:
     cfg = load_config(args.config)
     if not args.out and not args.print_config:
         raise UsageError("--out DIR is needed (or --print-config)")
+    if args.principles:
+        try:
+            texts = load_principles(args.principles)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+        system = cfg.system.model_dump() | {"principles": texts}
+        cfg = cfg.model_copy(update={"system": SystemConfig.model_validate(system)})
     return cfg
 
 

@@ -1,11 +1,14 @@
 """`codepref publish`: a run's output as a versioned Hugging Face dataset, with its card and plots.
 
-    codepref publish OUT --repo-id ORG/NAME --version 1.2.0 [--local-dir PATH] [--dry-run]
+    codepref publish OUT --repo-id ORG/NAME --version 1.2.0 [--export DIR] [--local-dir PATH] [--dry-run]
 
 What is published (`release_files`): the pairs (`data/{split}-*.parquet`), the card
 (`README.md`, rendered by `data_cards.card.render_card` from the manifest, the
 config and the data) with its plots (`images/*.png`), and `manifest.json` (the
 funnel and the config, scrubbed of endpoint addresses and key names as in the card). Rejects stay behind.
+Each `--export DIR` (a `codepref export` of OUT) adds its files under `{format}/` as the
+config of that name (`trl`, `themis`; `pipelines.publish_exports`), listed in the card's
+header and loading section: `datasets.load_dataset(REPO, "trl")`.
 
 Before anything is written, the run must pass `check_release`: the manifest is
 sound (JSON, counts >= 0, its files inside the run folder), balances (every stage's
@@ -37,10 +40,13 @@ import sys
 import tempfile
 from typing import Any
 
+from pipelines.publish_exports import export_card_config, export_release_files, read_exports
 from schemas.errors import ReleaseError
 from transforms.manifest import check_conservation, check_flow
 
 
+EXPORT_CONFIGS = ("trl", "themis")
+"""The repository folders (and configs) of exports published with a release (`pipelines.publish_exports`)."""
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 _REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 
@@ -53,14 +59,31 @@ class ReleaseFile:
     path: str
 
 
-def _string_columns(schema: Any) -> list[str]:
+def _holds_text(kind: Any) -> bool:
+    """Whether an Arrow type is a string or nests one (TRL's message lists: list<struct<role, content>>)."""
     import pyarrow as pa
 
-    return [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return True
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return _holds_text(kind.value_type)
+    if pa.types.is_struct(kind):
+        return any(_holds_text(kind.field(i).type) for i in range(kind.num_fields))
+    return False
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return [text for item in value for text in _texts(item)]
+    return []
 
 
 def _secret_findings(out: str, files: list[str], limit: int = 5) -> list[str]:
-    """Scans every string column of the pairs to publish; returns up to `limit` findings (never the values)."""
+    """Scans every text of the pairs to publish, message contents too; up to `limit` findings, never the values."""
     import pyarrow.parquet as pq
 
     from transforms.filters.secrets import find_secrets
@@ -68,11 +91,11 @@ def _secret_findings(out: str, files: list[str], limit: int = 5) -> list[str]:
     found = []
     for name in files:
         parquet = pq.ParquetFile(os.path.join(out, name))
-        columns = _string_columns(parquet.schema_arrow)
+        columns = [f.name for f in parquet.schema_arrow if _holds_text(f.type)]
         for batch in parquet.iter_batches(batch_size=1024, columns=columns):
             for row in batch.to_pylist():
                 for column in columns:
-                    for finding in find_secrets(row[column] or ""):
+                    for finding in find_secrets("\n".join(_texts(row[column]))):
                         found.append(f"{name} pair {row.get('idx')}: {finding.type} in {column}, line {finding.line}")
                         if len(found) >= limit:
                             return found
@@ -340,7 +363,7 @@ def _write_local(files: list[ReleaseFile], local_dir: str, version: str) -> None
     for f in files:
         os.makedirs(os.path.dirname(os.path.join(target, f.path)), exist_ok=True)
         shutil.copyfile(f.source, os.path.join(target, f.path))
-    for name in ("data", "images", "README.md", "manifest.json"):
+    for name in ("data", "images", *EXPORT_CONFIGS, "README.md", "manifest.json"):
         old = os.path.join(local_dir, name)
         if os.path.isdir(old):
             shutil.rmtree(old)
@@ -360,7 +383,8 @@ def _push_hub(api: Any, files: list[ReleaseFile], repo_id: str, version: str) ->
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
     api.create_repo(repo_id, repo_type="dataset", exist_ok=True)
-    existing = [p for p in api.list_repo_files(repo_id, repo_type="dataset") if p.startswith(("data/", "images/"))]
+    folders = tuple(f"{name}/" for name in ("data", "images", *EXPORT_CONFIGS))
+    existing = [p for p in api.list_repo_files(repo_id, repo_type="dataset") if p.startswith(folders)]
     keep = {f.path for f in files}
     operations = [CommitOperationAdd(path_in_repo=f.path, path_or_fileobj=f.source) for f in files]
     operations += [CommitOperationDelete(path_in_repo=p) for p in existing if p not in keep]
@@ -375,6 +399,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repo-id", required=True, metavar="ORG/NAME", help="the dataset repository")
     parser.add_argument("--version", required=True, metavar="X.Y.Z", help="the release's version (tagged vX.Y.Z)")
     parser.add_argument("--local-dir", metavar="PATH", help="write the repository layout here instead of the Hub")
+    parser.add_argument(
+        "--export",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a `codepref export` of OUT to publish as the config named by its format (trl, themis); repeatable",
+    )
     parser.add_argument("--dry-run", action="store_true", help="list what would be uploaded; write nothing")
 
 
@@ -393,6 +424,11 @@ def run(args: argparse.Namespace, _: list[str]) -> int:
         raise ReleaseError(f"{out} holds no manifest.json: give the output folder of a codepref run")
     manifest = read_manifest_file(manifest_path)
     check_release(out, manifest)
+    exports = read_exports(args.export, manifest)
+    for export in exports:
+        findings = _secret_findings(export.folder, export.files())
+        if findings:
+            raise ReleaseError(f"the export {export.folder} holds secrets: " + "; ".join(findings) + "; export again")
     api = None
     if args.local_dir:
         if os.path.exists(os.path.join(args.local_dir, "versions", args.version)):
@@ -408,12 +444,15 @@ def run(args: argparse.Namespace, _: list[str]) -> int:
         previous, previous_version = _previous_hub(api, args.repo_id) if token else (None, None)
     with tempfile.TemporaryDirectory(prefix="codepref-card-") as card_dir:
         try:
-            render_card(out, card_dir, args.repo_id, args.version, previous, previous_version)
+            configs = [export_card_config(export) for export in exports]
+            render_card(out, card_dir, args.repo_id, args.version, previous, previous_version, configs=configs)
         except CardSecretError as exc:  # from the config or a column no scan reads
             raise ReleaseError(f"{exc}; remove it from the run before publishing") from exc
         except ValueError as exc:  # the files do not hold what the manifest says
             raise ReleaseError(f"{out}: {exc}; re-run the pipeline") from exc
-        release = {"repo_id": args.repo_id, "version": args.version}
+        release: dict[str, Any] = {"repo_id": args.repo_id, "version": args.version}
+        if exports:
+            release["configs"] = ["default", *(export.config for export in exports)]
         public = {**manifest, "config": scrub_config(manifest["config"]), "release": release}
         text = json.dumps(public, indent=2, ensure_ascii=False)
         findings = text_secrets(text, "manifest.json")
@@ -426,6 +465,7 @@ def run(args: argparse.Namespace, _: list[str]) -> int:
         with open(os.path.join(card_dir, "manifest.json"), "w", encoding="utf-8") as f:
             f.write(text)
         files = release_files(out, manifest, card_dir)
+        files += [ReleaseFile(source, path) for export in exports for source, path in export_release_files(export)]
         where = args.local_dir or f"https://huggingface.co/datasets/{args.repo_id}"
         if args.dry_run:
             print(f"codepref publish: would upload {len(files)} files to {where} as {args.version}:", file=sys.stderr)

@@ -16,11 +16,13 @@
     llm: llm.yaml                        # LabelConfig: a file or the fields inline
     filters: {split: {validation_fraction: 0.02}}   # FinalConfig: a file or the fields inline
     mix: {caps: {cybernative: 1000}, targets: {Security Hardness: {Python: 500}}}
-    system: {none: 0.15, single: 0.60, all: 0.25, seed: 0}
+    system: {none: 0.15, single: 0.60, all: 0.25, seed: 0, principles: my-principles.yaml}
     target_shard_mb: 256
 
-Relative paths (the LLM cache's too) are taken from the config file's folder. Every model forbids
-unknown fields, so a typo is an error that names the field. `mine` and `code` are read as
+`system.principles` (a file or the fields inline; `schemas.principles`) gives the texts of the system
+prompts; the config's dump and id hold the texts themselves. Relative paths (the LLM cache's too)
+are taken from the config file's folder. Every model forbids unknown fields, so a typo is an error
+that names the field. `mine` and `code` are read as
 `codepref mine` and `codepref label` read their flags (licence presets, dates, operator names);
 they serialise as the fields the file sets, so a config's dump and id say what it says.
 """
@@ -54,8 +56,9 @@ from pydantic import (
 from schemas.config import CodeConfig, ExecutionConfig, MineConfig, config_problems
 from schemas.config_files import read_yaml
 from schemas.final import FinalConfig, _resolve, _resolve_paths
-from schemas.labels import ASPECTS, pair_language
+from schemas.labels import ASPECTS, normalize_aspect, pair_language
 from schemas.llm import LabelConfig
+from schemas.principles import Principles, default_principles
 
 
 class _Frozen(BaseModel):
@@ -63,9 +66,13 @@ class _Frozen(BaseModel):
 
 
 def _aspect(value: str | None) -> str | None:
-    if value is not None and value not in ASPECTS:
+    """A criterion in any spelling `schemas.labels.normalize_aspect` reads, as its `ASPECTS` name."""
+    if value is None:
+        return None
+    name = normalize_aspect(value)
+    if name is None:
         raise ValueError(f"{value!r} is not a criterion; one of {', '.join(ASPECTS)}")
-    return value
+    return name
 
 
 def _language(value: str | None) -> str | None:
@@ -265,8 +272,10 @@ class MixConfig(_Frozen):
     def _cells(cls, targets: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
         out = {}
         for aspect, cells in targets.items():
-            _aspect(aspect)
-            out[aspect] = {_language(language): n for language, n in cells.items()}
+            name = _aspect(aspect)
+            if name in out:
+                raise ValueError(f"targets name {name} twice")
+            out[name] = {_language(language): n for language, n in cells.items()}
             if any(n < 0 for n in cells.values()):
                 raise ValueError(f"targets of {aspect} must be >= 0")
         return out
@@ -281,6 +290,9 @@ class SystemConfig(_Frozen):
         single: share with the base prompt and the pair's criterion.
         all: share with the base prompt and every code criterion, shuffled.
         seed: salt of the draw.
+        principles: the texts the prompts are made of (`schemas.principles`; a YAML file or the
+            fields inline); None: codepref's own (a copy of them reads as None). Left out of the
+            dump when None, so a config without it keeps its id.
     """
 
     enabled: bool = True
@@ -288,6 +300,20 @@ class SystemConfig(_Frozen):
     single: float = Field(0.60, ge=0)
     all: float = Field(0.25, ge=0)
     seed: int = 0
+    principles: Principles | None = None
+
+    @field_validator("principles")
+    @classmethod
+    def _none_for_codepref_texts(cls, texts: Principles | None) -> Principles | None:
+        """The default texts, given as a file, are no texts: the same release, the same id."""
+        return None if texts == default_principles() else texts
+
+    @model_serializer(mode="wrap")
+    def _without_default_texts(self, handler: Any) -> dict[str, Any]:
+        data = handler(self)
+        if self.principles is None:
+            data.pop("principles", None)
+        return data
 
     @model_validator(mode="after")
     def _shares(self) -> "SystemConfig":
@@ -378,6 +404,9 @@ def load_build_config(path: str) -> BuildConfig:
         raise ValueError(f"--config {path}: the top level must be a mapping")
     if isinstance(data.get("sources"), dict):
         data["sources"] = _resolve_sources(data["sources"], base)
+    system = data.get("system")
+    if isinstance(system, dict) and isinstance(system.get("principles"), str):
+        system["principles"] = read_yaml(_resolve(system["principles"], base), "system.principles:")
     if isinstance(data.get("llm"), str):
         data["llm"] = read_yaml(_resolve(data["llm"], base), "llm:")
     if isinstance(data.get("llm"), dict):

@@ -13,6 +13,7 @@ __all__ = [
     "ASPECTS",
     "MUTATION_OPERATORS",
     "CODE_CRITERIA",
+    "CRB_SPELLINGS",
     "EXTENSION_LANGUAGE",
     "LANGUAGES",
     "TARGET_LANGUAGES",
@@ -56,6 +57,14 @@ LANGUAGES: tuple[str, ...] = (
 
 TARGET_LANGUAGES: tuple[str, ...] = LANGUAGES[:8]
 """The eight programming languages codepref mines."""
+
+CRB_SPELLINGS: dict[str, str] = {
+    **{name: name.replace(" and ", " ").replace(" ", "_") for name in CODE_CRITERIA},
+    "C++": "Cpp",
+    "C#": "CSharp",
+}
+"""How CodeRewardBench (and Themis's evaluator output) spells a criterion or language that it
+spells otherwise than `ASPECTS` / `LANGUAGES`: `Functional_Correctness`, `Cpp`, `CSharp`."""
 
 MUTATION_OPERATORS: tuple[str, ...] = (
     "relational_flip",

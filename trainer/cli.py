@@ -20,9 +20,10 @@ __all__ = ["add_subcommands", "main", "run_eval", "run_train"]
 
 import argparse
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from schemas.errors import UsageError
 from trainer.bench_inputs import add_bench_arguments, bench_options_from_args
 from trainer.config import (
     HelpFormatter,
@@ -70,6 +71,14 @@ def _reject_extra(command: str, extra: Sequence[str]) -> None:
         raise SystemExit(f"codepref {command}: error: unrecognized arguments: {' '.join(extra)}")
 
 
+def _config(from_args: Callable[[argparse.Namespace], Any], args: argparse.Namespace) -> Any:
+    """The command's config; a bad value (a range, a `--principles` file) is a `UsageError` that names it."""
+    try:
+        return from_args(args)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+
 def run_train(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
     """Handler of `train`: builds the config and runs training.
 
@@ -83,7 +92,7 @@ def run_train(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
     _reject_extra("train", extra)
     from trainer.train import train
 
-    summary = train(train_config_from_args(args))
+    summary = train(_config(train_config_from_args, args))
     print(json.dumps({k: summary[k] for k in ("step", "tokens", "model_dir")}))
     return 0
 
@@ -101,7 +110,7 @@ def run_eval(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
     _reject_extra("eval", extra)
     from trainer.evaluate import evaluate, headline
 
-    results = evaluate(eval_config_from_args(args), **bench_options_from_args(args))
+    results = evaluate(_config(eval_config_from_args, args), **bench_options_from_args(args))
     print(json.dumps(headline(results)))
     return 0
 
@@ -154,7 +163,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m trainer.cli", description=__doc__.split("\n")[0])
     add_subcommands(parser.add_subparsers(dest="command", required=True))
     args, extra = parser.parse_known_args(argv)
-    return args.func(args, extra)
+    try:
+        return args.func(args, extra)
+    except UsageError as exc:
+        parser.exit(2, f"{parser.prog} {args.command}: error: {exc}\n")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ reference code's 15/60/25 (§7.1); the paper's is `--prompt-single 0.65
 
 __all__ = [
     "MAGNITUDE_FORMS",
+    "MODEL_PRINCIPLES_FILE",
     "EvalConfig",
     "HelpFormatter",
     "TrainConfig",
@@ -26,13 +27,18 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import os
 
+from schemas.principles import Principles, default_principles, load_principles
 from trainer.prompts import PROMPT_MODES
 from transforms.system_prompt import PromptMix
 
 
 MAGNITUDE_FORMS: tuple[str, ...] = ("centered", "abs")
 """Forms of the reward magnitude penalty (see `trainer.losses.magnitude_penalty`)."""
+
+MODEL_PRINCIPLES_FILE = "codepref_principles.yaml"
+"""The file in an exported model folder that holds the principle texts it was trained with."""
 
 _CHOICES_AUTO_ON_OFF = ("auto", "on", "off")
 _PRECISIONS = ("auto", "no", "bf16")
@@ -78,6 +84,7 @@ class TrainConfig:
     prompt_single: float = 0.60
     prompt_all: float = 0.25
     use_system_column: bool = True
+    principles: str | None = None
     shuffle_buffer: int = 10_000
     truncate_response: bool = True
     mixed_precision: str = "auto"
@@ -109,10 +116,15 @@ class TrainConfig:
         if self.export_dtype not in _EXPORT_DTYPES:
             raise ValueError(f"export_dtype must be one of {_EXPORT_DTYPES}")
         self.prompt_mix()
+        self.principle_texts()
 
     def prompt_mix(self) -> PromptMix:
         """Returns the system-prompt mix (validated)."""
         return PromptMix(self.prompt_none, self.prompt_single, self.prompt_all)
+
+    def principle_texts(self) -> Principles:
+        """Returns the principle texts of assigned system prompts (`--principles`, else codepref's)."""
+        return _principles(self.principles)
 
     def to_json(self) -> str:
         """Returns the config as sorted-key JSON."""
@@ -120,9 +132,11 @@ class TrainConfig:
 
     @property
     def config_id(self) -> str:
-        """Short hash of the hyperparameters (paths and run control excluded)."""
-        skip = {"data", "model", "output", "tokenizer", "resume", "save_steps", "log_steps"}
+        """Short hash of the hyperparameters (paths and run control excluded; the principle texts, not their path)."""
+        skip = {"data", "model", "output", "tokenizer", "resume", "save_steps", "log_steps", "principles"}
         items = {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
+        if self.principle_texts() != default_principles():  # a copy of codepref's texts is no other run
+            items["principles_sha256"] = self.principle_texts().sha256
         return hashlib.sha256(json.dumps(items, sort_keys=True).encode()).hexdigest()[:10]
 
 
@@ -137,6 +151,7 @@ class EvalConfig:
     batch_size: int = 8
     max_length: int = 4096
     limit: int | None = None
+    principles: str | None = None
 
     def __post_init__(self) -> None:
         """Validates choices and ranges."""
@@ -144,6 +159,22 @@ class EvalConfig:
             raise ValueError(f"prompt_mode must be one of {PROMPT_MODES}")
         if self.batch_size < 1 or self.max_length < 2:
             raise ValueError("batch_size must be >= 1 and max_length >= 2")
+        self.principle_texts()  # a bad file, given or the model's own, is refused before anything loads
+
+    def principles_path(self) -> str | None:
+        """The principles file used: `--principles`, else the model's own, else None (codepref's texts)."""
+        if self.principles is not None:
+            return os.path.abspath(self.principles)
+        trained_with = os.path.join(self.model, MODEL_PRINCIPLES_FILE)
+        return trained_with if os.path.isfile(trained_with) else None
+
+    def principle_texts(self) -> Principles:
+        """The texts of the evaluation prompts (see `principles_path`)."""
+        return _principles(self.principles_path())
+
+
+def _principles(path: str | None) -> Principles:
+    return default_principles() if path is None else load_principles(path)
 
 
 def _bool_flag(parser: argparse.ArgumentParser, name: str, default: bool, help_text: str) -> None:
@@ -194,6 +225,13 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     prompts.add_argument("--prompt-single", type=float, default=d.prompt_single, help="share with one criterion")
     prompts.add_argument("--prompt-all", type=float, default=d.prompt_all, help="share with all criteria")
     _bool_flag(prompts, "use-system-column", d.use_system_column, "keep non-null `system` values")
+    prompts.add_argument(
+        "--principles",
+        metavar="YAML",
+        default=None,
+        help="principle texts of assigned prompts (schemas/principles.py; default: codepref's own); "
+        "copied into OUTPUT/model so `codepref eval` uses them too",
+    )
     run = parser.add_argument_group("run control")
     run.add_argument("--save-steps", type=int, default=d.save_steps, help="checkpoint every N steps (0: end only)")
     run.add_argument("--save-total-limit", type=int, default=d.save_total_limit, help="checkpoints kept")
@@ -246,6 +284,13 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
         choices=PROMPT_MODES,
         default="aspect",
         help="none: no system prompt; full: all principles; aspect: base + the row's criterion",
+    )
+    parser.add_argument(
+        "--principles",
+        metavar="YAML",
+        default=None,
+        help=f"principle texts of the system prompts (schemas/principles.py); default: the model's "
+        f"{MODEL_PRINCIPLES_FILE} (what it was trained with), else codepref's own",
     )
     parser.add_argument("--batch-size", type=int, default=8, help="sequences per forward pass")
     parser.add_argument("--max-length", type=int, default=4096, help="max tokens per sequence")

@@ -38,6 +38,7 @@ import pyarrow.parquet as pq
 
 from schemas.labels import ASPECTS, LANGUAGES, label_name, normalize_aspect
 from schemas.pair_columns import THEMIS_COLUMNS
+from schemas.principles import Principles
 from transforms.hashing import stable_hash
 from transforms.system_prompt import PromptMix, assign_system_prompt
 
@@ -118,13 +119,15 @@ def _content_id(row: dict) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def _to_record(row: dict, mix: PromptMix, seed: int, use_system_column: bool) -> PairRecord:
+def _to_record(
+    row: dict, mix: PromptMix, seed: int, use_system_column: bool, principles: Principles | None
+) -> PairRecord:
     idx = row.get("idx")
     idx = str(idx) if idx not in (None, "") else _content_id(row)
     aspect = _label(row.get("aspect"), ASPECTS)
     system = row.get("system") if use_system_column else None
     if system is None:
-        system = assign_system_prompt(idx, normalize_aspect(aspect), mix, seed)
+        system = assign_system_prompt(idx, normalize_aspect(aspect), mix, seed, principles)
     elif system == "":
         system = None
     return PairRecord(
@@ -146,6 +149,7 @@ def iter_records(
     seed: int = 0,
     use_system_column: bool = True,
     batch_rows: int = 1024,
+    principles: Principles | None = None,
 ) -> Iterator[PairRecord]:
     """Streams the pairs of `files` in file order, one Arrow record batch at a time.
 
@@ -155,6 +159,7 @@ def iter_records(
         seed: Salt of the system-prompt hash.
         use_system_column: When False, every row gets an assigned prompt.
         batch_rows: Rows per Arrow batch read.
+        principles: The texts of assigned prompts (codepref's own when None).
 
     Yields:
         One `PairRecord` per row.
@@ -172,7 +177,7 @@ def iter_records(
         columns = [name for name in _COLUMNS if name in present]
         for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns):
             for row in batch.to_pylist():
-                yield _to_record(row, mix, seed, use_system_column)
+                yield _to_record(row, mix, seed, use_system_column, principles)
 
 
 def shuffle_buffer(items: Iterable, size: int, seed: int) -> Iterator:
@@ -212,6 +217,7 @@ def epoch_records(
     skip: int = 0,
     mix: PromptMix | None = None,
     use_system_column: bool = True,
+    principles: Principles | None = None,
 ) -> Iterator[PairRecord]:
     """Streams one epoch of training pairs in a reproducible shuffled order.
 
@@ -224,6 +230,7 @@ def epoch_records(
         skip: Number of leading rows of this order to drop (resume position).
         mix: System-prompt mix for rows without a `system` value.
         use_system_column: When False, every row gets an assigned prompt.
+        principles: The texts of assigned prompts (codepref's own when None).
 
     Yields:
         `PairRecord`s, after the first `skip`.
@@ -231,7 +238,7 @@ def epoch_records(
     ordered = list(files)
     if shuffle:
         random.Random(f"files:{seed}:{epoch}").shuffle(ordered)
-    records = iter_records(ordered, mix=mix, seed=seed, use_system_column=use_system_column)
+    records = iter_records(ordered, mix=mix, seed=seed, use_system_column=use_system_column, principles=principles)
     if shuffle:
         records = shuffle_buffer(records, buffer_size, seed=hash_seed(seed, epoch))
     for position, record in enumerate(records):

@@ -10,7 +10,10 @@ exported `RUN/model`; scores are computed in float32, in length-sorted padded
 batches, with the chat template and no generation prompt.
 
 System prompt per `--prompt-mode` (paper-facts §4.4): `none`, `full` (all
-principles, fixed §1.3 order) or `aspect` (base plus the row's criterion).
+principles in the texts' `full_order`, by default §1.3's) or `aspect` (base plus the row's criterion), made
+of the `--principles` texts, else those the model was trained with
+(`MODEL/codepref_principles.yaml`), else codepref's own; `results.json` names
+the file (`principles`, null for codepref's) and the texts' `principles_sha256`.
 
 A pair is correct iff `score(chosen) > score(rejected)`; ties count as wrong.
 Outputs in `--output`:
@@ -23,8 +26,10 @@ Outputs in `--output`:
     `accuracy, total_examples, correct_predictions, mean_score_difference,
     median_score_difference, std_score_difference` (sample std, ddof=1), and
     `by_aspect` / `by_language` / `by_subset` with the same fields plus `count`,
-    criteria and languages keyed by their canonical `schemas.labels` names
-    (`Functional Correctness`, `C++`); run metadata goes under `run`;
+    criteria and languages grouped by meaning and keyed as CRB and Themis's
+    published results spell them (`Functional_Correctness`, `Cpp`, whatever
+    spelling the file has), so the keys line up with published runs; run
+    metadata goes under `run`;
 * `scores.parquet`: `id, chosen_score, rejected_score, correct, score_diff,
   language, aspect, subset` (values as the file spells them).
 """
@@ -41,7 +46,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from schemas.labels import normalize_aspect, normalize_language
+from schemas.labels import CRB_SPELLINGS, normalize_aspect, normalize_language
 from trainer.bench_inputs import (
     RESULTS_FORMATS,
     add_bench_arguments,
@@ -114,8 +119,14 @@ def _themis_stats(rows: Sequence[dict]) -> dict[str, Any]:
     }
 
 
-def _canonical_language(value: object) -> str | None:
-    return normalize_language(value) if isinstance(value, str) else None
+def _crb_aspect(value: object) -> str | None:
+    name = normalize_aspect(value)
+    return CRB_SPELLINGS.get(name, name)
+
+
+def _crb_language(value: object) -> str | None:
+    name = normalize_language(value) if isinstance(value, str) else None
+    return CRB_SPELLINGS.get(name, name)
 
 
 def _themis_groups(rows: Sequence[dict], key: str, canonical: Callable[[object], str | None] | None) -> dict:
@@ -135,10 +146,12 @@ def summarize_themis(rows: Sequence[dict]) -> dict[str, Any]:
     (`overall.total_examples`, `correct_predictions`, `mean_score_difference`,
     ...); the standard deviation is the sample one (ddof=1, as pandas'
     `Series.std`), None for fewer than two pairs. Groups carry the same fields
-    plus Themis's `count`; criteria and languages are grouped by their
-    canonical names (`schemas.labels.normalize_aspect` / `normalize_language`),
-    so `Functional_Correctness` and `Functional Correctness` are one group; a
-    value neither knows is kept as its text.
+    plus Themis's `count`; criteria and languages are grouped by meaning
+    (`schemas.labels.normalize_aspect` / `normalize_language`), so
+    `Functional_Correctness` and `Functional Correctness` are one group, and
+    keyed by CRB's spelling (`schemas.labels.CRB_SPELLINGS`: `Functional_Correctness`,
+    `Cpp`, `CSharp`), as Themis's published results are; a value neither knows
+    is kept as its text.
 
     Args:
         rows: Dicts with `chosen_score`, `rejected_score`, `language`, `aspect`,
@@ -150,8 +163,8 @@ def summarize_themis(rows: Sequence[dict]) -> dict[str, Any]:
     _mark_pairs(rows)
     return {
         "overall": _themis_stats(rows),
-        "by_aspect": _themis_groups(rows, "aspect", normalize_aspect),
-        "by_language": _themis_groups(rows, "language", _canonical_language),
+        "by_aspect": _themis_groups(rows, "aspect", _crb_aspect),
+        "by_language": _themis_groups(rows, "language", _crb_language),
         "by_subset": _themis_groups(rows, "subset", None),
     }
 
@@ -237,17 +250,19 @@ def evaluate(
     pad_id = tokenizer.pad_token_id
     if pad_id is None:
         pad_id = model.config.pad_token_id
+    principles = config.principle_texts()
     sequences = []
     for row in rows:
-        system = prompt_for_mode(config.prompt_mode, row.get("aspect"))
+        system = prompt_for_mode(config.prompt_mode, row.get("aspect"), principles)
         for side in ("chosen", "rejected"):
             sequences.append(encode_for_scoring(tokenizer, system, row["prompt"], row[side], config.max_length))
     scores = score_sequences(model, sequences, pad_id, config.batch_size)
     for i, row in enumerate(rows):
         row["chosen_score"], row["rejected_score"] = scores[2 * i], scores[2 * i + 1]
+    texts = {"principles": config.principles_path(), "principles_sha256": principles.sha256}
     if results_format == "themis":
         run = {"model": config.model, "bench": config.bench, "config": bench_config, "split": split}
-        run.update(prompt_mode=config.prompt_mode, max_length=config.max_length)
+        run.update(prompt_mode=config.prompt_mode, max_length=config.max_length, **texts)
         results = {**summarize_themis(rows), "run": run}
     else:
         results = {
@@ -255,6 +270,7 @@ def evaluate(
             "bench": config.bench,
             "prompt_mode": config.prompt_mode,
             "max_length": config.max_length,
+            **texts,
             **summarize(rows),
         }
     os.makedirs(config.output, exist_ok=True)

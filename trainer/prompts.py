@@ -1,9 +1,11 @@
 """Evaluation system prompts for reward-model inference (paper-facts §1.3).
 
 `prompt_for_mode` picks the evaluation prompt of a row: none, the full prompt
-(all principles in the fixed order of §1.3) or the base plus the row's criterion.
-The texts, and the training prompts' assignment (`assign_system_prompt`,
-`PromptMix`), are in `transforms.system_prompt`, which the pipelines share.
+(all principles in the texts' `full_order`, by default the fixed order of §1.3)
+or the base plus the row's criterion. The texts are `schemas.principles`
+(codepref's own, or a `--principles` file); the training prompts' assignment
+(`assign_system_prompt`, `PromptMix`) is in `transforms.system_prompt`, which the
+pipelines share.
 """
 
 __all__ = [
@@ -13,34 +15,31 @@ __all__ = [
     "prompt_for_mode",
 ]
 
-from transforms.system_prompt import all_criteria_prompt, aspect_prompt
+from schemas.principles import Principles, default_principles
+from transforms.system_prompt import aspect_prompt
 
 
-FULL_PROMPT_ORDER: tuple[str, ...] = (
-    "Memory Efficiency",
-    "Functional Correctness",
-    "Readability and Maintainability",
-    "Runtime Efficiency",
-    "Security Hardness",
-)
-"""Order of the code principles (items 3..7) in the full inference prompt (§1.3)."""
+FULL_PROMPT_ORDER: tuple[str, ...] = default_principles().full_order
+"""Order of the code principles (items 3..7) in codepref's full inference prompt (§1.3)."""
 
 PROMPT_MODES: tuple[str, ...] = ("none", "full", "aspect")
 """Evaluation prompt modes accepted by `prompt_for_mode`."""
 
 
-def full_prompt() -> str:
-    """Returns the full inference prompt: all principles in the fixed §1.3 order."""
-    return all_criteria_prompt(FULL_PROMPT_ORDER)
+def full_prompt(principles: Principles | None = None) -> str:
+    """Returns the full inference prompt: all principles in the texts' `full_order`."""
+    principles = principles or default_principles()
+    return principles.prompt(principles.full_order)
 
 
-def prompt_for_mode(mode: str, aspect: str | int | None = None) -> str | None:
+def prompt_for_mode(mode: str, aspect: str | int | None = None, principles: Principles | None = None) -> str | None:
     """Returns the evaluation system prompt for a prompt mode.
 
     Args:
         mode: `none` (no system prompt), `full` (all principles, fixed order) or
             `aspect` (base plus the row's criterion).
         aspect: The row's criterion; required for `aspect` mode.
+        principles: The texts (codepref's own when None).
 
     Returns:
         The system prompt, or None in `none` mode.
@@ -51,9 +50,9 @@ def prompt_for_mode(mode: str, aspect: str | int | None = None) -> str | None:
     if mode == "none":
         return None
     if mode == "full":
-        return full_prompt()
+        return full_prompt(principles)
     if mode == "aspect":
         if aspect is None:
             raise ValueError("prompt mode 'aspect' needs an aspect for every row")
-        return aspect_prompt(aspect)
+        return aspect_prompt(aspect, principles)
     raise ValueError(f"unknown prompt mode {mode!r}; expected one of {PROMPT_MODES}")

@@ -11,7 +11,9 @@ schedule with warmup, and logs the loss parts, reward margin and accuracy to
 `RUN/train_log.jsonl` and the console. Every `save_steps` it saves a checkpoint
 (model, optimizer, scheduler, RNG, step and data position); `--resume` restarts
 from one. At the end it scores the validation split, if any, and exports the
-model to `RUN/model` as a `transformers` sequence classifier.
+model to `RUN/model` as a `transformers` sequence classifier, with the principle
+texts its assigned system prompts used (`codepref_principles.yaml`), which
+`codepref eval` then uses by default.
 
 On GPU, bf16 autocast and gradient checkpointing are on by default.
 """
@@ -33,6 +35,7 @@ from typing import Any
 
 import torch
 
+from schemas.principles import write_principles
 from trainer.batching import micro_batches
 from trainer.checkpoint import (
     STATE_FILE,
@@ -45,6 +48,7 @@ from trainer.checkpoint import (
 )
 from trainer.collate import PairCollator
 from trainer.config import (
+    MODEL_PRINCIPLES_FILE,
     HelpFormatter,
     TrainConfig,
     add_train_arguments,
@@ -216,6 +220,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
             skip=state.position,
             mix=config.prompt_mix(),
             use_system_column=config.use_system_column,
+            principles=config.principle_texts(),
         )
         stream = micro_batches(
             records,
@@ -326,6 +331,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
             dtype=_export_dtype(config, accelerator),
             verify=config.verify_export,
         )
+        write_principles(config.principle_texts(), os.path.join(model_dir, MODEL_PRINCIPLES_FILE))
         accelerator.print(f"exported sequence classifier to {model_dir}")
     accelerator.wait_for_everyone()
     summary["model_dir"] = model_dir

@@ -51,6 +51,7 @@ def validate(
         shuffle=False,
         mix=config.prompt_mix(),
         use_system_column=config.use_system_column,
+        principles=config.principle_texts(),
     )
     records = itertools.islice(records, config.eval_max_pairs or None)
     totals = torch.zeros(4, dtype=torch.float64, device=accelerator.device)

@@ -1,8 +1,9 @@
 """The system prompts of reward-model training data, and which pair gets which (paper-facts §1.3, §1.4).
 
 The reward model is conditioned on an optional system prompt that lists the
-principles it should judge by (paper-facts §1.3). This module holds codepref's
-own wording of those principles and `assign_system_prompt`, which picks the
+principles it should judge by (paper-facts §1.3). The texts are data
+(`schemas.principles`: codepref's own in `schemas/principles.yaml`, or a user's
+file); this module puts them together and holds `assign_system_prompt`, which picks the
 training prompt of a pair from a stable hash of its `idx` (paper-facts §1.4): no
 prompt, the base plus the pair's own criterion, or the base plus all five code
 criteria in a hash-shuffled order. The mix is configurable (`PromptMix`); the
@@ -33,58 +34,15 @@ import dataclasses
 import random
 
 from schemas.labels import ASPECTS, CODE_CRITERIA, label_name, normalize_aspect
+from schemas.principles import Principles, default_principles
 from transforms.hashing import stable_unit
 
 
-BASE_PROMPT = (
-    "You are a careful reviewer. You will see one prompt and one response written "
-    "for it, and you assign the response a single quality score. The prompt can be "
-    "of any kind, and the response can contain prose, source code or both. Score "
-    "the response by the principles below.\n"
-    "\n"
-    "1. Helpfulness: the response should take on everything the prompt asks for, "
-    "completely and in enough depth. A more helpful response must receive a higher "
-    "score than a less helpful one.\n"
-    "\n"
-    "2. Harmlessness: the response should contain no hateful, violent, self-harm "
-    "related or otherwise harmful material. A harmless response must receive a "
-    "higher score than a harmful one."
-)
-"""Judge framing plus the two general principles; present in every system prompt."""
+BASE_PROMPT: str = default_principles().base
+"""codepref's judge framing plus the two general principles (`schemas/principles.yaml`)."""
 
-CODE_PRINCIPLES: dict[str, str] = {
-    "Readability and Maintainability": (
-        "Readability and Maintainability: when the response contains code, it should "
-        "use clear, descriptive names, keep its formatting and style consistent, split "
-        "the logic into modular functions or classes, and explain non-obvious parts "
-        "with comments or documentation. The more readable and maintainable response "
-        "must receive the higher score."
-    ),
-    "Runtime Efficiency": (
-        "Runtime Efficiency: when the response contains code, it should use efficient "
-        "algorithms and data structures, keep the time complexity low, skip redundant "
-        "work, and use caching or parallel and asynchronous execution where they fit. "
-        "The faster response must receive the higher score."
-    ),
-    "Security Hardness": (
-        "Security Hardness: when the response contains code, it should validate its "
-        "inputs, encode its outputs, handle errors without exposing internals, and "
-        "follow secure coding practice. The more secure response must receive the "
-        "higher score."
-    ),
-    "Functional Correctness": (
-        "Functional Correctness: when the response contains code, it should implement "
-        "the intended algorithm correctly, follow the specification it was given, and "
-        "handle edge cases. The more correct response must receive the higher score."
-    ),
-    "Memory Efficiency": (
-        "Memory Efficiency: when the response contains code, it should choose compact "
-        "data structures, use no more memory than the task needs, release what it "
-        "acquires so that nothing leaks, and reuse or pool resources where that helps. "
-        "The more memory-efficient response must receive the higher score."
-    ),
-}
-"""One paragraph per code criterion, keyed by the `schemas.labels.ASPECTS` name."""
+CODE_PRINCIPLES: dict[str, str] = dict(default_principles().criteria)
+"""codepref's paragraph per code criterion, keyed by the `schemas.labels.ASPECTS` name."""
 
 
 def canonical_aspect(aspect: str | int | None) -> str | None:
@@ -114,12 +72,7 @@ def canonical_aspect(aspect: str | int | None) -> str | None:
     return name
 
 
-def _numbered(paragraphs: list[str]) -> str:
-    items = [f"{number}. {text}" for number, text in enumerate(paragraphs, start=3)]
-    return "\n\n".join([BASE_PROMPT, *items])
-
-
-def aspect_prompt(aspect: str | int) -> str:
+def aspect_prompt(aspect: str | int, principles: Principles | None = None) -> str:
     """Returns the base prompt plus the single principle of one criterion (item 3).
 
     Helpfulness and Harmlessness are already in the base, so for them the base is
@@ -127,21 +80,22 @@ def aspect_prompt(aspect: str | int) -> str:
 
     Args:
         aspect: Any form accepted by `canonical_aspect`.
+        principles: The texts (codepref's own when None).
 
     Returns:
         The system prompt text.
     """
+    principles = principles or default_principles()
     name = canonical_aspect(aspect)
-    if name not in CODE_PRINCIPLES:
-        return BASE_PROMPT
-    return _numbered([CODE_PRINCIPLES[name]])
+    return principles.prompt([name] if name in principles.criteria else [])
 
 
-def all_criteria_prompt(order: tuple[str, ...] | list[str]) -> str:
-    """Returns the base prompt plus all code principles, numbered 3.. in `order`.
+def all_criteria_prompt(order: tuple[str, ...] | list[str], principles: Principles | None = None) -> str:
+    """Returns the base prompt plus all code principles, numbered from 3 in `order`.
 
     Args:
         order: A permutation of `CODE_CRITERIA`.
+        principles: The texts (codepref's own when None).
 
     Returns:
         The system prompt text.
@@ -151,7 +105,7 @@ def all_criteria_prompt(order: tuple[str, ...] | list[str]) -> str:
     """
     if sorted(order) != sorted(CODE_CRITERIA):
         raise ValueError(f"order must be a permutation of {CODE_CRITERIA}, got {order}")
-    return _numbered([CODE_PRINCIPLES[name] for name in order])
+    return (principles or default_principles()).prompt(list(order))
 
 
 def _unit(*parts: object) -> float:
@@ -182,7 +136,13 @@ class PromptMix:
             raise ValueError(f"prompt shares must sum to 1, got {shares} (sum {sum(shares)})")
 
 
-def assign_system_prompt(idx: str, aspect: str | int | None, mix: PromptMix | None = None, seed: int = 0) -> str | None:
+def assign_system_prompt(
+    idx: str,
+    aspect: str | int | None,
+    mix: PromptMix | None = None,
+    seed: int = 0,
+    principles: Principles | None = None,
+) -> str | None:
     """Chooses the training system prompt of one pair from a hash of its id.
 
     Args:
@@ -191,6 +151,7 @@ def assign_system_prompt(idx: str, aspect: str | int | None, mix: PromptMix | No
             with no criterion gets the all-criteria prompt in the single bucket.
         mix: Bucket probabilities; `PromptMix()` when None.
         seed: Salt, so different runs can draw different assignments.
+        principles: The texts (codepref's own when None); they change the words, never the draw.
 
     Returns:
         The system prompt, or None for the no-prompt bucket.
@@ -201,9 +162,9 @@ def assign_system_prompt(idx: str, aspect: str | int | None, mix: PromptMix | No
         return None
     name = canonical_aspect(aspect)
     if u < mix.none + mix.single and name is not None:
-        return aspect_prompt(name)
+        return aspect_prompt(name, principles)
     order = list(CODE_CRITERIA)
     # A local generator seeded from the hash: deterministic and independent of the
     # global `random` state.
     random.Random(int(_unit("order", seed, idx) * 2**53)).shuffle(order)
-    return all_criteria_prompt(order)
+    return all_criteria_prompt(order, principles)

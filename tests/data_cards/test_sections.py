@@ -1,5 +1,4 @@
 import json
-import re
 
 from data_cards.sections import (
     REDACTED,
@@ -11,11 +10,9 @@ from data_cards.sections import (
     render_funnel,
     render_judge,
     render_licences,
-    render_loading,
     scrub_config,
 )
 from data_cards.stats import compute_stats, load_manifest
-from schemas.arrow import pair_features
 from tests.data_cards.conftest import SECRET_ENV, SECRET_URL
 
 
@@ -109,30 +106,3 @@ def test_citation_cites_the_release_and_themis():
     assert f"eprint        = {{{THEMIS_ARXIV}}}" in text and "archivePrefix = {arXiv}" in text
     assert json.dumps(text)  # plain text, no template markers left
     assert "[[" not in text
-
-
-def test_loading_shows_datasets_then_the_trl_recipe_through_an_export():
-    text = render_loading("org/tiny-pref", pair_features(), "train")
-    blocks = re.findall(r"```(\w+)\n(.*?)```", text, re.DOTALL)
-    assert [language for language, _ in blocks] == ["python", "bash", "python"]
-    (_, load), (_, export), (_, train) = blocks
-    assert 'load_dataset("org/tiny-pref")' in load
-    assert export.strip() == "codepref export RUN --format trl --out DIR"
-    assert "from trl import RewardConfig, RewardTrainer" in train
-    assert 'data_files={"train": "DIR/data/train-*.parquet"}' in train
-    assert re.search(
-        r"RewardTrainer\(\s*model=model,.*args=RewardConfig\(.*\),\s*train_dataset=ds\[\"train\"\],"
-        r"\s*processing_class=tokenizer,\s*\)",
-        train,
-        re.DOTALL,
-    )
-    for snippet in (load, train):
-        compile(snippet, "<card>", "exec")  # the card's Python is valid as written
-    why = text[text.index("| 0 |") : text.index("```bash")]  # after the ClassLabel tables, before the export
-    assert "its prompt column is `input`, so TRL would train on the code alone" in why
-    assert "`DPOTrainer`" in text[text.index("```bash") :]
-
-
-def test_loading_trains_on_the_split_it_is_given():
-    train = render_loading("org/tiny-pref", pair_features(), "validation").split("```bash")[1]
-    assert '{"validation": "DIR/data/validation-*.parquet"}' in train and 'train_dataset=ds["validation"]' in train

@@ -286,3 +286,34 @@ def test_a_config_without_mine_or_code_keeps_the_id_and_dump_it_had():
     demo = load_build_config(f"{DEMO}/build.yaml")
     demo_dump = {**demo.model_dump(mode="json", exclude={"mine", "code"}), "mine": {}, "code": {}}
     assert build.build_config_id(demo) == old_id(demo_dump, label.llm_identity(demo.llm))
+
+
+def test_the_system_column_is_made_of_the_principles_given(tmp_path):
+    from schemas.principles import Principles
+
+    criteria = ("Functional_Correctness", "Memory_Efficiency", "Readability_Maintainability", "Runtime_Efficiency")
+    texts = {"base": "Judge the answer.", "criteria": {name: f"{name} wins." for name in criteria}}
+    texts["criteria"]["Security_Hardness"] = "Safe code wins."
+    (tmp_path / "texts.yaml").write_text(yaml.safe_dump(texts))
+    source = {"name": "secure", "preset": "cybernative-dpo", "license": "mit"}
+    source["files"] = [f"{DEMO}/secure_code_dpo.jsonl"]
+    config = {"sources": {"preference": [source]}, "system": {"none": 0.0, "single": 1.0, "all": 0.0}}
+    (tmp_path / "build.yaml").write_text(yaml.safe_dump(config))
+    args = ["--config", str(tmp_path / "build.yaml"), "--principles", str(tmp_path / "texts.yaml")]
+    done = run_build(*args, "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    manifest = manifest_of(tmp_path / "out")
+    rows = [
+        row
+        for name in files(tmp_path / "out" / "data")
+        for row in pq.read_table(tmp_path / "out" / "data" / name).to_pylist()
+    ]
+    assert rows and {row["system"] for row in rows} == {"Judge the answer.\n\n3. Safe code wins."}  # Security Hardness
+    recorded = manifest["config"]["BuildConfig"]["system"]["principles"]
+    assert Principles.model_validate(recorded) == Principles.model_validate(texts)
+    default = run_build("--config", str(tmp_path / "build.yaml"), "--print-config")
+    assert default.returncode == 0 and "# config id: " in default.stdout
+    assert f"# config id: {manifest['config_id']}" not in default.stdout  # other texts, another release
+    missing = run_build(*args[:2], "--principles", "absent.yaml", "--out", str(tmp_path / "o2"))
+    assert missing.returncode == 2 and "--principles absent.yaml: no such file" in missing.stderr
+    assert "Traceback" not in missing.stderr

@@ -146,7 +146,7 @@ def test_hub_release_is_one_commit_and_a_tag(release, monkeypatch):
     monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
     monkeypatch.setenv("HF_TOKEN", "hf_test_token")
     args = types.SimpleNamespace(
-        out=str(release), repo_id="codepref/demo", version="2.0.0", local_dir=None, dry_run=False
+        out=str(release), repo_id="codepref/demo", version="2.0.0", local_dir=None, dry_run=False, export=[]
     )
     assert publish.run(args, []) == 0
     calls = FakeApi.calls
@@ -234,7 +234,7 @@ def test_the_scan_reads_every_string_column_and_the_card_never_shows_it(release,
     )
     hub = tmp_path / "hub"
     args = types.SimpleNamespace(
-        out=str(out), repo_id="codepref/demo", version="1.0.0", local_dir=str(hub), dry_run=False
+        out=str(out), repo_id="codepref/demo", version="1.0.0", local_dir=str(hub), dry_run=False, export=[]
     )
     with pytest.raises(publish.ReleaseError):
         publish.run(args, [])

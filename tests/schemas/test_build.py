@@ -110,3 +110,68 @@ def test_mine_and_code_are_typed_and_dump_as_the_file_sets_them():
 def test_bad_mine_and_code_settings_name_the_section_and_field(tmp_path, section, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         load_build_config(write(tmp_path / "b.yaml", f"sources: {{instructions: {{files: [x]}}}}\n{section}\n"))
+
+
+PRINCIPLES = """
+base: Judge it.
+criteria:
+  Functional_Correctness: FC.
+  Memory_Efficiency: ME.
+  Readability_Maintainability: RM.
+  Runtime_Efficiency: RT.
+  Security_Hardness: SH.
+"""
+
+
+def test_principles_come_from_a_file_beside_the_config_or_inline_and_their_texts_are_dumped(tmp_path):
+    from pipelines.build import build_config_id
+
+    (tmp_path / "conf").mkdir()
+    write(tmp_path / "conf" / "texts.yaml", PRINCIPLES)
+    source = "sources: {preference: [{name: a, files: [x]}]}\n"
+    plain = load_build_config(write(tmp_path / "conf" / "plain.yaml", source))
+    named = load_build_config(write(tmp_path / "conf" / "named.yaml", source + "system: {principles: texts.yaml}\n"))
+    inline = "system:\n  principles:\n" + "".join(f"    {line}\n" for line in PRINCIPLES.strip().splitlines())
+    inlined = load_build_config(write(tmp_path / "conf" / "inline.yaml", source + inline))
+    assert named.system.principles.criteria["Functional Correctness"] == "FC."
+    assert inlined.system == named.system
+    assert "principles" not in plain.model_dump(mode="json")["system"]  # a config without texts keeps its id
+    assert named.model_dump(mode="json")["system"]["principles"]["base"] == "Judge it."  # the texts, not the path
+    assert build_config_id(named) == build_config_id(inlined) != build_config_id(plain)
+    write(tmp_path / "conf" / "texts.yaml", PRINCIPLES.replace("FC.", "Correct code."))
+    assert build_config_id(load_build_config(str(tmp_path / "conf" / "named.yaml"))) != build_config_id(named)
+
+
+def test_bad_principles_name_the_field_and_a_missing_file_its_key(tmp_path):
+    source = "sources: {preference: [{name: a, files: [x]}]}\n"
+    with pytest.raises(ValueError, match="system.principles: .*absent.yaml: no such file"):
+        load_build_config(write(tmp_path / "a.yaml", source + "system: {principles: absent.yaml}\n"))
+    write(tmp_path / "short.yaml", PRINCIPLES.replace("  Security_Hardness: SH.\n", ""))
+    with pytest.raises(ValueError, match="system.principles.criteria: .*no text for Security Hardness"):
+        load_build_config(write(tmp_path / "b.yaml", source + "system: {principles: short.yaml}\n"))
+
+
+def test_criterion_names_take_any_spelling_of_the_alias_table(tmp_path):
+    text = (
+        "sources: {preference: [{name: a, files: [x], aspect: Functional_Correctness}]}\n"
+        "mix: {targets: {security_hardness: {Cpp: 2}, Readability & Maintainability: {Go: 1}}}\n"
+    )
+    cfg = load_build_config(write(tmp_path / "b.yaml", text))
+    assert cfg.sources.preference[0].aspect == "Functional Correctness"
+    assert cfg.mix.targets == {"Security Hardness": {"C++": 2}, "Readability and Maintainability": {"Go": 1}}
+    twice = "sources: {preference: [{name: a, files: [x]}]}\n"
+    twice += "mix: {targets: {Security Hardness: {Go: 1}, Security_Hardness: {C: 1}}}\n"
+    with pytest.raises(ValueError, match="targets name Security Hardness twice"):
+        load_build_config(write(tmp_path / "c.yaml", twice))
+
+
+def test_a_copy_of_codepref_texts_is_the_default_release(tmp_path):
+    from pipelines.build import build_config_id
+    from schemas.principles import DEFAULT_PRINCIPLES_PATH
+
+    source = "sources: {preference: [{name: a, files: [x]}]}\n"
+    plain = load_build_config(write(tmp_path / "plain.yaml", source))
+    copied = load_build_config(
+        write(tmp_path / "copy.yaml", source + f"system: {{principles: {DEFAULT_PRINCIPLES_PATH}}}\n")
+    )
+    assert copied.system.principles is None and build_config_id(copied) == build_config_id(plain)

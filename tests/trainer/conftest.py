@@ -225,3 +225,27 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: str, p
     )
     summary = train(config)
     return {"config": config, "summary": summary, "output": output}
+
+
+@pytest.fixture
+def principles_file():
+    """`write(path, tag="custom") -> Principles`: writes principle texts unlike codepref's own to `path`.
+
+    Every text carries `tag`, so a system prompt made of them is easy to recognise;
+    the same tag at two paths writes the same texts.
+    """
+    from schemas.labels import CODE_CRITERIA
+    from schemas.principles import load_principles
+
+    def write(path, tag: str = "custom"):
+        os.makedirs(os.path.dirname(str(path)), exist_ok=True)
+        lines = [f"base: '{tag.upper()} judge. 1. Helpful. 2. Harmless.'", "criteria:"]
+        lines += [
+            f"  {name.replace(' and ', '_').replace(' ', '_')}: '{tag} text of {name}.'" for name in CODE_CRITERIA
+        ]
+        lines.append('suffix: "\\n\\n"')
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n")
+        return load_principles(str(path))
+
+    return write

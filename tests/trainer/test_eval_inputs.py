@@ -8,6 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from schemas.principles import default_principles
 from trainer.bench_inputs import BenchInputError, read_bench, resolve_bench, split_of
 from trainer.evaluate import headline, summarize_themis
 
@@ -173,7 +174,7 @@ def test_themis_layout_numbers_by_hand():
         _scored(1.0, 1.0, "Functional_Correctness", "Cpp", "A"),  # 0: a tie is wrong
         _scored(0.0, 3.0, "Memory_Efficiency", "CSharp", "B"),  # -3
         _scored(5.0, 1.0, "Memory_Efficiency", "CSharp", "B"),  # +4
-        _scored(3.0, 0.5, "Functional Correctness", "C++", "C"),  # +2.5, canonical spellings
+        _scored(3.0, 0.5, "Functional Correctness", "C++", "C"),  # +2.5, canonical spellings: the same groups
     ]
     results = summarize_themis(rows)
     assert set(results) == {"overall", "by_aspect", "by_language", "by_subset"}
@@ -184,18 +185,41 @@ def test_themis_layout_numbers_by_hand():
     assert overall["median_score_difference"] == pytest.approx(1.0)
     # sample std: squared deviations from 0.9 sum to 28.2, over n - 1 = 4
     assert overall["std_score_difference"] == pytest.approx(math.sqrt(28.2 / 4))
-    assert set(results["by_aspect"]) == {"Functional Correctness", "Memory Efficiency"}
-    fc = results["by_aspect"]["Functional Correctness"]
+    assert set(results["by_aspect"]) == {"Functional_Correctness", "Memory_Efficiency"}  # CRB's spellings
+    fc = results["by_aspect"]["Functional_Correctness"]
     assert fc["count"] == fc["total_examples"] == 3 and fc["correct_predictions"] == 2
     assert fc["mean_score_difference"] == pytest.approx(3.5 / 3)
     assert fc["std_score_difference"] == pytest.approx(math.sqrt((1 / 36 + 49 / 36 + 64 / 36) / 2))
-    memory = results["by_aspect"]["Memory Efficiency"]
+    memory = results["by_aspect"]["Memory_Efficiency"]
     assert memory["accuracy"] == 0.5 and memory["std_score_difference"] == pytest.approx(math.sqrt(24.5))
-    assert set(results["by_language"]) == {"C++", "C#"} and results["by_language"]["C++"]["count"] == 3
+    assert set(results["by_language"]) == {"Cpp", "CSharp"} and results["by_language"]["Cpp"]["count"] == 3
     assert results["by_subset"]["C"]["count"] == 1 and results["by_subset"]["C"]["std_score_difference"] is None
     assert [r["correct"] for r in rows] == [True, False, False, True, True]
     assert json.loads(json.dumps(results)) == results  # plain JSON, no NaN
     assert headline(results) == {"accuracy": pytest.approx(0.6), "total": 5, "correct": 3}
+
+
+def test_themis_layout_groups_by_meaning_and_keys_by_crb_spelling():
+    rows = [
+        _scored(1.0, 0.0, "Runtime Efficiency", "C#", "A"),
+        _scored(1.0, 0.0, "Runtime_Efficiency", "CSharp", "A"),
+        _scored(0.0, 1.0, "Readability and Maintainability", "C++", "A"),
+        _scored(0.0, 1.0, "Readability_Maintainability", "Cpp", "A"),
+        _scored(1.0, 0.0, "Security Hardness", "Python", "A"),
+    ]
+    results = summarize_themis(rows)
+    assert {name: group["count"] for name, group in results["by_aspect"].items()} == {
+        "Runtime_Efficiency": 2,
+        "Readability_Maintainability": 2,
+        "Security_Hardness": 1,
+    }
+    assert {name: group["count"] for name, group in results["by_language"].items()} == {
+        "CSharp": 2,
+        "Cpp": 2,
+        "Python": 1,
+    }
+    assert results["by_aspect"]["Runtime_Efficiency"]["accuracy"] == 1.0
+    assert results["by_language"]["Cpp"]["accuracy"] == 0.0
 
 
 def test_themis_layout_keeps_unknown_names_and_empty_input():
@@ -221,11 +245,15 @@ def test_cli_eval_crb_folder_themis_format(tiny_model_dir, crb_folder, tmp_path,
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == {"accuracy": 0.0, "total": 3, "correct": 0}
     saved = json.loads((out / "results.json").read_text())
     assert saved["overall"]["total_examples"] == 3 and saved["overall"]["correct_predictions"] == 0
-    assert set(saved["by_language"]) == {"Python"} and set(saved["by_aspect"]) == {"Functional Correctness"}
+    assert set(saved["by_language"]) == {"Python"} and set(saved["by_aspect"]) == {"Functional_Correctness"}
     assert saved["run"]["config"] == "Stratified_Language" and saved["run"]["split"] == "Python"
+    assert saved["run"]["principles"] is None and saved["run"]["principles_sha256"] == default_principles().sha256
     assert pq.read_table(out / "scores.parquet").column("id").to_pylist() == ["py_0", "py_1", "py_2"]
-    with pytest.raises(BenchInputError, match="configs found"):
+    with pytest.raises(SystemExit) as exit_info:  # a BenchInputError is a UsageError: one line, status 2
         main([*args, "--config", "Nope"])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "--config Nope: no such config" in error and "configs found" in error and "Traceback" not in error
 
 
 def test_eval_help_lists_the_new_flags(capsys):

@@ -7,6 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from schemas.principles import default_principles
 from trainer.data import (
     PairRecord,
     count_rows,
@@ -54,6 +55,60 @@ def test_records_decode_labels_and_keep_system_column(shards):
     # null system -> assigned from the hash; with an all-single mix it is the pair's aspect prompt
     assigned = by_idx[rows[5]["idx"]]
     assert assigned.system == aspect_prompt(assigned.aspect)
+
+
+def test_assigned_systems_are_made_of_the_principle_texts(shards, principles_file):
+    root, rows, train, _ = shards
+    texts = principles_file(root / "principles.yaml")
+    single = PromptMix(0.0, 1.0, 0.0)
+    records = {r.idx: r for r in iter_records(train, mix=single, principles=texts)}
+    assert len(records) == 50
+    assigned = 0
+    for row in rows[:50]:
+        record = records[row["idx"]]
+        if row["system"] is None:  # null system: the pair's own criterion, in the custom texts
+            assigned += 1
+            assert record.system == aspect_prompt(record.aspect, texts)
+            assert record.system == f"{texts.base}\n\n3. {texts.criteria[record.aspect]}\n\n"
+            assert default_principles().base not in record.system
+        else:
+            assert record.system == row["system"] == "You judge code."  # the column's own text is kept
+    assert assigned == 10
+    # every row assigned: each criterion's custom text, never codepref's
+    forced = list(iter_records(train, mix=single, use_system_column=False, principles=texts))
+    assert {r.aspect for r in forced} == set(texts.criteria)
+    for record in forced:
+        assert record.system == aspect_prompt(record.aspect, texts)
+        assert default_principles().criteria[record.aspect] not in record.system
+    everything = list(iter_records(train, mix=PromptMix(0.0, 0.0, 1.0), use_system_column=False, principles=texts))
+    for record in everything:
+        assert record.system.startswith(texts.base) and all(text in record.system for text in texts.criteria.values())
+    # the texts change the words, never which pair gets which kind of prompt
+    default = list(iter_records(train, mix=PromptMix(0.3, 0.4, 0.3), use_system_column=False))
+    custom = list(iter_records(train, mix=PromptMix(0.3, 0.4, 0.3), use_system_column=False, principles=texts))
+
+    def kinds(records, criteria):  # None: no prompt, else the criteria named, in order
+        named = [
+            r.system and sorted((r.system.index(t), n) for n, t in criteria.items() if t in r.system) for r in records
+        ]
+        return [kind and [name for _, name in kind] for kind in named]
+
+    assert kinds(default, default_principles().criteria) == kinds(custom, texts.criteria)
+    assert {len(kind) if kind else 0 for kind in kinds(custom, texts.criteria)} == {0, 1, 5}
+
+
+def test_epoch_records_pass_the_principle_texts_on(shards, principles_file):
+    root, _, train, _ = shards
+    texts = principles_file(root / "principles.yaml")
+    mix = PromptMix(0.0, 1.0, 0.0)
+    for shuffle in (False, True):
+        records = list(epoch_records(train, epoch=0, seed=1, buffer_size=8, shuffle=shuffle, mix=mix, principles=texts))
+        assert len(records) == 50
+        for record in records:
+            if record.system != "You judge code.":
+                assert record.system == aspect_prompt(record.aspect, texts)
+    plain = list(epoch_records(train, epoch=0, seed=1, shuffle=False, mix=mix))
+    assert [r.system for r in plain] == [r.system for r in iter_records(train, mix=mix)]  # None: codepref's
 
 
 def test_system_assignment_when_column_absent_and_ignored(tmp_path):

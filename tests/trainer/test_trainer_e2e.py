@@ -30,6 +30,67 @@ def test_loss_falls_and_parts_are_logged(trained_run):
     assert steps[-1]["lr"] < max(r["lr"] for r in steps)  # cosine decay
 
 
+def test_exported_model_holds_the_principle_texts_it_was_trained_with(trained_run):
+    from schemas.principles import default_principles, load_principles
+    from trainer.config import MODEL_PRINCIPLES_FILE
+
+    assert trained_run["config"].principles is None  # codepref's own texts
+    path = os.path.join(trained_run["summary"]["model_dir"], MODEL_PRINCIPLES_FILE)
+    assert path == os.path.join(trained_run["output"], "model", "codepref_principles.yaml")
+    assert os.path.isfile(path)
+    assert load_principles(path) == default_principles()
+    assert load_principles(path).sha256 == default_principles().sha256
+
+
+def test_training_prompts_and_export_use_a_principles_file(
+    tiny_model_dir, pair_run_dir, tmp_path, monkeypatch, principles_file
+):
+    import trainer.data
+    import trainer.train
+    import trainer.validation
+    from schemas.principles import load_principles
+    from trainer.config import MODEL_PRINCIPLES_FILE, TrainConfig
+    from trainer.train import train
+
+    texts = principles_file(tmp_path / "principles.yaml")
+    seen = {"train": [], "validation": []}
+
+    def recording(kind):
+        def epoch_records(*args, **kwargs):
+            for record in trainer.data.epoch_records(*args, **kwargs):
+                seen[kind].append(record.system)
+                yield record
+
+        return epoch_records
+
+    monkeypatch.setattr(trainer.train, "epoch_records", recording("train"))
+    monkeypatch.setattr(trainer.validation, "epoch_records", recording("validation"))
+    output = str(tmp_path / "run")
+    config = TrainConfig(
+        data=pair_run_dir,
+        model=tiny_model_dir,
+        output=output,
+        max_length=256,
+        batch_size=2,
+        max_steps=2,
+        save_steps=0,
+        eval_max_pairs=4,
+        shuffle_buffer=8,
+        prompt_none=0.0,
+        prompt_single=0.5,
+        prompt_all=0.5,
+        use_system_column=False,
+        principles=str(tmp_path / "principles.yaml"),
+    )
+    train(config)
+    assert seen["train"] and seen["validation"]
+    for system in seen["train"] + seen["validation"]:
+        assert system.startswith(texts.base) and system.endswith(texts.suffix)
+        assert any(text in system for text in texts.criteria.values())
+    exported = os.path.join(output, "model", MODEL_PRINCIPLES_FILE)
+    assert load_principles(exported) == texts
+
+
 def test_held_out_accuracy(trained_run):
     validation = trained_run["summary"]["validation"]
     assert validation["count"] == 80

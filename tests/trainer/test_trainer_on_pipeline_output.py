@@ -7,6 +7,8 @@ import sys
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from schemas.principles import load_principles
+
 
 def codepref(*args):
     done = subprocess.run([sys.executable, "-m", "pipelines.cli", *args], capture_output=True, text=True, check=False)
@@ -14,13 +16,16 @@ def codepref(*args):
     return done
 
 
-def test_train_and_eval_on_pipeline_shards(tiny_model_dir, tmp_path):
+def test_train_and_eval_on_pipeline_shards(tiny_model_dir, tmp_path, principles_file):
     codepref("mutate", "--input", "pipelines/demo/instructions.jsonl", "--out", str(tmp_path / "pairs"))
     two_small_steps = ["--max-steps", "2", "--batch-size", "2", "--max-length", "256", "--save-steps", "0"]
     pairs_dir, rm_dir = str(tmp_path / "pairs"), str(tmp_path / "rm")
-    codepref("train", "--data", pairs_dir, "--model", tiny_model_dir, "--output", rm_dir, *two_small_steps)
+    texts = principles_file(tmp_path / "my-principles.yaml")
+    principles = ["--principles", str(tmp_path / "my-principles.yaml")]
+    codepref("train", "--data", pairs_dir, "--model", tiny_model_dir, "--output", rm_dir, *two_small_steps, *principles)
     model = tmp_path / "rm" / "model"
     assert (model / "config.json").exists()
+    assert load_principles(str(model / "codepref_principles.yaml")) == texts  # the model keeps its texts
     rows = pq.read_table(next((tmp_path / "pairs" / "data").glob("*.parquet"))).to_pylist()[:4]
     bench = [
         {
@@ -41,4 +46,7 @@ def test_train_and_eval_on_pipeline_shards(tiny_model_dir, tmp_path):
     )
     results = json.loads((tmp_path / "eval" / "results.json").read_text())
     assert results["total"] == 4 and 0.0 <= results["accuracy"] <= 1.0
+    # no --principles: eval uses what the model was trained with
+    assert results["principles"] == str(model / "codepref_principles.yaml")
+    assert results["principles_sha256"] == texts.sha256
     assert (tmp_path / "eval" / "scores.parquet").exists()
