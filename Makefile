@@ -41,7 +41,12 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-bench: $(STAMP)
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e ".[bench]"
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(PY) benchmarks/bench_mine.py
 	$(PY) benchmarks/bench_parse.py
 	$(PY) benchmarks/bench_mutate.py
@@ -49,6 +54,9 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_label.py
 	$(PY) benchmarks/bench_dedup.py
 	$(PY) benchmarks/bench_final.py
+	$(PY) benchmarks/bench_peers_dedup.py
+	$(PY) benchmarks/bench_peers_mine.py
+	$(PY) benchmarks/bench_peers_llm.py
 
 clean:
 	rm -rf $(VENV) out

@@ -44,7 +44,7 @@ __all__ = [
 
 import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 import apache_beam as beam
@@ -287,25 +287,22 @@ def check_flow(manifest: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _stage_counts(report: StageReport) -> beam.PCollection:
-    name = report.name
-    scanned = (
-        report.scanned
-        | f"{name}SumIn" >> beam.CombineGlobally(sum)
-        | f"{name}In" >> beam.Map(lambda n: (name, "in", n))
+def _stage_counts(reports: Sequence[StageReport], pipeline: beam.Pipeline) -> beam.PCollection:
+    """`(stage, "in" | "out" | "rejected:REASON", n)` of every stage, through one combine (no entry for 0)."""
+    keyed = []
+    for report in reports:
+        name = report.name
+        keyed.append(report.scanned | f"{name}In" >> beam.Map(lambda n, name=name: ((name, "in"), n)))
+        keyed.append(report.out | f"{name}Out" >> beam.Map(lambda _, name=name: ((name, "out"), 1)))
+        keyed.append(
+            report.rejected | f"{name}Rejected" >> beam.Map(lambda r, name=name: ((name, f"rejected:{r.reason}"), 1))
+        )
+    return (
+        keyed
+        | "AllStages" >> beam.Flatten(pipeline=pipeline)
+        | "SumPerStage" >> beam.CombinePerKey(sum)
+        | "Counts" >> beam.MapTuple(lambda key, n: (*key, n))
     )
-    out = (
-        report.out
-        | f"{name}CountOut" >> beam.combiners.Count.Globally()
-        | f"{name}Out" >> beam.Map(lambda n: (name, "out", n))
-    )
-    rejected = (
-        report.rejected
-        | f"{name}Reason" >> beam.Map(lambda r: (r.reason, 1))
-        | f"{name}CountReasons" >> beam.CombinePerKey(sum)
-        | f"{name}Rejected" >> beam.Map(lambda kv: (name, f"rejected:{kv[0]}", kv[1]))
-    )
-    return (scanned, out, rejected) | f"{name}Counts" >> beam.Flatten()
 
 
 class _WriteJsonFn(beam.DoFn):
@@ -365,7 +362,7 @@ class WriteManifest(beam.PTransform):
     execution: beam.PCollection | None = None
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection[dict[str, Any]]:
-        counts = [_stage_counts(r) for r in self.reports] | "AllCounts" >> beam.Flatten()
+        counts = _stage_counts(self.reports, pbegin.pipeline)
 
         def collect(group: dict[str, beam.PCollection], label: str) -> beam.PCollection:
             if not group:

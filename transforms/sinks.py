@@ -27,10 +27,16 @@ re-run with another shard count) and killed attempts' temporary files; the
 manifest calls it once at the end of the run (`transforms.manifest`).
 
 Input: PCollection of Arrow-ready dicts. Output: PCollection of `(path, rows)`.
+`WriteParquetShardsTo` is the same sink for many destinations at once (a run's
+splits, its reject folders): `(destination index, row)` in, `(destination index,
+(path, rows))` out, each destination's files exactly those `WriteParquetShards`
+writes for its rows, through one shuffle instead of one per destination.
 """
 
 __all__ = [
+    "Destination",
     "WriteParquetShards",
+    "WriteParquetShardsTo",
     "estimate_bytes",
     "is_own_file",
     "remove_stale_outputs",
@@ -45,7 +51,7 @@ import json
 import math
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import apache_beam as beam
@@ -206,31 +212,118 @@ def remove_stale_outputs(root: str, manifest: dict[str, Any]) -> list[str]:
     return sorted(removed)
 
 
+@dataclasses.dataclass(frozen=True)
+class Destination:
+    """Where one group of rows goes: `{directory}/{prefix}-NNNNN-of-NNNNN.parquet`."""
+
+    directory: str
+    prefix: str
+
+
 class _WriteShardFn(beam.DoFn):
-    def __init__(self, directory: str, split: str, schema: pa.Schema, row_group_rows: int) -> None:
-        self._directory, self._split = directory, split
-        self._schema, self._row_group_rows = schema, row_group_rows
+    def __init__(self, destinations: tuple[Destination, ...], schema: pa.Schema, row_group_rows: int) -> None:
+        self._destinations, self._schema, self._row_group_rows = destinations, schema, row_group_rows
 
-    def process(self, element: tuple[int, Iterable[spill.Slice | None]], count: int):
-        index, slices = element
+    def process(self, element: tuple[tuple[int, int], Iterable[spill.Slice | None]], counts: dict[int, int]):
+        (target, index), slices = element
         keyed = sorted((key, packed) for _, key, packed in spill.read_slices(s for s in slices if s is not None))
-        path = FileSystems.join(self._directory, shard_name(self._split, index, count))
+        destination = self._destinations[target]
+        path = FileSystems.join(destination.directory, shard_name(destination.prefix, index, counts[target]))
         rows = write_shard(path, (unpack(packed) for _, packed in keyed), self._schema, self._row_group_rows)
-        yield path, rows
+        yield target, (path, rows)
 
 
-_BUCKETS = 1 << 20  # spill buckets: a shard holds a contiguous range of them
+_BUCKETS = 1 << 20  # spill buckets of one destination: a shard holds a contiguous range of them
 
 
-def _spill_item(row: dict[str, Any], key: Callable[[dict[str, Any]], str]) -> tuple[int, tuple[str, int], bytes]:
-    """(bucket, sort key, packed row): the bucket is the top bits of the key's hash."""
+def _spill_item(
+    element: tuple[int, dict[str, Any]], key: Callable[[dict[str, Any]], str]
+) -> tuple[int, tuple[str, int], bytes]:
+    """(bucket, sort key, packed row): destination d's buckets are `d·BUCKETS + the top bits of the key's hash`."""
+    target, row = element
     sort_key = _sort_key(key(row), row)
-    return stable_hash(sort_key[0]) * _BUCKETS >> 64, sort_key, pack(row)
+    return target * _BUCKETS + (stable_hash(sort_key[0]) * _BUCKETS >> 64), sort_key, pack(row)
 
 
 def _shard_bounds(count: int) -> tuple[int, ...]:
     """The first bucket of shards 1 .. count−1: shard i holds buckets b with b·count // BUCKETS = i."""
     return tuple(-(-i * _BUCKETS // count) for i in range(1, count))
+
+
+def _groups(counts: dict[int, int]) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...]]:
+    """The first bucket of every group but the first, and each group's (destination, shard).
+
+    Destination d's shards split `[d·BUCKETS, (d+1)·BUCKETS)` as `_shard_bounds` splits one
+    destination's range; a destination without rows has no bucket, so its group is never used.
+    """
+    bounds: list[int] = []
+    groups: list[tuple[int, int]] = []
+    for target in range(max(counts, default=-1) + 1):
+        if groups:
+            bounds.append(target * _BUCKETS)
+        groups.append((target, 0))
+        for index, bound in enumerate(_shard_bounds(counts.get(target, 0)), start=1):
+            bounds.append(target * _BUCKETS + bound)
+            groups.append((target, index))
+    return tuple(bounds), tuple(groups)
+
+
+def _slices(run: spill.RunIndex, counts: dict[int, int]) -> Iterator[tuple[tuple[int, int], spill.Slice]]:
+    bounds, groups = _groups(counts)
+    for group, part in run.slices(bounds):
+        yield groups[group], part
+
+
+@dataclasses.dataclass
+class WriteParquetShardsTo(beam.PTransform):
+    """Writes `(destination index, row)` elements as deterministic Parquet shards, per destination.
+
+    One sink for many folders or prefixes (a run's splits, its reject folders): each
+    destination gets the shards `WriteParquetShards` would write for its rows alone,
+    byte for byte, through one shuffle and one set of transforms instead of one each.
+
+    Attributes:
+        destinations: where each index's rows go.
+        schema: the explicit Arrow schema of the rows.
+        key: returns a row's stable sort and sharding key.
+        target_shard_bytes: uncompressed bytes aimed at per shard of a destination.
+        row_group_rows: most rows in one row group.
+
+    Output: `(destination index, (path, rows))` per shard written.
+    """
+
+    destinations: tuple[Destination, ...]
+    schema: pa.Schema
+    key: Callable[[dict[str, Any]], str]
+    target_shard_bytes: int = 256 * 1024 * 1024
+    row_group_rows: int = 1000
+
+    def expand(self, rows: beam.PCollection[tuple[int, dict[str, Any]]]) -> beam.PCollection:
+        target = self.target_shard_bytes
+        counts = (
+            rows
+            | "Size" >> beam.Map(lambda element: (element[0], estimate_bytes(element[1])))
+            | "TotalSize" >> beam.CombinePerKey(sum)
+            | "ShardCount" >> beam.MapTuple(lambda d, total: (d, min(math.ceil(total / target), _BUCKETS)))
+        )
+        counts_side = beam.pvalue.AsDict(counts)
+        scratch = spill.spill_directory(rows.pipeline, self.destinations[0].prefix if self.destinations else "none")
+        slices = (
+            rows
+            | "Pack" >> beam.Map(_spill_item, self.key)
+            | "Spill" >> spill.SpillRuns(scratch)
+            | "Slices" >> beam.FlatMap(_slices, counts_side)
+        )
+        every_shard = counts | "EveryShard" >> beam.FlatMapTuple(lambda d, n: [((d, i), None) for i in range(n)])
+        write = _WriteShardFn(self.destinations, self.schema, self.row_group_rows)
+        written = (
+            (slices, every_shard)
+            | "WithEmptyShards" >> beam.Flatten()
+            | "GroupByShard" >> beam.GroupByKey()
+            | "WriteShard" >> beam.ParDo(write, counts_side)
+        )
+        _ = written | "DeleteSpill" >> spill.DeleteSpill(scratch)
+        return written
 
 
 @dataclasses.dataclass
@@ -254,28 +347,11 @@ class WriteParquetShards(beam.PTransform):
     row_group_rows: int = 1000
 
     def expand(self, rows: beam.PCollection[dict[str, Any]]) -> beam.PCollection[tuple[str, int]]:
-        target = self.target_shard_bytes
-        count = (
-            rows
-            | "Size" >> beam.Map(estimate_bytes)
-            | "TotalSize" >> beam.CombineGlobally(sum)
-            | "ShardCount" >> beam.Map(lambda total: min(math.ceil(total / target), _BUCKETS))  # no rows: no file
+        sink = WriteParquetShardsTo(
+            (Destination(self.directory, self.split),),
+            self.schema,
+            self.key,
+            self.target_shard_bytes,
+            self.row_group_rows,
         )
-        count_side = beam.pvalue.AsSingleton(count)
-        scratch = spill.spill_directory(rows.pipeline, self.split)
-        slices = (
-            rows
-            | "Pack" >> beam.Map(_spill_item, self.key)
-            | "Spill" >> spill.SpillRuns(scratch)
-            | "Slices" >> beam.FlatMap(lambda run, n: run.slices(_shard_bounds(n)), count_side)
-        )
-        every_shard = count | "EveryShard" >> beam.FlatMap(lambda n: [(i, None) for i in range(n)])
-        written = (
-            (slices, every_shard)
-            | "WithEmptyShards" >> beam.Flatten()
-            | "GroupByShard" >> beam.GroupByKey()
-            | "WriteShard"
-            >> beam.ParDo(_WriteShardFn(self.directory, self.split, self.schema, self.row_group_rows), count=count_side)
-        )
-        _ = written | "DeleteSpill" >> spill.DeleteSpill(scratch)
-        return written
+        return rows | "To" >> beam.Map(lambda row: (0, row)) | "Write" >> sink | "Paths" >> beam.Values()

@@ -25,7 +25,7 @@ from schemas.arrow import REJECT_SCHEMA
 from schemas.records import RejectRecord
 from transforms.commit_filters import record_id
 from transforms.manifest import StageReport, WriteManifest
-from transforms.sinks import WriteParquetShards
+from transforms.sinks import Destination, WriteParquetShardsTo
 
 
 def reject_key(row: dict) -> str:
@@ -35,6 +35,25 @@ def reject_key(row: dict) -> str:
 
 def _cell(record: Any, split: str) -> tuple[str, str, str, str]:
     return split, record.source, record.aspect, record.language
+
+
+def _tagged(number: int, record: Any, to_row: Callable[[Any], dict[str, Any]] | None) -> tuple[int, dict[str, Any]]:
+    return number, record if to_row is None else to_row(record)
+
+
+def _write_all(
+    label: str, tagged: list[beam.PCollection], names: list[str], sink: WriteParquetShardsTo, pipeline: beam.Pipeline
+) -> dict[str, beam.PCollection]:
+    """Writes the `(destination index, row)` PCollections through one sink; returns name → its `(path, rows)`."""
+    if not names:
+        return {}
+    written = (
+        tagged
+        | f"{label}Rows" >> beam.Flatten(pipeline=pipeline)
+        | f"Write{label}" >> sink
+        | f"{label}ByName" >> beam.Partition(lambda element, n: element[0], len(names))
+    )
+    return {name: written[i] | f"{label}Written{i}" >> beam.Values() for i, name in enumerate(names)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,29 +103,25 @@ class WriteRun(beam.PTransform):
     attempts: beam.PCollection | None = None
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection[dict[str, Any]]:
-        spec, data, cells = self.spec, {}, []
-        for name, records in self.splits.items():
-            rows = records if spec.to_row is None else records | f"Rows{name}" >> beam.Map(spec.to_row)
-            data[name] = rows | f"Write{name}" >> WriteParquetShards(
-                FileSystems.join(spec.out, "data"), name, spec.schema, spec.key, spec.target_shard_bytes
-            )
-            if spec.composition:
-                cells.append(records | f"Cells{name}" >> beam.Map(_cell, name))
-        rejects = {}
-        for number, report in enumerate(self.reports, start=1):
-            folder = f"{number:02d}_{report.name}"
-            rejects[folder] = (
-                report.rejected
-                | f"RejectRows{folder}" >> beam.Map(RejectRecord.to_row)
-                | f"WriteRejects{folder}"
-                >> WriteParquetShards(
-                    FileSystems.join(spec.out, "rejects", folder),
-                    "rejects",
-                    REJECT_SCHEMA,
-                    reject_key,
-                    spec.target_shard_bytes,
-                )
-            )
+        spec, names, cells = self.spec, list(self.splits), []
+        tagged = [
+            records | f"Rows{name}" >> beam.Map(lambda r, i=i: _tagged(i, r, spec.to_row))
+            for i, (name, records) in enumerate(self.splits.items())
+        ]
+        if spec.composition:
+            cells = [records | f"Cells{name}" >> beam.Map(_cell, name) for name, records in self.splits.items()]
+        data_dir = FileSystems.join(spec.out, "data")
+        destinations = tuple(Destination(data_dir, name) for name in names)
+        sink = WriteParquetShardsTo(destinations, spec.schema, spec.key, spec.target_shard_bytes)
+        data = _write_all("Data", tagged, names, sink, pbegin.pipeline)
+        folders = [f"{number:02d}_{report.name}" for number, report in enumerate(self.reports, start=1)]
+        tagged = [
+            report.rejected | f"RejectRows{folder}" >> beam.Map(lambda r, i=i: _tagged(i, r, RejectRecord.to_row))
+            for i, (folder, report) in enumerate(zip(folders, self.reports, strict=True))
+        ]
+        destinations = tuple(Destination(FileSystems.join(spec.out, "rejects", f), "rejects") for f in folders)
+        sink = WriteParquetShardsTo(destinations, REJECT_SCHEMA, reject_key, spec.target_shard_bytes)
+        rejects = _write_all("Rejects", tagged, folders, sink, pbegin.pipeline)
         composition = cells | "AllCells" >> beam.Flatten(pipeline=pbegin.pipeline) if spec.composition else None
         manifest = WriteManifest(
             spec.out,

@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that
 
 from schemas.arrow import REJECT_SCHEMA, pair_schema
 from schemas.records import PreferencePair, RejectRecord
@@ -251,3 +252,46 @@ def test_write_file_leaves_the_whole_file_or_none(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="killed before the rename"):
         sinks.write_file(str(tmp_path / "other.json"), b'{"b": 2}\n')
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json"], "no partial file, no temporary left"
+
+
+def test_one_sink_for_many_destinations_writes_what_one_sink_each_would(tmp_path):
+    from transforms.sinks import Destination, WriteParquetShardsTo
+
+    groups = {0: rejects(120), 2: rejects(7)[::-1], 3: []}  # destination 1 gets no row, 3 neither
+    total = sum(estimate_bytes(r) for r in groups[0])
+    destinations = (
+        Destination(str(tmp_path / "many" / "a"), "train"),
+        Destination(str(tmp_path / "many" / "b"), "train"),
+        Destination(str(tmp_path / "many" / "a"), "validation"),
+        Destination(str(tmp_path / "many" / "c"), "rejects"),
+    )
+    elements = [(d, row) for d, rows in groups.items() for row in rows]
+    with TestPipeline() as p:
+        written = (
+            p
+            | beam.Create(elements)
+            | WriteParquetShardsTo(destinations, REJECT_SCHEMA, key, total // 3 + 1)
+            | beam.MapTuple(lambda d, pr: (d, os.path.basename(pr[0]), pr[1]))
+        )
+        expected = [(0, f"train-0000{i}-of-00003.parquet") for i in range(3)] + [
+            (2, "validation-00000-of-00001.parquet")
+        ]
+
+        def names(found):
+            assert sorted((d, name) for d, name, _ in found) == expected
+            assert sum(rows for _, _, rows in found) == 127
+
+        assert_that(written, names)
+    for d, rows in groups.items():
+        alone = tmp_path / "alone" / str(d)
+        with TestPipeline() as p:
+            _ = (
+                p
+                | beam.Create(rows)
+                | WriteParquetShards(str(alone), destinations[d].prefix, REJECT_SCHEMA, key, total // 3 + 1)
+            )
+        mine = sorted(glob.glob(os.path.join(destinations[d].directory, f"{destinations[d].prefix}-*.parquet")))
+        theirs = sorted(glob.glob(os.path.join(alone, "*.parquet")))
+        assert [os.path.basename(f) for f in mine] == [os.path.basename(f) for f in theirs]
+        assert [pathlib.Path(f).read_bytes() for f in mine] == [pathlib.Path(f).read_bytes() for f in theirs]
+    assert not os.path.exists(tmp_path / "many" / "b") and not os.path.exists(tmp_path / "many" / "c")
