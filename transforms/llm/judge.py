@@ -22,7 +22,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from schemas.llm import EndpointConfig, JudgeRule, LabelConfig, LLMResult
+from schemas.llm import EndpointConfig, JudgeRule, LabelConfig, LLMRequest, LLMResult
 from schemas.records import PairRecord, RejectRecord
 from transforms.llm.parsing import ParseFailure, parse_answer
 from transforms.llm.requests import build_request, derived_seed, merge_details, too_long
@@ -92,25 +92,29 @@ class JudgeTask:
         if problem:
             return problem
         requests = []
+        rendered: dict[bool, LLMRequest] = {}  # the votes of one order differ only in seed and index
         for i in range(self.rule.samples):
-            first = chosen_first(i)
-            context = {
-                "criterion": pair.aspect,
-                "language": pair.language,
-                "prompt": pair.input,
-                "completion_a": pair.chosen if first else pair.rejected,
-                "completion_b": pair.rejected if first else pair.chosen,
-            }
-            request = build_request(
-                self.endpoint,
-                "pairwise_judge",
-                context,
-                temperature=self.rule.temperature,
-                top_p=self.rule.top_p,
-                max_tokens=self.max_tokens,
-                seed=derived_seed(self.seed, pair.idx, "judge", i),
-                sample_index=i,
-            )
+            first, seed = chosen_first(i), derived_seed(self.seed, pair.idx, "judge", i)
+            if first in rendered:
+                request = rendered[first]._replace(seed=seed, sample_index=i)
+            else:
+                context = {
+                    "criterion": pair.aspect,
+                    "language": pair.language,
+                    "prompt": pair.input,
+                    "completion_a": pair.chosen if first else pair.rejected,
+                    "completion_b": pair.rejected if first else pair.chosen,
+                }
+                request = rendered[first] = build_request(
+                    self.endpoint,
+                    "pairwise_judge",
+                    context,
+                    temperature=self.rule.temperature,
+                    top_p=self.rule.top_p,
+                    max_tokens=self.max_tokens,
+                    seed=seed,
+                    sample_index=i,
+                )
             requests.append((self.endpoint.name, request))
         return Plan(tuple(requests))
 

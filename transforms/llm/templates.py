@@ -48,6 +48,7 @@ __all__ = [
     "template_version",
 ]
 
+import functools
 import hashlib
 import inspect
 import json
@@ -294,6 +295,13 @@ def response_schema(name: str) -> str:
     Raises:
         ValueError: unknown template name.
     """
+    _check_name(name)
+    return _response_schema(name)
+
+
+@functools.cache
+def _response_schema(name: str) -> str:
+    """`response_schema`, built once per template: pydantic's schema generation costs more than the request."""
     schema = answer_model(name).model_json_schema()
     return json.dumps(schema, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
