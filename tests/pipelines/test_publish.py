@@ -27,9 +27,8 @@ def cli(*args, env=None):
     )
 
 
-@pytest.fixture(scope="module")
-def release(tmp_path_factory):
-    root = tmp_path_factory.mktemp("release")
+def build_release(root):
+    """`codepref build` of the demo's secure-code pairs into `root/out` (70% train, 30% validation)."""
     config = {
         "sources": {
             "preference": [
@@ -47,6 +46,11 @@ def release(tmp_path_factory):
     done = cli("build", "--config", str(root / "build.yaml"), "--out", str(root / "out"))
     assert done.returncode == 0, done.stderr
     return root / "out"
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    return build_release(tmp_path_factory.mktemp("release"))
 
 
 def publish_args(out, *extra):

@@ -22,7 +22,7 @@ from data_cards.stats import SplitStats, compute_stats, read_features
 from pipelines import publish
 from pipelines.export import export_features
 from pipelines.publish_exports import export_card_config, read_exports
-from tests.pipelines.test_publish import AWS, DEMO, FakeApi, cli, publish_args
+from tests.pipelines.test_publish import AWS, FakeApi, build_release, cli, publish_args
 
 
 REPO = "codepref/demo"
@@ -32,22 +32,7 @@ REPO = "codepref/demo"
 def run(tmp_path_factory):
     """A `codepref build` of the demo (out) and its `codepref export --format trl` (trl), made once."""
     root = tmp_path_factory.mktemp("exports")
-    config = {
-        "sources": {
-            "preference": [
-                {
-                    "name": "secure",
-                    "preset": "cybernative-dpo",
-                    "license": "mit",
-                    "files": [f"{DEMO}/secure_code_dpo.jsonl"],
-                }
-            ]
-        },
-        "filters": {"split": {"validation_fraction": 0.3}},
-    }
-    (root / "build.yaml").write_text(yaml.safe_dump(config))
-    done = cli("build", "--config", str(root / "build.yaml"), "--out", str(root / "out"))
-    assert done.returncode == 0, done.stderr
+    build_release(root)
     done = cli("export", str(root / "out"), "--format", "trl", "--out", str(root / "trl"))
     assert done.returncode == 0, done.stderr
     manifest = json.loads((root / "out" / "manifest.json").read_text())
