@@ -42,11 +42,10 @@ from typing import Any
 
 from pipelines.publish_exports import export_card_config, export_release_files, read_exports
 from schemas.errors import ReleaseError
+from schemas.runs import EXPORT_FORMATS
 from transforms.manifest import check_conservation, check_flow
 
 
-EXPORT_CONFIGS = ("trl", "themis")
-"""The repository folders (and configs) of exports published with a release (`pipelines.publish_exports`)."""
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 _REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 
@@ -363,7 +362,7 @@ def _write_local(files: list[ReleaseFile], local_dir: str, version: str) -> None
     for f in files:
         os.makedirs(os.path.dirname(os.path.join(target, f.path)), exist_ok=True)
         shutil.copyfile(f.source, os.path.join(target, f.path))
-    for name in ("data", "images", *EXPORT_CONFIGS, "README.md", "manifest.json"):
+    for name in ("data", "images", *EXPORT_FORMATS, "README.md", "manifest.json"):
         old = os.path.join(local_dir, name)
         if os.path.isdir(old):
             shutil.rmtree(old)
@@ -383,7 +382,7 @@ def _push_hub(api: Any, files: list[ReleaseFile], repo_id: str, version: str) ->
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
     api.create_repo(repo_id, repo_type="dataset", exist_ok=True)
-    folders = tuple(f"{name}/" for name in ("data", "images", *EXPORT_CONFIGS))
+    folders = tuple(f"{name}/" for name in ("data", "images", *EXPORT_FORMATS))
     existing = [p for p in api.list_repo_files(repo_id, repo_type="dataset") if p.startswith(folders)]
     keep = {f.path for f in files}
     operations = [CommitOperationAdd(path_in_repo=f.path, path_or_fileobj=f.source) for f in files]

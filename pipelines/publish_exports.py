@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from schemas.errors import ReleaseError
+from schemas.runs import EXPORT_FORMATS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,8 +70,8 @@ def read_export(folder: str, manifest: dict[str, Any]) -> ReleaseExport:
     folder = os.path.realpath(folder)  # the files are checked against it with their links resolved
     summary = _summary(folder)
     layout = summary.get("format")
-    if layout not in ("trl", "themis"):
-        raise ReleaseError(f"--export {folder}: export.json names format {layout!r}, not trl or themis")
+    if layout not in EXPORT_FORMATS:
+        raise ReleaseError(f"--export {folder}: export.json names format {layout!r}, not one of {EXPORT_FORMATS}")
     if summary.get("config_id") != manifest.get("config_id"):
         raise ReleaseError(
             f"--export {folder} is an export of run {summary.get('config_id')}, not of this run "

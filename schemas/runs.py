@@ -12,9 +12,9 @@ checks (that they exist) name the flags, so they happen where the flags are read
     ExportRun   codepref export         a run's pairs, converted for a trainer (no Beam: `run(cfg)`)
 """
 
-__all__ = ["DedupRun", "ExportFormat", "ExportRun", "FilterRun", "LabelRun", "MineRun"]
+__all__ = ["EXPORT_FORMATS", "DedupRun", "ExportFormat", "ExportRun", "FilterRun", "LabelRun", "MineRun"]
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -99,6 +99,8 @@ class DedupRun(_Frozen):
 
 ExportFormat = Literal["trl", "themis"]
 """The layouts of `codepref export`: TRL's conversational preference columns, or the Themis columns only."""
+EXPORT_FORMATS: tuple[str, ...] = get_args(ExportFormat)
+"""`ExportFormat`'s values: each a Hub config (and repository folder) when published with a release."""
 
 
 class ExportRun(_Frozen):
