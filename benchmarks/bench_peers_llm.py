@@ -63,6 +63,17 @@ class Server:
             raise RuntimeError(f"the fast server did not start: {line!r}")
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
 
+    def served(self, reset: bool = False) -> dict:
+        """The server's `/stats` (completions, span_s); with `reset`, starts a new count."""
+        import urllib.request
+
+        root = f"http://127.0.0.1:{self.port}/stats"
+        if reset:
+            urllib.request.urlopen(urllib.request.Request(root + "/reset", method="POST"), timeout=10).read()
+            return {}
+        with urllib.request.urlopen(root, timeout=10) as answer:
+            return json.loads(answer.read())
+
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
@@ -217,8 +228,10 @@ def llm_config(path: str, base_url: str, concurrency: int, cache: str) -> None:
         )
 
 
-def label_run(commits: str, config: str, out: str, log: str):
-    """`codepref label` in a fresh measured process; returns the result and the requests it sent."""
+def label_run(commits: str, config: str, out: str, log: str, server: "Server"):
+    """`codepref label` in a fresh measured process; returns the result, the requests it sent, the pairs
+    written and the server's rate while it was asked (completions / span from first request to last answer)."""
+    server.served(reset=True)
     result = measure(
         [sys.executable, "-m", "pipelines.cli", "label", "--commits-file", commits]
         + ["--llm-config", config, "--out", out, "--no-content-dedup"],
@@ -228,7 +241,9 @@ def label_run(commits: str, config: str, out: str, log: str):
         manifest = json.load(f)
     sent = sum(stage["requests_sent"] for stage in manifest.get("llm", {}).values())
     pairs = sum(split["rows"] for split in manifest["outputs"].values())
-    return result, sent, pairs
+    served = server.served()
+    busy_rate = served["completions"] / served["span_s"] if served["span_s"] else 0.0
+    return result, sent, pairs, busy_rate
 
 
 def main() -> None:
@@ -236,7 +251,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=10_000, help="requests per client and ceiling run")
     parser.add_argument("--latencies", default="0,200", help="server latencies in ms, comma-separated")
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--commits", type=int, default=1200, help="commit rows of the `codepref label` run")
+    parser.add_argument("--commits", type=int, default=4000, help="commit rows of the `codepref label` run")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--report", default="BENCHMARKS.md")
     args = parser.parse_args()
@@ -308,12 +323,16 @@ def main() -> None:
                         config = os.path.join(tmp, f"llm-{round_}.json")
                         llm_config(config, server.base_url, args.concurrency, cache)
                         log = os.path.join(tmp, f"label-{round_}.log")
-                        cold, sent, pairs = label_run(commits, config, os.path.join(tmp, f"cold{round_}"), log)
-                        warm, warm_sent, _ = label_run(commits, config, os.path.join(tmp, f"warm{round_}"), log)
-                        label_rows.append((cold, sent, pairs, warm, warm_sent))
+                        cold_out, warm_out = os.path.join(tmp, f"cold{round_}"), os.path.join(tmp, f"warm{round_}")
+                        cold, sent, pairs, busy = label_run(commits, config, cold_out, log, server)
+                        warm, warm_sent, _, _ = label_run(commits, config, warm_out, log, server)
+                        label_rows.append((cold, sent, pairs, warm, warm_sent, busy))
             finally:
                 server.stop()
     colds = [row[0].wall_s for row in label_rows]
+    busy = [row[5] for row in label_rows]
+    ideal_last = args.concurrency / (latencies[-1] / 1000) if latencies[-1] else float("nan")
+    ceiling_last = best_ceiling
     warms = [row[3].wall_s for row in label_rows]
     sent = label_rows[0][1] if label_rows else 0
     last = latencies[-1]
@@ -365,6 +384,14 @@ def main() -> None:
                 ],
             ],
         ),
+        "",
+        f"Cold run, requests/s over its whole wall time: {sent / min(colds):,.0f} best, "
+        f"{sent / statistics.median(colds):,.0f} median: **{sent / min(colds) / ideal_last:.0%}** of "
+        f"`max_concurrency / latency` ({ideal_last:,.0f} req/s) and {sent / min(colds) / ceiling_last:.0%} of the "
+        f"ceiling measured above. While the LLM stages were asking (the server's count over the span from its "
+        f"first request to its last answer): {max(busy):,.0f} req/s best, {statistics.median(busy):,.0f} median, "
+        f"**{max(busy) / ideal_last:.0%}** of `max_concurrency / latency`. The rest of the cold run's wall time "
+        f"is Beam's start-up, the stages before the first request and after the last answer.",
         "",
         f"Warm / cold: **{min(warms) / min(colds):.0%}** "
         f"(median {statistics.median(warms) / statistics.median(colds):.0%}).",

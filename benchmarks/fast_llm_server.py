@@ -8,7 +8,9 @@ valid for the schema the request asks for (`response_format` `json_schema` or
 of an `enum`, the `minimum` of a number, `rating` 5, a `verdict` naming the side
 that holds the new code, as the labelling prompts expect), and a `usage` block.
 A request without a schema gets a short text. `GET /v1/models` lists the model.
-`GET /stats` returns the number of completions served.
+`GET /stats` returns the number of completions served since the start or the last
+`POST /stats/reset`, and the wall span from the first request's arrival to the
+last answer (`span_s`): completions / span is the rate while a client was busy.
 
 It runs on aiohttp's event loop in its own process, so its ceiling (measured by
 `benchmarks/bench_peers_llm.py` with a plain async load generator) is far above
@@ -19,6 +21,7 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from typing import Any
 
 from aiohttp import web
@@ -68,14 +71,17 @@ def answer_text(body: dict[str, Any]) -> str:
 
 def make_app(model: str, latency_s: float) -> web.Application:
     """The aiohttp application."""
-    served = {"completions": 0}
+    served: dict[str, Any] = {"completions": 0, "first": None, "last": None}
 
     async def completions(request: web.Request) -> web.Response:
+        if served["first"] is None:
+            served["first"] = time.monotonic()
         body = await request.json()
         if latency_s:
             await asyncio.sleep(latency_s)
         text = answer_text(body)
         served["completions"] += 1
+        served["last"] = time.monotonic()
         prompt_tokens = sum(len(str(m.get("content", ""))) for m in body.get("messages", [])) // 4
         completion_tokens = len(text) // 4
         return web.json_response(
@@ -97,11 +103,21 @@ def make_app(model: str, latency_s: float) -> web.Application:
         return web.json_response({"object": "list", "data": [{"id": model, "object": "model", "owned_by": "bench"}]})
 
     async def stats(_: web.Request) -> web.Response:
-        return web.json_response(served)
+        span = served["last"] - served["first"] if served["first"] is not None and served["last"] else 0.0
+        return web.json_response({"completions": served["completions"], "span_s": span})
+
+    async def reset(_: web.Request) -> web.Response:
+        served.update(completions=0, first=None, last=None)
+        return web.json_response({"reset": True})
 
     app = web.Application(client_max_size=64 << 20)
     app.add_routes(
-        [web.post("/v1/chat/completions", completions), web.get("/v1/models", models), web.get("/stats", stats)]
+        [
+            web.post("/v1/chat/completions", completions),
+            web.get("/v1/models", models),
+            web.get("/stats", stats),
+            web.post("/stats/reset", reset),
+        ]
     )
     return app
 

@@ -179,7 +179,10 @@ class LabelConfig(BaseModel):
     labels only a stable, hash-chosen share of the pairs (for pilots and demos).
     `max_llm_error_share` (0 to 1, default 0.5) is the largest share of an LLM
     stage's pairs that may be rejected `llm_error`; a run over it writes its
-    manifest, then fails (`schemas.errors.LLMErrorShareError`).
+    manifest, then fails (`schemas.errors.LLMErrorShareError`). `batch_size` is
+    how many elements a stage looks up in the cache and starts together; the
+    requests of all batches and stages share each endpoint's `max_concurrency`
+    (`transforms.llm.stage`).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -2,13 +2,19 @@
 
 `LLMClient.complete(requests)` answers a batch of `LLMRequest`s: cache hits first,
 then the misses concurrently (at most `max_concurrency` in flight, under the
-endpoint's RPM and TPM limits). The SDK's own retries are off; the single retry
-layer here retries 429, 5xx, timeouts, connection errors and malformed responses
+endpoint's RPM and TPM limits). `LLMClient.start(requests)` does the same without
+waiting: it looks the requests up in the cache and returns a future, the misses
+being sent on the client's loop thread (`transforms.llm.loop`); the requests of
+every started batch share the one `max_concurrency` limit, so a caller can keep
+the endpoint busy across batches (`transforms.llm.stage`). The single retry layer
+here retries 429, 5xx, timeouts, connection errors and malformed responses
 with exponential backoff and full jitter, honouring `Retry-After`, for at most
 `max_attempts` tries. A 4xx other than 429 is terminal and cached, so it is never
 sent again; a transient failure that outlives its retries is not cached, so a
-re-run tries again. Answers are written to the cache as they arrive, in small
-batches, so a killed run loses at most the last few.
+re-run tries again. Answers are written to the cache by the calling thread (the
+cache is one thread's: an SQLite connection), whenever it calls `flush`,
+`complete` or `close`; `transforms.llm.stage` flushes between elements, so a
+killed run loses at most the answers of the last moment.
 
 Error kinds (`LLMResult.error`, and the keys of `LLMStats.errors`): `timeout`,
 `connection`, `rate_limited`, `server_error` (5xx, 408, 409), `bad_request` (other
@@ -16,7 +22,7 @@ Error kinds (`LLMResult.error`, and the keys of `LLMStats.errors`): `timeout`,
 `malformed_not_json` (the body is not JSON: a proxy's HTML page, a cut-off body),
 `malformed_no_choices` (no `choices`, or an empty list), `malformed_no_message` (the
 first choice has no `message` object), `malformed_no_content` (its `content` is null
-or not text) and `malformed_response` (the SDK could not read the answer). Malformed
+or not text) and `malformed_response` (the body could not be read to its end). Malformed
 answers are retried like 5xx and are never cached.
 
 Refusals of the run itself, 401, 403 and 404 (a wrong key, a key without access to
@@ -35,8 +41,8 @@ prompt_tokens, completion_tokens, cost_usd.
 
 Per request the client's CPU is what caps it against a fast endpoint
 (`benchmarks/bench_peers_llm.py`): the body `chat_body` builds is already the
-API's JSON, so it is posted as it is (the SDK's `create(**body)` would walk it
-through its typed-parameter transform first), over the SDK's aiohttp transport.
+API's JSON, so `transforms.llm.transport` posts it as it is with aiohttp and the
+raw answer is read by `read_envelope`, without the openai SDK's layers.
 """
 
 __all__ = [
@@ -57,6 +63,7 @@ __all__ = [
 
 import asyncio
 import collections
+import concurrent.futures
 import dataclasses
 import json
 import os
@@ -69,6 +76,8 @@ from schemas.errors import EndpointError
 from schemas.llm import EndpointConfig, LLMRequest, LLMResult, request_key
 from transforms.llm.cache import ResponseCache
 from transforms.llm.errors import redact
+from transforms.llm.loop import LoopThread
+from transforms.llm.transport import ChatTransport, HTTPStatusError
 
 
 PRICES_USD_PER_MTOK: dict[str, tuple[float, float]] = {
@@ -104,7 +113,7 @@ MODEL_NOT_FOUND = "model_not_found"
 FATAL_KINDS = {401: UNAUTHORIZED, 403: FORBIDDEN, 404: MODEL_NOT_FOUND}
 """HTTP statuses that refuse the run itself, and their kinds: never cached, they end the run."""
 _STATUS_NAMES = {401: "401 Unauthorized", 403: "403 Forbidden", 404: "404 Not Found"}
-# `detail` prefixes of refusals that older versions cached as `bad_request` (live SDK errors, Batch API lines).
+# `detail` prefixes of refusals that older versions cached as `bad_request` (openai SDK errors, Batch API lines).
 _REFUSED_DETAILS = ("AuthenticationError", "PermissionDeniedError", "NotFoundError", "HTTP 401", "HTTP 403", "HTTP 404")
 
 
@@ -261,41 +270,40 @@ def endpoint_error(endpoint: EndpointConfig, status: int, server_message: str = 
 
 
 def classify_error(exc: BaseException) -> tuple[str, bool, float | None]:
-    """Returns (kind, retryable, retry_after_seconds) for an exception from the SDK or `read_envelope`.
+    """Returns (kind, retryable, retry_after_seconds) for an exception of `transforms.llm.transport` or `read_envelope`.
 
     401, 403 and 404 give their `FATAL_KINDS` kind, not retryable; the caller ends the run.
+    Anything else is re-raised: a bug, not an answer.
     """
-    import openai
+    import aiohttp
 
     if isinstance(exc, MalformedEnvelopeError):
         return exc.kind, True, None
-
-    retry_after = None
-    response = getattr(exc, "response", None)
-    if response is not None:
-        headers = getattr(response, "headers", {}) or {}
-        value = headers.get("retry-after-ms")
-        try:
-            retry_after = float(value) / 1000 if value else float(headers.get("retry-after", ""))
-        except ValueError:
-            retry_after = None
-    if isinstance(exc, openai.APITimeoutError | asyncio.TimeoutError):
+    if isinstance(exc, TimeoutError):  # before connection errors: aiohttp's timeouts are both
         return "timeout", True, None
-    if isinstance(exc, openai.APIConnectionError):
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return MALFORMED_RESPONSE, True, None
+    if isinstance(exc, aiohttp.ClientError):
         return "connection", True, None
-    if isinstance(exc, openai.RateLimitError):
-        return "rate_limited", True, retry_after
-    if isinstance(exc, openai.APIStatusError):
-        if exc.status_code >= 500:
-            return "server_error", True, retry_after
-        if exc.status_code in (408, 409):
+    if isinstance(exc, HTTPStatusError):
+        retry_after = _retry_after(exc.headers)
+        if exc.status_code == 429:
+            return "rate_limited", True, retry_after
+        if exc.status_code >= 500 or exc.status_code in (408, 409):
             return "server_error", True, retry_after
         if exc.status_code in FATAL_KINDS:
             return FATAL_KINDS[exc.status_code], False, None
         return TERMINAL, False, None
-    if isinstance(exc, openai.APIResponseValidationError | json.JSONDecodeError | ValueError | KeyError | TypeError):
-        return MALFORMED_RESPONSE, True, None
     raise exc
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds from `retry-after-ms` or `retry-after` (seconds; an HTTP date reads as none)."""
+    value = headers.get("retry-after-ms")
+    try:
+        return float(value) / 1000 if value else float(headers.get("retry-after", ""))
+    except ValueError:
+        return None
 
 
 class RateLimiter:
@@ -329,38 +337,31 @@ def _estimate_tokens(request: LLMRequest) -> int:
     return sum(len(content) for _, content in request.messages) // 4 + request.max_tokens
 
 
-def _http_client(endpoint: EndpointConfig) -> Any:
-    """The SDK's aiohttp transport (the `openai[aiohttp]` extra), or None for its default where aiohttp is missing.
-
-    httpx's connection pool scans every connection on each request event, so at 64 in flight it spends
-    more CPU than the requests themselves; aiohttp's does not.
-    """
-    import openai
-
-    try:
-        return openai.DefaultAioHttpClient(timeout=endpoint.timeout_s)
-    except (AttributeError, RuntimeError):  # an SDK without the transport, or installed without aiohttp
-        return None
-
-
 class LLMClient:
     """Answers `LLMRequest`s from the cache or one endpoint; see the module docstring.
 
-    Build it in `DoFn.setup()`: it holds an event loop, an HTTP client and a cache.
+    Build it in `DoFn.setup()`: it holds an event loop thread, an HTTP client and a cache.
+    Call it from one thread (the cache's); clients may share a `LoopThread`.
     """
 
-    def __init__(self, endpoint: EndpointConfig, cache: ResponseCache, mode: str = "live") -> None:
-        """Creates the SDK client; the key comes from `endpoint.api_key_env`.
+    def __init__(
+        self,
+        endpoint: EndpointConfig,
+        cache: ResponseCache,
+        mode: str = "live",
+        loop: LoopThread | None = None,
+    ) -> None:
+        """Prepares the HTTP transport; the key comes from `endpoint.api_key_env`.
+
+        `loop` is the loop thread to send on (None: one of its own, closed by `close`).
 
         Raises:
             EndpointError: the key's environment variable is unset (live mode).
             ValueError: the mode is unknown.
         """
-        import openai
-
         if mode not in ("live", "export", "cache_only"):
             raise ValueError(f"unknown LLM mode {mode!r}: use live, export or cache_only")
-        key = "no-key"
+        key = ""
         if endpoint.api_key_env:
             key = os.environ.get(endpoint.api_key_env, "")
             if not key and mode == "live":
@@ -368,24 +369,40 @@ class LLMClient:
         self.endpoint, self.cache, self.mode = endpoint, cache, mode
         self.stats = LLMStats()
         self.exported: list[tuple[str, dict[str, Any]]] = []
-        self._loop = asyncio.new_event_loop()
-        self._sdk = openai.AsyncOpenAI(
-            base_url=endpoint.base_url,
-            api_key=key or "no-key",
-            max_retries=0,
-            timeout=endpoint.timeout_s,
-            http_client=_http_client(endpoint),
-        )
+        self._started = 0  # misses handed to the loop (calling thread only)
+        self._answered = 0  # of them, answered or given up (loop thread only)
+        self._own_loop = loop is None
+        self._loop = loop if loop is not None else LoopThread()
+        self._semaphore: asyncio.Semaphore | None = None
+        self._transport = ChatTransport(endpoint.base_url, key, endpoint.timeout_s, endpoint.max_concurrency)
         self._prices = price_for(endpoint)
         self._limiter: RateLimiter | None = None
-        self._pending: dict[str, dict[str, Any]] = {}
-        self._refusal: EndpointError | None = None  # once set, nothing more is sent
+        self._arrived: collections.deque[tuple[str, dict[str, Any]]] = collections.deque()  # loop → caller
+        self.refusal: EndpointError | None = None
+        """The refusal (401, 403, 404) that ended the run; once set, nothing more is sent."""
+
+    @property
+    def unanswered(self) -> int:
+        """Requests started (`start`) and not yet answered."""
+        return self._started - self._answered
 
     def close(self) -> None:
-        """Flushes the cache and closes the HTTP client and the loop."""
-        self._flush()
-        self._loop.run_until_complete(self._sdk.close())
-        self._loop.close()
+        """Writes the arrived answers to the cache; closes the HTTP client, and the loop if it is the client's own."""
+        self.flush()
+        self._loop.run(self._transport.close())
+        if self._own_loop:
+            self._loop.close()
+
+    def flush(self, at_least: int = 1) -> None:
+        """Writes the answers that have arrived to the cache, if `at_least` have (from the cache's thread)."""
+        if len(self._arrived) < at_least:
+            return
+        values: dict[str, dict[str, Any]] = {}
+        while self._arrived:
+            key, value = self._arrived.popleft()
+            values[key] = value
+        if values:
+            self.cache.put_many(values)
 
     def complete(self, requests: Sequence[LLMRequest]) -> list[LLMResult]:
         """Answers requests in order; identical requests are sent once.
@@ -394,65 +411,101 @@ class LLMClient:
             EndpointError: the endpoint answered 401, 403 or 404; the answers received
                 before it are cached, the refusal is not.
         """
-        return self._loop.run_until_complete(self._complete(requests))
+        try:
+            return self.start(requests).result()
+        finally:
+            self.flush()
+
+    def start(
+        self,
+        requests: Sequence[LLMRequest],
+        stats: LLMStats | None = None,
+        exported: list[tuple[str, dict[str, Any]]] | None = None,
+    ) -> "concurrent.futures.Future[list[LLMResult]]":
+        """Looks the requests up in the cache now and starts sending the misses; returns the answers' future.
+
+        The future is done at once when nothing is sent (every request cached, or not live);
+        else it completes on the loop thread, and raises `EndpointError` like `complete`.
+        The answers reach the cache at the next `flush`. `stats` and `exported` are where these requests are
+        counted and exported (default: the client's `stats` and `exported`), so that stages
+        sharing a client keep their own counts.
+        """
+        stats = self.stats if stats is None else stats
+        exported = self.exported if exported is None else exported
+        keys = [request_key(r) for r in requests]
+        unique = dict(zip(keys, requests, strict=True))
+        results = self._lookup(unique, stats, exported)
+        misses = [(k, r) for k, r in unique.items() if k not in results]
+        if not misses:
+            done: concurrent.futures.Future[list[LLMResult]] = concurrent.futures.Future()
+            done.set_result([results[k] for k in keys])
+            return done
+        self._started += len(misses)
+        return self._loop.submit(self._answer(keys, results, misses, stats))
 
     def take_stats(self) -> LLMStats:
-        """Returns the stats gathered since the last call, and resets them."""
+        """Returns the stats of requests started without `stats` since the last call, and resets them."""
         stats, self.stats = self.stats, LLMStats()
         return stats
 
-    async def _complete(self, requests: Sequence[LLMRequest]) -> list[LLMResult]:
-        keys = [request_key(r) for r in requests]
-        unique = dict(zip(keys, requests, strict=True))
+    def _lookup(
+        self, unique: dict[str, LLMRequest], stats: LLMStats, exported: list[tuple[str, dict[str, Any]]]
+    ) -> dict[str, LLMResult]:
+        """The answers known without sending: cache hits, and outside live mode `awaiting_batch` for the rest."""
         hits = self.cache.get_many(list(unique))
         results: dict[str, LLMResult] = {}
         for key, value in hits.items():
             if _refused(value):  # cached by an older version: a refusal is no answer
                 continue
-            self.stats.cache_hits += 1
+            stats.cache_hits += 1
             results[key] = _result(key, value, cached=True)
-        misses = [(k, r) for k, r in unique.items() if k not in results]
-        if misses and self.mode != "live":
-            for key, request in misses:
-                if self.mode == "export":
-                    self.exported.append((key, chat_body(request)))
-                results[key] = LLMResult(key, None, AWAITING_BATCH, f"not cached ({self.mode} mode)")
-        elif misses:
-            if self._limiter is None:
-                self._limiter = RateLimiter(self.endpoint.rpm, self.endpoint.tpm)
-            semaphore = asyncio.Semaphore(self.endpoint.max_concurrency)
-            tasks = [asyncio.ensure_future(self._send(k, r, semaphore)) for k, r in misses]
-            try:
-                for task in asyncio.as_completed(tasks):
-                    result = await task
-                    results[result.key] = result
-            except EndpointError:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
-                raise
-            finally:
-                self._flush()
+        if self.mode != "live":
+            for key, request in unique.items():
+                if key not in results:
+                    if self.mode == "export":
+                        exported.append((key, chat_body(request)))
+                    results[key] = LLMResult(key, None, AWAITING_BATCH, f"not cached ({self.mode} mode)")
+        return results
+
+    async def _answer(
+        self, keys: list[str], results: dict[str, LLMResult], misses: list[tuple[str, LLMRequest]], stats: LLMStats
+    ) -> list[LLMResult]:
+        if self._limiter is None:
+            self._limiter = RateLimiter(self.endpoint.rpm, self.endpoint.tpm)
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.endpoint.max_concurrency)
+        tasks = [asyncio.ensure_future(self._send(k, r, self._semaphore, stats)) for k, r in misses]
+        answered = 0
+        try:
+            for task in asyncio.as_completed(tasks):
+                result = await task
+                results[result.key] = result
+                answered += 1
+                self._answered += 1
+        except EndpointError:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        finally:
+            self._answered += len(misses) - answered
         return [results[k] for k in keys]
 
-    async def _send(self, key: str, request: LLMRequest, semaphore: asyncio.Semaphore) -> LLMResult:
+    async def _send(self, key: str, request: LLMRequest, semaphore: asyncio.Semaphore, stats: LLMStats) -> LLMResult:
         body = chat_body(request)
         cfg = self.endpoint
         kind, detail = "", ""
         for attempt in range(cfg.max_attempts):
             if attempt:
-                self.stats.retries += 1
+                stats.retries += 1
             async with semaphore:
                 assert self._limiter is not None
                 await self._limiter.acquire(_estimate_tokens(request))
-                if self._refusal is not None:
-                    raise self._refusal
+                if self.refusal is not None:
+                    raise self.refusal
                 try:
-                    self.stats.requests_sent += 1
-                    # The body is already the API's JSON: `post` sends it as it is, where `create(**body)`
-                    # would walk it through the SDK's typed-parameter transform (most of a request's CPU).
-                    raw = await self._sdk.post("/chat/completions", body=body, cast_to=str)
-                    text, prompt_tokens, completion_tokens = read_envelope(raw.encode("utf-8"))
+                    stats.requests_sent += 1
+                    text, prompt_tokens, completion_tokens = read_envelope(await self._transport.post(body))
                     value = {
                         "text": text,
                         "error": None,
@@ -460,17 +513,17 @@ class LLMClient:
                         "prompt_tokens": prompt_tokens,
                         "completion_tokens": completion_tokens,
                     }
-                    self._account(value)
+                    self._account(value, stats)
                     self._remember(key, value)
                     return _result(key, value, cached=False)
                 except Exception as exc:  # noqa: BLE001 - classify_error re-raises what it does not know
                     kind, retryable, retry_after = classify_error(exc)
                     if kind in FATAL_KINDS.values():
-                        self._refusal = endpoint_error(cfg, exc.status_code, _server_message(exc))
-                        raise self._refusal from None
+                        self.refusal = endpoint_error(cfg, exc.status_code, _server_message(exc))
+                        raise self.refusal from None
                     detail = f"{type(exc).__name__}: {str(exc)[:300]}"
                     if not retryable:
-                        self.stats.errors[kind] = self.stats.errors.get(kind, 0) + 1
+                        stats.errors[kind] = stats.errors.get(kind, 0) + 1
                         value = {
                             "text": None,
                             "error": kind,
@@ -484,25 +537,18 @@ class LLMClient:
                 backoff = min(cfg.backoff_max_s, cfg.backoff_base_s * 2**attempt)
                 delay = retry_after if retry_after is not None else random.uniform(0, backoff)
                 await asyncio.sleep(min(delay, cfg.backoff_max_s))
-        self.stats.errors[kind] = self.stats.errors.get(kind, 0) + 1
+        stats.errors[kind] = stats.errors.get(kind, 0) + 1
         return LLMResult(key, None, kind, f"after {cfg.max_attempts} attempts: {detail}")
 
-    def _account(self, value: dict[str, Any]) -> None:
-        self.stats.prompt_tokens += value["prompt_tokens"]
-        self.stats.completion_tokens += value["completion_tokens"]
-        self.stats.cost_usd += (
+    def _account(self, value: dict[str, Any], stats: LLMStats) -> None:
+        stats.prompt_tokens += value["prompt_tokens"]
+        stats.completion_tokens += value["completion_tokens"]
+        stats.cost_usd += (
             value["prompt_tokens"] * self._prices[0] + value["completion_tokens"] * self._prices[1]
         ) / 1e6
 
     def _remember(self, key: str, value: dict[str, Any]) -> None:
-        self._pending[key] = value
-        if len(self._pending) >= 8:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._pending:
-            self.cache.put_many(self._pending)
-            self._pending = {}
+        self._arrived.append((key, value))  # the calling thread writes it (`flush`)
 
 
 def _refused(value: dict[str, Any]) -> bool:

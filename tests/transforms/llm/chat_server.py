@@ -16,7 +16,7 @@ More faults are only injected on purpose, by `fault_for(body, digest, attempt)`
 (`unauthorized` 401, `forbidden` 403, `model_not_found` 404). With `api_key` set,
 every request whose bearer token differs is answered 401, with OpenAI's message
 quoting the key masked. `served` records (digest, attempt, fault or "ok") of every
-request.
+request; `most_in_flight` is the most valid answers it was preparing at once.
 """
 
 import hashlib
@@ -103,6 +103,8 @@ class ChatServer:
         self.answered = []  # body hashes answered 200 with a valid answer
         self.rejected = []  # body hashes answered 400
         self.reject = lambda body: False
+        self.in_flight = 0  # valid answers being prepared now (inside the delay)
+        self.most_in_flight = 0
         self.faults = {f: 0 for f in (*FAULTS, *ENVELOPE_FAULTS, *REFUSALS)}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -186,8 +188,13 @@ class ChatServer:
                 if fault in ENVELOPE_FAULTS:
                     content_type = "text/html" if fault == "not_json" else "application/json"
                     return self._send(200, envelope(fault, body), content_type=content_type)
+                with server._lock:
+                    server.in_flight += 1
+                    server.most_in_flight = max(server.most_in_flight, server.in_flight)
                 if server.delay_s:
                     time.sleep(server.delay_s)
+                with server._lock:
+                    server.in_flight -= 1
                 text = server.answer(body, digest)
                 with server._lock:
                     server.answered.append(digest)

@@ -175,3 +175,26 @@ def test_retry_after_is_honoured(tmp_path, monkeypatch):
     # Two waits of the server's Retry-After (0.05 s), not the random backoff of up to 5 s.
     assert [w for w in waits if w > 0] == [0.05, 0.05]
     assert sum(server.attempts.values()) == 3
+
+
+def test_transport_errors_are_classified():
+    import aiohttp
+
+    from transforms.llm.client import classify_error
+    from transforms.llm.transport import HTTPStatusError
+
+    def status(code, headers=None, body=b'{"error": {"message": "no"}}'):
+        return HTTPStatusError(code, headers or {}, body)
+
+    assert classify_error(status(429, {"retry-after": "2"})) == ("rate_limited", True, 2.0)
+    assert classify_error(status(503, {"retry-after-ms": "250"})) == ("server_error", True, 0.25)
+    assert classify_error(status(408)) == ("server_error", True, None)
+    assert classify_error(status(400)) == ("bad_request", False, None)
+    assert classify_error(status(401))[:2] == ("unauthorized", False)
+    assert classify_error(TimeoutError()) == ("timeout", True, None)
+    assert classify_error(aiohttp.ServerDisconnectedError()) == ("connection", True, None)
+    assert classify_error(aiohttp.ClientPayloadError("cut off")) == ("malformed_response", True, None)
+    assert status(400).body == {"message": "no"} and str(status(400)) == "HTTP 400: no"
+    assert str(status(502, body=b"<html>bad gateway</html>")) == "HTTP 502: <html>bad gateway</html>"
+    with pytest.raises(ZeroDivisionError):  # not an answer: a bug, raised
+        classify_error(ZeroDivisionError())
