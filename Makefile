@@ -57,6 +57,7 @@ bench: $(BENCH_STAMP)
 	$(PY) benchmarks/bench_peers_dedup.py
 	$(PY) benchmarks/bench_peers_mine.py
 	$(PY) benchmarks/bench_peers_llm.py
+	$(PY) benchmarks/bench_release.py
 
 clean:
 	rm -rf $(VENV) out

@@ -13,17 +13,22 @@ function needs, so keep such functions in modules that do not import Beam.
 After a crash or a timeout the child is stopped and the next call starts a new
 one. The function, its elements and results cross a pipe, so they must pickle
 (a module-level function, or a `functools.partial` of one).
+
+`ChildPool` keeps several such children busy at once (one per CPU), so a stage
+that parses is not held to one core while its worker waits on the pipe.
 """
 
-__all__ = ["ChildProcess", "IsolationError"]
+__all__ = ["ChildPool", "ChildProcess", "IsolationError"]
 
+import os
 import pathlib
 import signal
 import subprocess
 import sys
+import time
 import traceback
-from collections.abc import Callable
-from multiprocessing.connection import Connection, Pipe
+from collections.abc import Callable, Hashable, Iterator
+from multiprocessing.connection import Connection, Pipe, wait
 from typing import Any
 
 
@@ -54,16 +59,29 @@ class ChildProcess:
         self._conn: Connection | None = None
 
     def __call__(self, element: Any) -> Any:
+        self.send(element)
+        if not self._conn.poll(self._timeout_s):
+            self.close()
+            raise IsolationError(f"no result within {self._timeout_s:g} s; the child process was stopped")
+        return self.receive()
+
+    @property
+    def connection(self) -> Connection | None:
+        """The pipe to the child, to wait on; None while no child runs."""
+        return self._conn
+
+    def send(self, element: Any) -> None:
+        """Hands `element` to the child (starting one if none runs); `receive` gets its result."""
         conn = self._conn or self._start()
         try:
             conn.send(element)
         except OSError:
             raise self._died("died before this element") from None
-        if not conn.poll(self._timeout_s):
-            self.close()
-            raise IsolationError(f"no result within {self._timeout_s:g} s; the child process was stopped")
+
+    def receive(self) -> Any:
+        """The result of the element last sent; waits for it without a timeout (see `ChildPool`)."""
         try:
-            ok, value = conn.recv()
+            ok, value = self._conn.recv()
         except (EOFError, OSError):
             raise self._died("died on this element") from None
         if ok:
@@ -105,6 +123,84 @@ class ChildProcess:
         how = f"killed by {signal.Signals(-code).name}" if code and code < 0 else f"exit code {code}"
         self.close()
         return IsolationError(f"the child process {what} ({how})")
+
+
+class ChildPool:
+    """Runs `fn` on many elements at once, one per child process, with `ChildProcess`'s isolation.
+
+    `submit` hands an element to a free child and returns at once with the
+    outcomes that have arrived meanwhile; it waits only while every child is
+    busy. `drain` waits for the rest. An outcome is `(key, result, error)`:
+    `error` is None, or what `ChildProcess` would have raised for that element
+    (the exception `fn` raised, or its child's crash or timeout, after which
+    that child is stopped and replaced when next needed); the other elements go
+    on. Children start when first needed, so a trickle of elements keeps one.
+
+    Args:
+        fn, timeout_s, prepare: as for `ChildProcess`; `timeout_s` counts from
+            the element's hand-over to its child.
+        size: the most children at once; default one per CPU.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[[Any], Any],
+        timeout_s: float,
+        prepare: Callable[[], None] | None = None,
+        size: int | None = None,
+    ) -> None:
+        self._timeout_s = timeout_s
+        self._idle = [ChildProcess(fn, timeout_s, prepare) for _ in range(max(1, size or os.cpu_count() or 1))]
+        self._busy: dict[Connection, tuple[ChildProcess, Hashable, float]] = {}
+
+    def submit(self, key: Hashable, element: Any) -> list[tuple[Hashable, Any, Exception | None]]:
+        """Starts `fn(element)`; returns the outcomes that are in, `key`'s own if it failed to start."""
+        done = self._collect(block=not self._idle)
+        self._idle.sort(key=lambda child: child.connection is None)  # a running child first
+        child = self._idle.pop(0)
+        try:
+            child.send(element)
+        except Exception as error:  # it could not start, died, or the element does not pickle
+            child.close()
+            self._idle.append(child)
+            return [*done, (key, None, error)]
+        self._busy[child.connection] = (child, key, time.monotonic() + self._timeout_s)
+        return done
+
+    def drain(self) -> Iterator[tuple[Hashable, Any, Exception | None]]:
+        """Waits for every element handed over; yields their outcomes as they arrive."""
+        while self._busy:
+            yield from self._collect(block=True)
+
+    def close(self) -> None:
+        """Stops every child; outcomes still out are lost."""
+        for child, _, _ in self._busy.values():
+            self._idle.append(child)
+        self._busy.clear()
+        for child in self._idle:
+            child.close()
+
+    def _collect(self, block: bool) -> list[tuple[Hashable, Any, Exception | None]]:
+        if not self._busy:
+            return []
+        timeout = max(0.0, min(deadline for _, _, deadline in self._busy.values()) - time.monotonic()) if block else 0
+        done = []
+        for conn in wait(list(self._busy), timeout):
+            child, key, _ = self._busy.pop(conn)
+            try:
+                done.append((key, child.receive(), None))
+            except Exception as error:
+                done.append((key, None, error))
+            self._idle.append(child)
+        now = time.monotonic()
+        for conn, (child, key, deadline) in list(self._busy.items()):
+            if deadline <= now:
+                del self._busy[conn]
+                child.close()
+                self._idle.append(child)
+                error = IsolationError(f"no result within {self._timeout_s:g} s; the child process was stopped")
+                done.append((key, None, error))
+        return done
 
 
 def serve(fd: int) -> None:

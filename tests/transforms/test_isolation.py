@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from transforms.isolation import ChildProcess, IsolationError
+from transforms.isolation import ChildPool, ChildProcess, IsolationError
 
 
 HELD = threading.Lock()
@@ -113,3 +113,67 @@ def test_a_child_that_cannot_start_is_reported():
     with pytest.raises(IsolationError, match=r"could not start \(killed by SIGABRT\)"):
         process(1)
     process.close()
+
+
+@pytest.fixture
+def pool():
+    children = ChildPool(work, timeout_s=60, size=2)
+    yield children
+    children.close()
+
+
+def run_all(pool, elements):
+    outcomes = []
+    for key, element in enumerate(elements):
+        outcomes += pool.submit(key, element)
+    outcomes += pool.drain()
+    return {key: (result, error) for key, result, error in outcomes}
+
+
+def test_a_pool_answers_every_element_under_its_own_key(pool):
+    outcomes = run_all(pool, list(range(20)))
+    assert outcomes == {n: (n * n, None) for n in range(20)}
+
+
+def test_a_pool_keeps_two_children_busy():
+    pool = ChildPool(slow_square, timeout_s=60, size=2)
+    try:
+        outcomes = run_all(pool, [1, 2, 3, 4])
+        assert {key: result for key, (result, _) in outcomes.items()} == {0: 1, 1: 4, 2: 9, 3: 16}
+        pids = {pid for pid, _ in run_all(pool, ["pid"] * 4).values()}
+        assert len(pids) == 2, "while one child sleeps the next element goes to the other"
+    finally:
+        pool.close()
+
+
+def slow_square(element):
+    """Sleeps a little, so that a second element arrives while the first is out."""
+    time.sleep(0.2)
+    return os.getpid() if element == "pid" else element * element
+
+
+def test_a_crash_or_an_exception_in_a_pool_costs_only_its_element(pool):
+    outcomes = run_all(pool, [2, "abort", 3, "raise", 4, "unpicklable", 5])
+    assert [outcomes[key][0] for key in (0, 2, 4, 6)] == [4, 9, 16, 25]
+    assert isinstance(outcomes[1][1], IsolationError) and "killed by SIGABRT" in str(outcomes[1][1])
+    assert isinstance(outcomes[3][1], ValueError) and "bad element" in str(outcomes[3][1])
+    assert isinstance(outcomes[5][1], RuntimeError) and "pickle" in str(outcomes[5][1])
+    assert run_all(pool, [6]) == {0: (36, None)}
+
+
+def test_a_hang_in_a_pool_is_stopped_at_the_timeout():
+    pool = ChildPool(work, timeout_s=0.5, size=2)
+    try:
+        started = time.monotonic()
+        outcomes = run_all(pool, ["hang", 2, 3])
+        assert time.monotonic() - started < 45, "stopped at the timeout, not after the 60 s sleep"
+        assert isinstance(outcomes[0][1], IsolationError) and "no result within 0.5 s" in str(outcomes[0][1])
+        assert outcomes[1] == (4, None) and outcomes[2] == (9, None)
+    finally:
+        pool.close()
+
+
+def test_an_element_that_does_not_pickle_fails_alone(pool):
+    outcomes = run_all(pool, [2, threading.Lock(), 3])
+    assert outcomes[0] == (4, None) and outcomes[2] == (9, None)
+    assert outcomes[1][0] is None and "pickle" in str(outcomes[1][1])

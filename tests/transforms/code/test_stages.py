@@ -2,6 +2,7 @@ import functools
 import json
 
 import apache_beam as beam
+import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
@@ -120,6 +121,22 @@ def test_a_crash_while_focusing_functions_costs_only_its_pair():
         got = out.rejected | beam.Map(lambda r: (r.stage, r.reason, r.record_id, "died" in r.detail))
         want = [("crashy", "no_function_changed", "4" * 16, False), ("crashy", "parse_failed", "9" * 16, True)]
         assert_that(got, equal_to(want), label="CheckRejected")
+
+
+def test_parse_failures_over_the_threshold_fail_the_job():
+    pairs = [pair(str(n) * 16, NEW, OLD) for n in range(1, 3)] + [pair(str(n) * 16, "", OLD) for n in range(7, 10)]
+    with pytest.raises(Exception, match=r"3 of 5 inputs failed in the child process"), TestPipeline() as p:
+        isolated_stage(p | beam.Create(pairs), crash_on_empty, "crashy", timeout_s=30, threshold=0.5)
+
+
+def test_results_keep_their_pairs_window():
+    pairs = [pair(str(n) * 16, NEW, OLD) for n in range(1, 6)]
+    with TestPipeline() as p:
+        stamped = p | beam.Create(pairs) | beam.Map(lambda r: beam.window.TimestampedValue(r, int(r.idx[0]) * 100))
+        windowed = stamped | beam.WindowInto(beam.window.FixedWindows(100))
+        out = isolated_stage(windowed, crash_on_empty, "crashy", timeout_s=30, threshold=0.5)
+        got = out.main | beam.Map(lambda r, w=beam.DoFn.WindowParam: (r.idx[0], int(w.start)))
+        assert_that(got, equal_to([(str(n), n * 100) for n in range(1, 6)]))
 
 
 def test_bug_task_validates_the_llm_answer():
