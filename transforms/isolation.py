@@ -134,12 +134,15 @@ class ChildPool:
     `error` is None, or what `ChildProcess` would have raised for that element
     (the exception `fn` raised, or its child's crash or timeout, after which
     that child is stopped and replaced when next needed); the other elements go
-    on. Children start when first needed, so a trickle of elements keeps one.
+    on. One child serves the first `grow_after` elements alone (starting a
+    child costs about a third of a CPU second, more than a small stage saves);
+    after them the pool grows to `size` as the children are all busy.
 
     Args:
         fn, timeout_s, prepare: as for `ChildProcess`; `timeout_s` counts from
             the element's hand-over to its child.
         size: the most children at once; default one per CPU.
+        grow_after: the elements handed over before a second child may start.
     """
 
     def __init__(
@@ -148,16 +151,20 @@ class ChildPool:
         timeout_s: float,
         prepare: Callable[[], None] | None = None,
         size: int | None = None,
+        grow_after: int = 64,
     ) -> None:
-        self._timeout_s = timeout_s
-        self._idle = [ChildProcess(fn, timeout_s, prepare) for _ in range(max(1, size or os.cpu_count() or 1))]
+        self._timeout_s, self._grow_after, self._submitted = timeout_s, grow_after, 0
+        self._size = max(1, size or os.cpu_count() or 1)
+        self._idle = [ChildProcess(fn, timeout_s, prepare) for _ in range(self._size)]
         self._busy: dict[Connection, tuple[ChildProcess, Hashable, float]] = {}
 
     def submit(self, key: Hashable, element: Any) -> list[tuple[Hashable, Any, Exception | None]]:
         """Starts `fn(element)`; returns the outcomes that are in, `key`'s own if it failed to start."""
-        done = self._collect(block=not self._idle)
-        self._idle.sort(key=lambda child: child.connection is None)  # a running child first
-        child = self._idle.pop(0)
+        done = self._collect(block=False)
+        while (child := self._free_child()) is None:
+            done += self._collect(block=True)
+        self._idle.remove(child)
+        self._submitted += 1
         try:
             child.send(element)
         except Exception as error:  # it could not start, died, or the element does not pickle
@@ -166,6 +173,14 @@ class ChildPool:
             return [*done, (key, None, error)]
         self._busy[child.connection] = (child, key, time.monotonic() + self._timeout_s)
         return done
+
+    def _free_child(self) -> ChildProcess | None:
+        """An idle running child; else one to start, if the pool may grow; else None."""
+        running = [child for child in self._idle if child.connection is not None]
+        if running:
+            return running[0]
+        limit = self._size if self._submitted >= self._grow_after else 1
+        return self._idle[0] if self._idle and len(self._busy) < limit else None
 
     def drain(self) -> Iterator[tuple[Hashable, Any, Exception | None]]:
         """Waits for every element handed over; yields their outcomes as they arrive."""

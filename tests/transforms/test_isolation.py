@@ -117,7 +117,7 @@ def test_a_child_that_cannot_start_is_reported():
 
 @pytest.fixture
 def pool():
-    children = ChildPool(work, timeout_s=60, size=2)
+    children = ChildPool(work, timeout_s=60, size=2, grow_after=0)
     yield children
     children.close()
 
@@ -135,13 +135,16 @@ def test_a_pool_answers_every_element_under_its_own_key(pool):
     assert outcomes == {n: (n * n, None) for n in range(20)}
 
 
-def test_a_pool_keeps_two_children_busy():
-    pool = ChildPool(slow_square, timeout_s=60, size=2)
+def test_a_pool_keeps_two_children_busy_once_the_stream_is_long():
+    pool = ChildPool(slow_square, timeout_s=60, size=2, grow_after=8)
     try:
-        outcomes = run_all(pool, [1, 2, 3, 4])
-        assert {key: result for key, (result, _) in outcomes.items()} == {0: 1, 1: 4, 2: 9, 3: 16}
+        outcomes = run_all(pool, [1, 2, 3, "pid"])
+        assert {key: result for key, (result, _) in outcomes.items()} == {0: 1, 1: 4, 2: 9, 3: outcomes[3][0]}
+        assert outcomes[3][0] != os.getpid()
         pids = {pid for pid, _ in run_all(pool, ["pid"] * 4).values()}
-        assert len(pids) == 2, "while one child sleeps the next element goes to the other"
+        assert pids == {outcomes[3][0]}, "the first `grow_after` elements keep to one child"
+        pids = {pid for pid, _ in run_all(pool, ["pid"] * 4).values()}
+        assert len(pids) == 2, "after them, while one child sleeps the next element goes to the other"
     finally:
         pool.close()
 
@@ -162,7 +165,7 @@ def test_a_crash_or_an_exception_in_a_pool_costs_only_its_element(pool):
 
 
 def test_a_hang_in_a_pool_is_stopped_at_the_timeout():
-    pool = ChildPool(work, timeout_s=0.5, size=2)
+    pool = ChildPool(work, timeout_s=0.5, size=2, grow_after=0)
     try:
         started = time.monotonic()
         outcomes = run_all(pool, ["hang", 2, 3])
