@@ -209,23 +209,15 @@ def commit_rows(corpus: str, n: int, path: str) -> None:
     raise ValueError(f"the corpus has too few usable pairs for {n} commits")
 
 
+def fast_endpoint(base_url: str, concurrency: int, **settings: object) -> dict:
+    """The `llm.endpoints` entry of the fast server (`settings`: more endpoint fields)."""
+    endpoint = {"name": "fast", "base_url": base_url, "model": MODEL, "max_concurrency": concurrency}
+    return endpoint | {"output_mode": "json_schema"} | settings
+
+
 def llm_config(path: str, base_url: str, concurrency: int, cache: str) -> None:
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(
-            {
-                "endpoints": [
-                    {
-                        "name": "fast",
-                        "base_url": base_url,
-                        "model": MODEL,
-                        "max_concurrency": concurrency,
-                        "output_mode": "json_schema",
-                    }
-                ],
-                "cache": cache,
-            },
-            f,
-        )
+        json.dump({"endpoints": [fast_endpoint(base_url, concurrency)], "cache": cache}, f)
 
 
 def label_run(commits: str, config: str, out: str, log: str, server: "Server"):

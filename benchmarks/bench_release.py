@@ -35,7 +35,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.bench_dedup import ensure_corpus  # noqa: E402
-from benchmarks.bench_peers_llm import MODEL, Server  # noqa: E402
+from benchmarks.bench_peers_llm import Server, fast_endpoint  # noqa: E402
 from benchmarks.peers_common import machine, markdown_table, measure, versions  # noqa: E402
 from benchmarks.report import replace_section  # noqa: E402
 
@@ -153,19 +153,7 @@ def write_config(work: str, corpus: str, base_url: str, concurrency: int) -> str
             ],
         },
         "mine": {"licenses": ["mit"]},
-        "llm": {
-            "endpoints": [
-                {
-                    "name": "fast",
-                    "base_url": base_url,
-                    "model": MODEL,
-                    "max_concurrency": concurrency,
-                    "output_mode": "json_schema",
-                    "timeout_s": 120,
-                }
-            ],
-            "cache": "cache.sqlite",
-        },
+        "llm": {"endpoints": [fast_endpoint(base_url, concurrency, timeout_s=120)], "cache": "cache.sqlite"},
         "filters": {"decontamination": {"benchmarks": [os.path.join(corpus, "benchmark", "prompts.jsonl")]}},
     }
     path = os.path.join(work, "build.yaml")
