@@ -37,6 +37,7 @@ import traceback
 from collections.abc import Callable
 
 import apache_beam as beam
+from apache_beam.utils.windowed_value import WindowedValue
 
 from schemas.records import PairRecord, RejectRecord
 from transforms.code.functions import focused_pairs, function_pairs
@@ -84,8 +85,6 @@ class _IsolatedFn(beam.DoFn):
             yield self._output(*outcome)
 
     def _output(self, key: int, out: object, error: Exception | None):
-        from apache_beam.utils.windowed_value import WindowedValue
-
         pair, window, timestamp = self._pending.pop(key)
         if error is not None:
             self._count(f"rejected:{PARSE_FAILED}", 1)
